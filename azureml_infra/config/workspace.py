@@ -1,0 +1,131 @@
+"""Config of the workspace and the resources it depends on (key ``workspace``)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from azureml_infra.config.base import Model, Reusable, azure_name, key_error
+
+
+class ResourceGroupSettings(Model):
+    """Where everything goes: a group this stack creates, or an existing one by name."""
+
+    name: azure_name("resource_group") | None = Field(
+        None, description="Resource group name. Default: rg-<prefix>-<environment>."
+    )
+    existing: bool = Field(
+        False, description="true: use the existing group `name` and never create or delete it."
+    )
+
+    @model_validator(mode="after")
+    def _existing_needs_name(self):
+        if self.existing and self.name is None:
+            raise key_error("name", "is required when existing is true (the group to deploy into)")
+        return self
+
+
+class StorageAccountSettings(Reusable):
+    """The workspace's default storage (artifacts, logs, notebooks)."""
+
+    RESOURCE_TYPE: ClassVar[str] = "Microsoft.Storage/storageAccounts"
+    name: azure_name("storage_account") | None = Field(
+        None, description="Globally unique. Default: st<prefix><environment><suffix>."
+    )
+    # Premium and zone-less legacy kinds are not supported as a workspace's default storage.
+    sku: Literal[
+        "Standard_LRS", "Standard_GRS", "Standard_RAGRS", "Standard_ZRS", "Standard_GZRS", "Standard_RAGZRS"
+    ] = Field("Standard_LRS", description="Replication.")
+    kind: Literal["StorageV2"] = Field(
+        "StorageV2", description="Only general-purpose v2 is supported as a workspace's storage."
+    )
+    access_tier: Literal["Hot", "Cool", "Cold"] = Field("Hot", description="Default blob access tier.")
+    allow_shared_key_access: bool = Field(
+        True,
+        description="Account-key access. The workspace's system datastores use the key unless "
+        "their auth mode is identity, so the default keeps it on.",
+    )
+    https_only: bool = Field(True, description="Refuse plain HTTP.")
+    min_tls_version: Literal["TLS1_2", "TLS1_3"] = Field(
+        "TLS1_2", description="Oldest TLS accepted (Azure no longer accepts 1.0 and 1.1)."
+    )
+    allow_blob_public_access: bool = Field(False, description="Anonymous read access to blobs.")
+
+
+class KeyVaultSettings(Reusable):
+    """Holds the workspace's secrets; RBAC authorization and soft delete are always on."""
+
+    RESOURCE_TYPE: ClassVar[str] = "Microsoft.KeyVault/vaults"
+    name: azure_name("key_vault") | None = Field(
+        None, description="Globally unique. Default: kv-<prefix>-<environment>-<suffix>."
+    )
+    sku: Literal["standard", "premium"] = Field("standard", description="premium adds HSM-backed keys.")
+    purge_protection: bool = Field(
+        True,
+        description="Deleted vaults and secrets cannot be purged during the retention period. "
+        "Once on, Azure never lets it be turned off.",
+    )
+    soft_delete_retention_in_days: int = Field(90, ge=7, le=90, description="7-90 days.")
+
+
+class LogAnalyticsSettings(Reusable):
+    """Backs the workspace-based Application Insights."""
+
+    RESOURCE_TYPE: ClassVar[str] = "Microsoft.OperationalInsights/workspaces"
+    name: azure_name("log_analytics") | None = Field(
+        None, description="Default: log-<prefix>-<environment>."
+    )
+    retention_in_days: int = Field(30, ge=30, le=730, description="30-730 days (PerGB2018).")
+
+
+class ApplicationInsightsSettings(Reusable):
+    """Workspace-based Application Insights, kind web (classic can no longer be created)."""
+
+    RESOURCE_TYPE: ClassVar[str] = "Microsoft.Insights/components"
+    name: azure_name("application_insights") | None = Field(
+        None, description="Default: appi-<prefix>-<environment>."
+    )
+
+
+class ContainerRegistrySettings(Reusable):
+    """Images of the workspace's environments."""
+
+    RESOURCE_TYPE: ClassVar[str] = "Microsoft.ContainerRegistry/registries"
+    name: azure_name("container_registry") | None = Field(
+        None, description="Globally unique. Default: cr<prefix><environment><suffix>."
+    )
+    sku: Literal["Basic", "Standard", "Premium"] = Field(
+        "Basic", description="Premium is needed later for private endpoints."
+    )
+    admin_user_enabled: bool = Field(
+        False, description="Legacy username/password login. Off: the workspace uses its identity."
+    )
+
+
+class WorkspaceSettings(Model):
+    """The Azure Machine Learning workspace and its five dependencies."""
+
+    name: azure_name("ml_workspace") | None = Field(
+        None, description="Default: mlw-<prefix>-<environment>."
+    )
+    public_network_access: Literal["Enabled", "Disabled"] = Field(
+        "Enabled",
+        description="Disabled needs private endpoints, which this program does not create yet.",
+    )
+    storage_account: StorageAccountSettings = Field(default_factory=StorageAccountSettings)
+    key_vault: KeyVaultSettings = Field(default_factory=KeyVaultSettings)
+    log_analytics: LogAnalyticsSettings = Field(default_factory=LogAnalyticsSettings)
+    application_insights: ApplicationInsightsSettings = Field(default_factory=ApplicationInsightsSettings)
+    container_registry: ContainerRegistrySettings = Field(default_factory=ContainerRegistrySettings)
+
+    @model_validator(mode="after")
+    def _log_analytics_only_for_new_insights(self):
+        # Log Analytics exists here only to back a new Application Insights.
+        if self.application_insights.reused and self.is_set("log_analytics") and not self.log_analytics.reused:
+            raise key_error(
+                "logAnalytics",
+                "has no effect when applicationInsights reuses an existing resource "
+                "(it only backs a new Application Insights): remove it",
+            )
+        return self

@@ -1,0 +1,126 @@
+"""Azure naming: the Cloud Adoption Framework pattern and Azure's rules for each name.
+
+Rules come from "Naming rules and restrictions for Azure resources" (Microsoft Learn,
+azure-resource-manager/management/resource-name-rules) and, for Azure ML, from the
+service's own validation messages. Generated names are built only from config values
+(prefix, environment, optional suffix), so they are the same on every run and never
+change unless the stack file does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+PREFIX_RE = re.compile(r"^[a-z][a-z0-9]{1,9}$")
+ENVIRONMENT_RE = re.compile(r"^[a-z][a-z0-9]{0,7}$")
+SUFFIX_RE = re.compile(r"^[a-z0-9]{1,4}$")
+SUFFIX_LENGTH = 4
+_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+@dataclass(frozen=True)
+class NameRule:
+    """One Azure naming rule: length bounds, allowed characters, first and last character."""
+
+    what: str
+    min_len: int
+    max_len: int
+    pattern: str
+    description: str
+    no_double_hyphen: bool = False
+
+    def violation(self, name: str) -> str | None:
+        """Why ``name`` breaks this rule, or None when it is valid."""
+        if not isinstance(name, str):
+            return f"a {self.what} name must be a string"
+        if not self.min_len <= len(name) <= self.max_len:
+            return (
+                f"a {self.what} name must be {self.min_len}-{self.max_len} characters long "
+                f"(this one has {len(name)})"
+            )
+        if not re.fullmatch(self.pattern, name) or (self.no_double_hyphen and "--" in name):
+            return f"a {self.what} name {self.description}"
+        return None
+
+
+RULES: dict[str, NameRule] = {
+    "resource_group": NameRule(
+        "resource group", 1, 90, r"[\w().-]*[\w()-]",
+        "may contain letters, digits, underscores, hyphens, periods and parentheses, "
+        "and must not end with a period",
+    ),
+    "storage_account": NameRule(
+        "storage account", 3, 24, r"[a-z0-9]+",
+        "may contain only lowercase letters and digits",
+    ),
+    "key_vault": NameRule(
+        "key vault", 3, 24, r"[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]",
+        "may contain only letters, digits and hyphens, must start with a letter, end with a "
+        "letter or digit, and must not contain two hyphens in a row",
+        no_double_hyphen=True,
+    ),
+    "log_analytics": NameRule(
+        "Log Analytics workspace", 4, 63, r"[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]",
+        "may contain only letters, digits and hyphens, and must start and end with a letter or digit",
+    ),
+    "application_insights": NameRule(
+        "Application Insights", 1, 260, r"[^%&\\?/\x00-\x1f]*[^%&\\?/\x00-\x1f .]",
+        "must not contain % & \\ ? / or control characters, and must not end with a space or period",
+    ),
+    "container_registry": NameRule(
+        "container registry", 5, 50, r"[A-Za-z0-9]+",
+        "may contain only letters and digits",
+    ),
+    "ml_workspace": NameRule(
+        "machine learning workspace", 3, 33, r"[A-Za-z0-9][A-Za-z0-9_-]*",
+        "may contain only letters, digits, hyphens and underscores, and must start with a letter or digit",
+    ),
+}
+
+
+def name_suffix(prefix: str, environment: str) -> str:
+    """A short deterministic suffix for globally unique names.
+
+    It depends on the config alone (never on time, randomness or the Pulumi state), so a
+    name is the same on every run and differs between environments.
+    """
+    digest = int.from_bytes(hashlib.sha256(f"{prefix}/{environment}".encode()).digest()[:8], "big")
+    chars = []
+    for _ in range(SUFFIX_LENGTH):
+        digest, rest = divmod(digest, 36)
+        chars.append(_BASE36[rest])
+    return "".join(chars)
+
+
+@dataclass(frozen=True)
+class ResourceNames:
+    resource_group: str
+    storage_account: str
+    key_vault: str
+    log_analytics: str
+    application_insights: str
+    container_registry: str
+    ml_workspace: str
+
+
+def generated_names(prefix: str, environment: str, suffix: str | None = None) -> ResourceNames:
+    """CAF names (rg, st, kv, log, appi, cr, mlw) for a prefix and environment.
+
+    With a prefix of at most 10 characters, an environment of at most 8 and a suffix of at
+    most 4, every name here passes its rule in RULES (a property test holds us to that).
+    """
+    sfx = suffix if suffix is not None else name_suffix(prefix, environment)
+    key_vault = f"kv-{prefix}-{environment}-{sfx}"
+    if len(key_vault) > RULES["key_vault"].max_len:
+        key_vault = f"kv{prefix}{environment}{sfx}"
+    return ResourceNames(
+        resource_group=f"rg-{prefix}-{environment}",
+        storage_account=f"st{prefix}{environment}{sfx}",
+        key_vault=key_vault,
+        log_analytics=f"log-{prefix}-{environment}",
+        application_insights=f"appi-{prefix}-{environment}",
+        container_registry=f"cr{prefix}{environment}{sfx}",
+        ml_workspace=f"mlw-{prefix}-{environment}",
+    )

@@ -1,0 +1,340 @@
+"""Run the Pulumi program offline under the SDK's mocks and record what the engine receives.
+
+One harness for the offline plan and the tests:
+- ``stack_config(stack)`` reads Pulumi.yaml and Pulumi.<stack>.yaml the way the CLI hands
+  config to a program (objects as JSON text), with ``secure:`` values replaced by a
+  placeholder and listed as secret keys: nothing is ever decrypted.
+- ``run_program(...)`` runs ``__main__.py`` in a fresh root stack and returns every
+  registration (type, logical name, parent, inputs as sent on the wire, dependencies,
+  options) and the stack outputs, or the error the program stopped with.
+
+Mock resources get deterministic ARM-style ids and the computed properties the program
+reads (principal ids, endpoints). With ``preview=True`` ids and computed properties stay
+unknown, as in a real ``pulumi preview`` of a first deployment.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = "azureml-infra"
+SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
+TENANT_ID = "11111111-1111-1111-1111-111111111111"
+SECRET_PLACEHOLDER = "[secret]"
+UNKNOWN = rpc.UNKNOWN
+_SECRET_SIG = (rpc._special_sig_key, rpc._special_secret_sig)
+
+
+# --- stack files -----------------------------------------------------------------------
+
+
+def _has_secure(value: Any) -> bool:
+    if isinstance(value, dict):
+        return set(value) == {"secure"} or any(_has_secure(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_secure(v) for v in value)
+    return False
+
+
+def _mask_secure(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return SECRET_PLACEHOLDER
+        return {k: _mask_secure(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_secure(v) for v in value]
+    return value
+
+
+def _to_config_text(value: Any) -> str:
+    """How the CLI passes a config value to the program: strings as-is, the rest as JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def stack_file(stack: str, project_dir: Path = ROOT) -> Path:
+    return project_dir / f"Pulumi.{stack}.yaml"
+
+
+def config_from_yaml(
+    stack_config: Mapping[str, Any], project_config: Mapping[str, Any] | None = None
+) -> tuple[dict[str, str], set[str]]:
+    """Raw config (key -> text) and secret keys from a stack file's ``config:`` map."""
+    raw: dict[str, str] = {}
+    secrets: set[str] = set()
+    for key, decl in (project_config or {}).items():
+        # Pulumi.yaml declarations: a value/default applies to every stack.
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        if isinstance(decl, dict) and ("value" in decl or "default" in decl):
+            raw[full] = _to_config_text(decl.get("value", decl.get("default")))
+    for key, value in (stack_config or {}).items():
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        if _has_secure(value):
+            secrets.add(full)
+        raw[full] = _to_config_text(_mask_secure(value))
+    return raw, secrets
+
+
+def stack_config(stack: str, project_dir: Path = ROOT) -> tuple[dict[str, str], set[str]]:
+    path = stack_file(stack, project_dir)
+    if not path.exists():
+        raise FileNotFoundError(f"no stack file {path.name} in {project_dir}")
+    project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
+    document = yaml.safe_load(path.read_text()) or {}
+    return config_from_yaml(document.get("config") or {}, project.get("config") or {})
+
+
+# --- mocks -----------------------------------------------------------------------------
+
+# Pulumi type -> (input holding the Azure name, ARM id path under the resource group).
+# The path is formatted with the inputs; None means a subscription-level resource group.
+ARM_TYPES: dict[str, tuple[str, str | None]] = {
+    "azure-native:resources:ResourceGroup": ("resourceGroupName", None),
+    "azure-native:storage:StorageAccount": ("accountName", "Microsoft.Storage/storageAccounts/{accountName}"),
+    "azure-native:keyvault:Vault": ("vaultName", "Microsoft.KeyVault/vaults/{vaultName}"),
+    "azure-native:operationalinsights:Workspace": (
+        "workspaceName", "Microsoft.OperationalInsights/workspaces/{workspaceName}"),
+    "azure-native:applicationinsights:Component": ("resourceName", "Microsoft.Insights/components/{resourceName}"),
+    "azure-native:containerregistry:Registry": (
+        "registryName", "Microsoft.ContainerRegistry/registries/{registryName}"),
+    "azure-native:machinelearningservices:Workspace": (
+        "workspaceName", "Microsoft.MachineLearningServices/workspaces/{workspaceName}"),
+}
+
+
+def _guid_from(text: str) -> str:
+    import uuid
+
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, text))
+
+
+def _storage_computed(inputs: dict, name: str) -> dict:
+    return {"primaryEndpoints": {s: f"https://{name}.{s}.core.windows.net/" for s in ("blob", "dfs", "file")}}
+
+
+def _vault_computed(inputs: dict, name: str) -> dict:
+    return {"properties": {**inputs.get("properties", {}), "vaultUri": f"https://{name}.vault.azure.net/"}}
+
+
+def _identity_computed(inputs: dict, name: str) -> dict:
+    identity = inputs.get("identity")
+    if not identity or identity.get("type") in (None, "None"):
+        return {}
+    return {"identity": {**identity, "principalId": _guid_from(f"principal/{name}"), "tenantId": TENANT_ID}}
+
+
+def _workspace_computed(inputs: dict, name: str) -> dict:
+    return {
+        **_identity_computed(inputs, name),
+        "workspaceId": _guid_from(f"workspace/{name}"),
+        "mlFlowTrackingUri": f"azureml://{inputs.get('location')}.api.azureml.ms/mlflow/v1.0/{name}",
+    }
+
+
+# Pulumi type -> computed properties a real create would return (never in preview).
+COMPUTED: dict[str, Callable[[dict, str], dict]] = {
+    "azure-native:storage:StorageAccount": _storage_computed,
+    "azure-native:keyvault:Vault": _vault_computed,
+    "azure-native:containerregistry:Registry": lambda i, n: {"loginServer": f"{n.lower()}.azurecr.io"},
+    "azure-native:machinelearningservices:Workspace": _workspace_computed,
+    "azure-native:machinelearningservices:Compute": _identity_computed,
+}
+
+# Invoke token -> result.
+INVOKES: dict[str, Callable[[dict], dict]] = {
+    "azure-native:authorization:getClientConfig": lambda a: {
+        "clientId": "22222222-2222-2222-2222-222222222222",
+        "objectId": "33333333-3333-3333-3333-333333333333",
+        "subscriptionId": SUBSCRIPTION_ID,
+        "tenantId": TENANT_ID,
+    },
+    "azure-native:storage:listStorageAccountKeys": lambda a: {
+        "keys": [{"keyName": "key1", "permissions": "FULL", "value": "mock-account-key"}]
+    },
+}
+
+
+def _plain(value: Any) -> Any:
+    """Inputs with secrets unwrapped (for building mock state)."""
+    if isinstance(value, dict):
+        if value.get(_SECRET_SIG[0]) == _SECRET_SIG[1]:
+            return _plain(value.get("value"))
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def azure_name(type_: str, inputs: Mapping[str, Any], logical_name: str) -> str | None:
+    key = ARM_TYPES.get(type_, ("name", None))[0]
+    value = _plain(inputs.get(key))
+    return value if isinstance(value, str) and value != UNKNOWN else None
+
+
+def arm_id(type_: str, inputs: Mapping[str, Any], logical_name: str) -> str:
+    plain = _plain(dict(inputs))
+    group = plain.get("resourceGroupName", "rg")
+    base = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group}"
+    _, path = ARM_TYPES.get(type_, ("name", f"mock/{type_.replace(':', '.')}/{logical_name}"))
+    if path is None:
+        return base
+    try:
+        return f"{base}/providers/{path.format(**plain)}"
+    except (KeyError, IndexError):
+        return f"{base}/providers/mock/{type_.replace(':', '.')}/{logical_name}"
+
+
+class AzureMocks(pulumi.runtime.Mocks):
+    def __init__(self, preview: bool):
+        self.preview = preview
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        inputs = dict(args.inputs)
+        name = azure_name(args.typ, inputs, args.name) or args.name
+        state = {**inputs, "name": name}
+        if self.preview:
+            return "", state
+        computed = COMPUTED.get(args.typ)
+        if computed:
+            state.update(computed(_plain(inputs), name))
+        return arm_id(args.typ, inputs, args.name), state
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        handler = INVOKES.get(args.token)
+        return handler(_plain(dict(args.args))) if handler else {}
+
+
+# --- recording -------------------------------------------------------------------------
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    protect: bool
+    retain_on_delete: bool
+    ignore_changes: list[str]
+    delete_before_replace: bool
+    aliases: list[Any]
+    import_id: str
+
+    @property
+    def azure_name(self) -> str | None:
+        return azure_name(self.type, self.inputs, self.name)
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: pulumi.runtime.Mocks):
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+            self.registrations.append(
+                Registration(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    parent=request.parent,
+                    custom=bool(request.custom),
+                    inputs=dict(inputs),
+                    dependencies=list(request.dependencies),
+                    property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                    protect=bool(request.protect),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    ignore_changes=list(request.ignoreChanges),
+                    delete_before_replace=bool(request.deleteBeforeReplace),
+                    aliases=[str(a) for a in request.aliases],
+                    import_id=request.importId,
+                )
+            )
+        return response
+
+
+@dataclass
+class StackOutput:
+    value: Any
+    known: bool
+    secret: bool
+
+
+@dataclass
+class Run:
+    stack: str
+    preview: bool
+    registrations: list[Registration] = field(default_factory=list)
+    outputs: dict[str, StackOutput] = field(default_factory=dict)
+    program: dict[str, Any] = field(default_factory=dict)
+    error: BaseException | None = None
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == type_]
+
+    def one(self, type_: str, name: str | None = None) -> Registration:
+        found = [r for r in self.of_type(type_) if name is None or r.name == name]
+        assert len(found) == 1, f"expected one {type_} {name or ''}, found {[r.name for r in found]}"
+        return found[0]
+
+    def by_urn(self, urn: str) -> Registration:
+        return next(r for r in self.registrations if r.urn == urn)
+
+
+def run_program(
+    stack: str = "dev",
+    raw_config: Mapping[str, str] | None = None,
+    secret_keys: set[str] | None = None,
+    preview: bool = False,
+    program: Path = ROOT / "__main__.py",
+    raise_errors: bool = True,
+) -> Run:
+    """Run the program once, in a fresh root stack, and return what it registered.
+
+    ``raw_config`` defaults to the stack's file. With ``raise_errors=False`` an exception
+    from the program is returned in ``Run.error`` together with whatever was registered.
+    """
+    if raw_config is None:
+        raw_config, secret_keys = stack_config(stack)
+    monitor = RecordingMonitor(AzureMocks(preview))
+    settings.ROOT.set(None)  # a new root Stack each run: no outputs left from the last one
+    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_all_config(dict(raw_config), sorted(secret_keys or ()))
+    run = Run(stack=stack, preview=preview)
+
+    async def main():
+        run.program = runpy.run_path(str(program), run_name="__main__")
+        root = settings.get_root_resource()
+        for key, value in root.outputs.items():
+            out = pulumi.Output.from_input(value)
+            run.outputs[key] = StackOutput(await out.future(), await out.is_known(), await out.is_secret())
+
+    try:
+        pulumi.runtime.test(main)()
+    except Exception as exc:  # noqa: BLE001 - handed back to the caller
+        run.error = exc
+    run.registrations = list(monitor.registrations)
+    if run.error is not None and raise_errors:
+        raise run.error
+    return run
+
+
+def is_secret_value(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(_SECRET_SIG[0]) == _SECRET_SIG[1]
