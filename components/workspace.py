@@ -38,7 +38,7 @@ class WorkspaceArgs:
     tags: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_config(cls, config: StackConfig) -> "WorkspaceArgs":
+    def from_config(cls, config: StackConfig) -> WorkspaceArgs:
         return cls(
             location=config.location,
             names=config.names(),

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 import runpy
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import pulumi
 import yaml

@@ -50,9 +50,9 @@ def _name_of(rule: NameRule):
     return AfterValidator(check)
 
 
-def azure_name(rule_key: str) -> Any:
-    """A ``str`` field that must satisfy Azure's naming rule ``RULES[rule_key]``."""
-    return Annotated[str, _name_of(RULES[rule_key])]
+def azure_name(rule: str | NameRule) -> Any:
+    """A ``str`` field that must satisfy an Azure naming rule (a NameRule or a key of RULES)."""
+    return Annotated[str, _name_of(RULES[rule] if isinstance(rule, str) else rule)]
 
 
 def _check_secret_ref(value: str, info: ValidationInfo) -> str:

@@ -1,15 +1,14 @@
-"""Rules that span sections of the config (run once every section parsed on its own)."""
+"""Rules that span sections of the config, run once every section has parsed on its own.
+
+Each section module keeps its own list ``CHECKS`` of functions (StackConfig) -> problems.
+"""
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
-
+from azureml_infra.config import compute, datastores
 from azureml_infra.config.stack import StackConfig
 
-Check = Callable[[StackConfig], Iterable["Problem"]]  # noqa: F821
-
-# Each section's module appends its cross-section rules here.
-CHECKS: list[Check] = []
+CHECKS = [*compute.CHECKS, *datastores.CHECKS]
 
 
 def cross_checks(config: StackConfig) -> list:

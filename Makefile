@@ -1,0 +1,31 @@
+# Everything installs from pinned requirements into .venv on first use.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STACK ?= dev
+FORMAT ?= text
+
+.PHONY: help setup plan test lint clean
+
+help:
+	@echo "make plan [STACK=dev] [FORMAT=text|json]  offline plan of a stack (no Azure, no Pulumi CLI)"
+	@echo "make test                                 the whole test suite"
+	@echo "make lint                                 ruff"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+plan: setup
+	$(PY) -m tools.plan --stack $(STACK) --format $(FORMAT)
+
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(PY) -m ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache

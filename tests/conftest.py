@@ -1,0 +1,50 @@
+"""Shared helpers: run the program under mocks from a stack-file-like dict.
+
+Mocks are set inside tools.harness.run_program before __main__.py is executed with runpy,
+each run in a fresh root stack, so no test sees another's registrations.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from tools.harness import Run, config_from_yaml, run_program
+
+# The smallest valid stack file; tests add what they exercise.
+MINIMAL: dict[str, Any] = {
+    "azure-native:location": "westeurope",
+    "azureml-infra:prefix": "mlops",
+}
+
+
+def stack(extra: dict[str, Any] | None = None, secure: dict[str, str] | None = None) -> dict[str, Any]:
+    """A stack file's ``config:`` map: MINIMAL plus ``extra``; ``secure`` keys as secrets."""
+    document = copy.deepcopy(MINIMAL)
+    document.update(copy.deepcopy(extra or {}))
+    for key, value in (secure or {}).items():
+        document[key] = {"secure": value}
+    return document
+
+
+def plan(config: dict[str, Any], stack_name: str = "dev", preview: bool = False, **kwargs) -> Run:
+    """Run the program on a stack-file-like config map, as the CLI would hand it over."""
+    raw, secrets = config_from_yaml(config)
+    return run_program(stack_name, raw, secrets, preview=preview, **kwargs)
+
+
+def config_error(config: dict[str, Any], stack_name: str = "dev") -> tuple[str, Run]:
+    """Run an invalid config; return the error text and the run (to check nothing registered)."""
+    from azureml_infra.config import ConfigError
+
+    raw, secrets = config_from_yaml(config)
+    run = run_program(stack_name, raw, secrets, raise_errors=False)
+    assert isinstance(run.error, ConfigError), f"expected a ConfigError, got {run.error!r}"
+    return str(run.error), run
+
+
+@pytest.fixture(scope="module")
+def dev_run() -> Run:
+    return run_program("dev")
