@@ -204,11 +204,12 @@ class AzureMocks(pulumi.runtime.Mocks):
         inputs = dict(args.inputs)
         name = azure_name(args.typ, inputs, args.name) or args.name
         state = {**inputs, "name": name}
-        if self.preview:
-            return "", state
         computed = COMPUTED.get(args.typ)
-        if computed:
-            state.update(computed(_plain(inputs), name))
+        extra = computed(_plain(inputs), name) if computed else {}
+        if self.preview:
+            # As in a real preview of a create: what Azure computes is not known yet.
+            return "", {k: v for k, v in state.items() if k not in extra}
+        state.update(extra)
         return arm_id(args.typ, inputs, args.name), state
 
     def call(self, args: pulumi.runtime.MockCallArgs):

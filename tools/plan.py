@@ -1,0 +1,250 @@
+"""Offline plan: what a first ``pulumi up`` of a stack would create, without Azure or the CLI.
+
+Runs ``__main__.py`` under the SDK's mocks in preview mode, with the stack's config read from
+Pulumi.yaml and Pulumi.<stack>.yaml (``secure:`` values are never decrypted: they show as
+[secret]), and prints the resource tree, each resource's Azure name, settings and
+dependencies, the stack outputs, and a count. Values only Azure can know show as
+``output<string>``, as ``pulumi preview`` shows them.
+
+    python -m tools.plan --stack dev [--format text|json]
+    python -m tools.plan --stack-file examples/Pulumi.datastores.yaml
+
+An invalid config prints the validation message and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from pulumi.output import Unknown
+
+from tools.harness import (
+    PROJECT,
+    ROOT,
+    SECRET_PLACEHOLDER,
+    UNKNOWN,
+    Registration,
+    Run,
+    config_from_yaml,
+    is_secret_value,
+    run_program,
+)
+
+UNKNOWN_TEXT = "output<string>"
+STACK_TYPE = "pulumi:pulumi:Stack"
+# Shown once in the header rather than on every resource.
+_COMMON_INPUTS = {"location", "tags"}
+
+
+def display_value(value: Any) -> Any:
+    """Inputs as a reviewer should see them: secrets masked, unknowns named."""
+    if is_secret_value(value):
+        return SECRET_PLACEHOLDER
+    if isinstance(value, Unknown) or value == UNKNOWN:
+        return UNKNOWN_TEXT
+    if isinstance(value, dict):
+        return {k: display_value(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return [display_value(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    if isinstance(value, dict) and value:
+        rows: list[tuple[str, Any]] = []
+        for key, item in value.items():
+            rows.extend(_flatten(item, f"{prefix}.{key}" if prefix else key))
+        return rows
+    return [(prefix, value)]
+
+
+def creation_order(registrations: list[Registration]) -> list[Registration]:
+    """Parents and dependencies first; ties by URN.
+
+    The SDK registers resources concurrently, so their arrival order changes from run to
+    run; this order does not, which keeps the plan diffable.
+    """
+    by_urn = {r.urn: r for r in registrations}
+    waits_on = {
+        r.urn: {u for u in (r.parent, *r.dependencies) if u in by_urn and u != r.urn} for r in registrations
+    }
+    done: set[str] = set()
+    ordered: list[Registration] = []
+    while len(ordered) < len(registrations):
+        ready = sorted(u for u, deps in waits_on.items() if u not in done and deps <= done)
+        if not ready:  # a cycle cannot happen in Pulumi; keep whatever is left, sorted
+            ready = sorted(u for u in waits_on if u not in done)
+        for urn in ready:
+            done.add(urn)
+            ordered.append(by_urn[urn])
+    return ordered
+
+
+def plan_document(run: Run, stack_file: str) -> dict[str, Any]:
+    """The plan as data (the ``--format json`` output), built from the recorded run."""
+    names = {r.urn: r.name for r in run.registrations}
+    resources = []
+    for reg in creation_order(run.registrations):
+        resources.append(
+            {
+                "urn": reg.urn,
+                "type": reg.type,
+                "name": reg.name,
+                "parent": reg.parent if reg.parent in names else None,
+                "azureName": reg.azure_name,
+                "custom": reg.custom,
+                "inputs": display_value(reg.inputs),
+                "dependsOn": sorted({names[d] for d in reg.dependencies if d in names}),
+                "protect": reg.protect,
+                "retainOnDelete": reg.retain_on_delete,
+            }
+        )
+    outputs = {}
+    for key, out in run.outputs.items():
+        if out.secret:
+            value: Any = SECRET_PLACEHOLDER
+        elif not out.known:
+            value = UNKNOWN_TEXT
+        else:
+            value = display_value(out.value)
+        outputs[key] = value
+    return {
+        "project": PROJECT,
+        "stack": run.stack,
+        "stackFile": stack_file,
+        "resources": resources,
+        "outputs": outputs,
+        "summary": {"create": len(resources) + 1},
+    }
+
+
+def _tree_rows(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """(tree-drawn type, logical name) rows, children under their parent, in registration order."""
+    children: dict[str | None, list[dict]] = {}
+    for res in doc["resources"]:
+        children.setdefault(res["parent"], []).append(res)
+    rows = [(STACK_TYPE, f"{PROJECT}-{doc['stack']}")]
+
+    def walk(parent: str | None, indent: str) -> None:
+        kids = children.get(parent, [])
+        for i, res in enumerate(kids):
+            last = i == len(kids) - 1
+            rows.append((f"{indent}{'└─' if last else '├─'} {res['type']}", res["name"]))
+            walk(res["urn"], indent + ("   " if last else "│  "))
+
+    walk(None, "")
+    return rows
+
+
+def _format_scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def render_text(doc: dict[str, Any]) -> str:
+    lines = [
+        f"Offline plan of stack '{doc['stack']}' ({doc['stackFile']}): a first `pulumi up` would create:",
+        "(run under the Pulumi SDK's mocks; values only Azure can know show as output<string>)",
+        "",
+    ]
+    rows = _tree_rows(doc)
+    width = max(len(t) for t, _ in rows) + 2
+    lines.append(f"     {'Type':<{width}}Name")
+    lines.extend(f" +   {t:<{width}}{n}" for t, n in rows)
+
+    custom = [r for r in doc["resources"] if r["custom"]]
+    if custom:
+        first = custom[0]["inputs"]
+        lines += ["", "Common to every resource:"]
+        for key in sorted(_COMMON_INPUTS):
+            if key in first:
+                lines.append(f"    {key}: {_format_scalar(first[key])}")
+    lines += ["", "Resource details:"]
+    for res in custom:
+        flags = [f for f, on in (("protect", res["protect"]), ("retainOnDelete", res["retainOnDelete"])) if on]
+        head = f"  + {res['name']} ({res['type']})"
+        if res["azureName"]:
+            head += f"  name: {res['azureName']}"
+        if flags:
+            head += f"  [{', '.join(flags)}]"
+        lines.append(head)
+        settings = {k: v for k, v in res["inputs"].items() if k not in _COMMON_INPUTS}
+        for path, value in _flatten(settings):
+            lines.append(f"      {path}: {_format_scalar(value)}")
+        deps = [d for d in res["dependsOn"]]
+        if deps:
+            lines.append(f"      depends on: {', '.join(deps)}")
+    lines += ["", "Outputs:"]
+    for key, value in sorted(doc["outputs"].items()):
+        lines.append(f"    {key}: {_format_scalar(value)}")
+    lines += ["", "Resources:", f"    + {doc['summary']['create']} to create"]
+    return "\n".join(lines) + "\n"
+
+
+def stack_name_of(path: Path) -> str:
+    match = re.fullmatch(r"Pulumi\.(.+)\.yaml", path.name)
+    if not match:
+        raise SystemExit(f"{path}: a stack file is named Pulumi.<stack>.yaml")
+    return match.group(1)
+
+
+def load_stack_file(path: Path) -> tuple[dict[str, str], set[str]]:
+    import yaml
+
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text()) or {}
+    document = yaml.safe_load(path.read_text()) or {}
+    return config_from_yaml(document.get("config") or {}, project.get("config") or {})
+
+
+def make_plan(stack_file: Path) -> tuple[Run, dict[str, Any] | None]:
+    stack = stack_name_of(stack_file)
+    raw, secrets = load_stack_file(stack_file)
+    run = run_program(stack, raw, secrets, preview=True, raise_errors=False)
+    if run.error is not None:
+        return run, None
+    try:
+        shown = str(stack_file.resolve().relative_to(ROOT))
+    except ValueError:
+        shown = str(stack_file)
+    return run, plan_document(run, shown)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n")[0])
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--stack", default="dev", help="plan Pulumi.<stack>.yaml (default: dev)")
+    source.add_argument("--stack-file", type=Path, help="plan this Pulumi.<stack>.yaml file")
+    parser.add_argument("--format", choices=["text", "json"], default="text")
+    args = parser.parse_args(argv)
+
+    path = args.stack_file or ROOT / f"Pulumi.{args.stack}.yaml"
+    if not path.exists():
+        print(f"error: no stack file {path}", file=sys.stderr)
+        return 2
+    run, doc = make_plan(path)
+    if doc is None:
+        from azureml_infra.config import ConfigError
+
+        if isinstance(run.error, ConfigError):
+            print(str(run.error), file=sys.stderr)
+            print(f"({len(run.registrations)} resources registered)", file=sys.stderr)
+            return 2
+        raise run.error  # a bug, not bad config: show the traceback
+    if args.format == "json":
+        json.dump(doc, sys.stdout, indent=2, sort_keys=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(render_text(doc))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
