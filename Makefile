@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STACK ?= dev
 FORMAT ?= text
 
-.PHONY: help setup plan test lint clean
+.PHONY: help setup plan test lint clean docs
 
 help:
 	@echo "make plan [STACK=dev] [FORMAT=text|json]  offline plan of a stack (no Azure, no Pulumi CLI)"
@@ -29,3 +29,6 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache
+
+docs: setup
+	$(PY) -m tools.config_reference

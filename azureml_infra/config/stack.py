@@ -20,7 +20,10 @@ class StackConfig(Model):
 
     location: str = Field(description="Azure region, from azure-native:location, e.g. westeurope.")
     prefix: str = Field(description="Workload name in every resource name: 2-10 lowercase letters/digits.")
-    environment: str = Field(description="dev, test, prod...: 1-8 lowercase letters/digits. Default: the stack name.")
+    environment: str = Field(
+        description="dev, test, prod...: 1-8 lowercase letters/digits, used in names and tags.",
+        json_schema_extra={"defaultText": "the stack name"},
+    )
     name_suffix: str | None = Field(
         None,
         description="1-4 lowercase letters/digits appended to globally unique names. "
