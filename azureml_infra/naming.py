@@ -33,15 +33,16 @@ class NameRule:
 
     def violation(self, name: str) -> str | None:
         """Why ``name`` breaks this rule, or None when it is valid."""
+        article = "an" if self.what[0].lower() in "aeiou" else "a"
         if not isinstance(name, str):
-            return f"a {self.what} name must be a string"
+            return f"{article} {self.what} name must be a string"
         if not self.min_len <= len(name) <= self.max_len:
             return (
-                f"a {self.what} name must be {self.min_len}-{self.max_len} characters long "
+                f"{article} {self.what} name must be {self.min_len}-{self.max_len} characters long "
                 f"(this one has {len(name)})"
             )
         if not re.fullmatch(self.pattern, name) or (self.no_double_hyphen and "--" in name):
-            return f"a {self.what} name {self.description}"
+            return f"{article} {self.what} name {self.description}"
         return None
 
 

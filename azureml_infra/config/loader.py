@@ -120,6 +120,8 @@ def _problem_from(error: Mapping[str, Any]) -> Problem:
             + (f" (known keys: {', '.join(known)})" if known else ""),
         )
     elif kind == "missing":
+        if len(loc) == 1:
+            return Problem(_path(loc), f"is required; set it with: pulumi config set {_path(loc)} <value>")
         return Problem(_path(loc), "is required")
     shown = ""
     if isinstance(value, (str, int, float, bool)) and kind != "value_error" or isinstance(value, str):
