@@ -111,6 +111,8 @@ ARM_TYPES: dict[str, tuple[str, str | None]] = {
         "registryName", "Microsoft.ContainerRegistry/registries/{registryName}"),
     "azure-native:machinelearningservices:Workspace": (
         "workspaceName", "Microsoft.MachineLearningServices/workspaces/{workspaceName}"),
+    "azure-native:machinelearningservices:Compute": (
+        "computeName", "Microsoft.MachineLearningServices/workspaces/{workspaceName}/computes/{computeName}"),
 }
 
 

@@ -1,27 +1,322 @@
 """Config of compute clusters and compute instances (keys ``computes``, ``computeInstances``).
 
-Skeleton: the compute issue completes these models.
+One model replaces the seed's two templates (mlcompute/template.json and template-vnet.json):
+the VNet variant is a cluster with ``subnetId``, and its admin user is ``ssh``. The password
+of that user never appears here: ``passwordSecret`` names another config key, stored with
+``pulumi config set --secret``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
+import struct
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from datetime import timedelta
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from azureml_infra.config.base import Model
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+
+from azureml_infra import arm
+from azureml_infra.config.base import Guid, Model, SecretRef, arm_id_of, azure_name, key_error
+from azureml_infra.naming import NameRule
 
 if TYPE_CHECKING:
     from azureml_infra.config.loader import Problem
     from azureml_infra.config.stack import StackConfig
 
+SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
+USER_ASSIGNED_IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
+
+# Azure ML compute names: letters, digits and hyphens, starting with a letter, and every hyphen
+# followed later by a letter ("cpu-cluster-1" is refused). Sources: "Naming rules and
+# restrictions for Azure resources" (Microsoft.MachineLearningServices workspaces/computes:
+# 2-16, alphanumerics and hyphens); the studio's compute form (MicrosoftDocs azure-docs,
+# how-to-create-attach-compute-studio.md: start with a letter, the hyphen rule, instances
+# 3-24); and the service's own refusal of an instance name ("must be between 3 and 24
+# characters ... must start with letters", microsoftdocs/pipelines-azureml issue 19).
+_COMPUTE_NAME = r"[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z])?[0-9]*"
+_COMPUTE_NAME_RULE = (
+    "may contain only letters, digits and hyphens, must start with a letter, "
+    "and every hyphen must be followed later by a letter"
+)
+CLUSTER_NAME = NameRule("compute cluster", 2, 16, _COMPUTE_NAME, _COMPUTE_NAME_RULE)
+INSTANCE_NAME = NameRule("compute instance", 3, 24, _COMPUTE_NAME, _COMPUTE_NAME_RULE)
+
+
+# --- value types -----------------------------------------------------------------------
+
+# ISO 8601 durations in days, hours, minutes and seconds (years and months have no fixed length).
+_DURATION_RE = re.compile(
+    r"P(?:(?P<days>\d+)D)?(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?"
+)
+
+
+def parse_duration(value: str) -> timedelta | None:
+    """The length of an ISO 8601 duration such as PT15M or P1DT12H; None when malformed."""
+    match = _DURATION_RE.fullmatch(value) if isinstance(value, str) else None
+    if not match or value == "P":
+        return None
+    parts = {k: int(v) for k, v in match.groupdict().items() if v}
+    return timedelta(**parts)
+
+
+def _check_duration(value: str) -> str:
+    length = parse_duration(value)
+    if length is None:
+        raise ValueError(
+            "must be an ISO 8601 duration in days, hours, minutes and seconds, "
+            "such as PT15M, PT2H30M or P1D"
+        )
+    if length <= timedelta(0):
+        raise ValueError("must be longer than zero, such as PT15M")
+    return value
+
+
+Duration = Annotated[str, AfterValidator(_check_duration)]
+
+
+def _check_vm_size(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", value):
+        raise ValueError("must be an Azure VM size such as STANDARD_D3_V2 or Standard_DS3_v2")
+    return value
+
+
+VmSize = Annotated[str, AfterValidator(_check_vm_size)]
+
+
+def _check_subnet_id(value: str) -> str:
+    problem = arm.check_resource_id(value, SUBNET_TYPE)
+    if problem and arm.parse_resource_id(value) is None:
+        # A subnet id nests under its VNet, which the generic example does not show.
+        problem = (
+            "is not a subnet's ARM id; expected /subscriptions/<subscription-guid>/resourceGroups/<group>"
+            "/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>"
+        )
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+SubnetId = Annotated[str, AfterValidator(_check_subnet_id)]
+
+# Key types OpenSSH writes to a .pub file that Azure Linux VMs accept.
+_SSH_KEY_TYPES = ("ssh-rsa", "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521")
+
+
+def ssh_public_key_problem(key: str) -> str | None:
+    """Why ``key`` is not an OpenSSH public key line, or None when it looks like one.
+
+    Beyond the '<type> <base64> [comment]' shape, the blob must decode and name the same
+    key type inside (the first field of the OpenSSH wire format), which catches truncated
+    or mangled pastes.
+    """
+    if "PRIVATE KEY" in key:
+        return "is a private key; give the public key instead (the .pub file), and never put a private key in config"
+    expected = f"must be an OpenSSH public key line, '<type> <base64> [comment]' with type {', '.join(_SSH_KEY_TYPES)}, such as the contents of ~/.ssh/id_ed25519.pub"
+    fields = key.strip().split(maxsplit=2)
+    if len(fields) < 2 or fields[0] not in _SSH_KEY_TYPES:
+        return expected
+    try:
+        blob = base64.b64decode(fields[1], validate=True)
+        (length,) = struct.unpack(">I", blob[:4])
+        inner_type = blob[4 : 4 + length].decode("ascii")
+    except (binascii.Error, struct.error, UnicodeDecodeError):
+        return expected
+    if inner_type != fields[0]:
+        return f"starts with {fields[0]}, but its key data is of type {inner_type!r}: copy the whole .pub line"
+    return None
+
+
+# --- sections --------------------------------------------------------------------------
+
+
+class ComputeIdentity(Model):
+    """The cluster's managed identity. Written as ``none``, ``systemAssigned``, or an object."""
+
+    system_assigned: bool = Field(
+        False, description="A system-assigned identity, created and deleted with the cluster."
+    )
+    user_assigned: list[arm_id_of(USER_ASSIGNED_IDENTITY_TYPE)] = Field(
+        default_factory=list,
+        min_length=1,
+        description="ARM ids of existing user-assigned identities (Microsoft.ManagedIdentity/userAssignedIdentities).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: Any) -> Any:
+        if value == "none":
+            return {}
+        if value == "systemAssigned":
+            return {"systemAssigned": True}
+        if isinstance(value, dict):
+            return value
+        raise ValueError(
+            "must be none, systemAssigned, or {userAssigned: [<ARM ids of user-assigned identities>]}"
+        )
+
+    @property
+    def arm_type(self) -> str | None:
+        """ManagedServiceIdentityType, or None when the cluster has no identity."""
+        kinds = [k for k, on in (("SystemAssigned", self.system_assigned), ("UserAssigned", self.user_assigned)) if on]
+        return ",".join(kinds) or None
+
+
+def _system_assigned() -> ComputeIdentity:
+    return ComputeIdentity.model_validate("systemAssigned")
+
+
+class SshSettings(Model):
+    """An admin user on every node, for debugging over SSH. Absent: no admin user, no SSH."""
+
+    admin_user_name: str = Field(min_length=1, description="Admin user name on the nodes, e.g. azureuser.")
+    public_key: str | None = Field(
+        None, description="OpenSSH public key line (not secret). Preferred over a password."
+    )
+    password_secret: SecretRef | None = Field(
+        None,
+        description="Name of a config key holding the admin password, set with "
+        "`pulumi config set --secret <key> <password>`. Never the password itself.",
+    )
+    public_access: bool = Field(
+        False, description="true opens the SSH port (22) to the internet; false keeps it closed."
+    )
+
+    @model_validator(mode="after")
+    def _one_credential(self):
+        if self.public_key is None and self.password_secret is None:
+            raise ValueError("the admin user needs a credential: set publicKey (preferred) or passwordSecret")
+        if self.public_key is not None and self.password_secret is not None:
+            raise ValueError("set publicKey or passwordSecret, not both")
+        # Checked here rather than on the field so a pasted private key is never echoed back.
+        problem = self.public_key and ssh_public_key_problem(self.public_key)
+        if problem:
+            raise key_error("publicKey", problem)
+        return self
+
 
 class ComputeCluster(Model):
-    name: str
+    """An AmlCompute cluster: nodes that scale with submitted jobs."""
+
+    name: azure_name(CLUSTER_NAME) = Field(
+        description="Compute name in the workspace: 2-16 letters, digits and hyphens, starting with a letter."
+    )
+    vm_size: VmSize = Field(description="VM size of every node, e.g. STANDARD_D3_V2.")
+    min_nodes: int = Field(
+        0, description="Nodes kept running when idle. 0: the cluster scales to zero and costs nothing idle."
+    )
+    max_nodes: int = Field(description="Most nodes the cluster scales out to (1 or more, at least minNodes).")
+    idle_time_before_scale_down: Duration = Field(
+        "PT120S",
+        description="ISO 8601 duration an idle node waits before it is released. Default: PT120S, Azure's own.",
+    )
+    priority: Literal["Dedicated", "LowPriority"] = Field(
+        "Dedicated", description="LowPriority nodes are cheaper but can be preempted."
+    )
+    identity: ComputeIdentity = Field(
+        default_factory=_system_assigned,
+        json_schema_extra={"defaultText": "`systemAssigned`"},
+        description="none, systemAssigned (default), or {userAssigned: [<ids>], systemAssigned: true|false}. "
+        "Jobs reach data with this identity.",
+    )
+    subnet_id: SubnetId | None = Field(
+        None, description="ARM id of a subnet (Microsoft.Network/virtualNetworks/subnets) to put the nodes in."
+    )
+    node_public_ip: bool = Field(
+        True,
+        description="false: nodes get no public IP (needs subnetId, and outbound access through that subnet).",
+    )
+    ssh: SshSettings | None = Field(None, description="Admin user for SSH. Absent: no SSH at all.")
+    disable_local_auth: bool = Field(
+        True, description="Refuse key-based (local) authentication; only Entra ID and managed identities."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_in_a_secret(cls, value: Any, info: ValidationInfo) -> Any:
+        # A `secure:` value nested in this list makes the whole key a secret: the CLI would
+        # then hand its decrypted text to the program, and an error message could print it.
+        if "computes" in (info.context or {}).get("secret_keys", ()):
+            raise ValueError(
+                "the computes key holds a secret (a secure: value inside it); keep passwords out of it: "
+                "pulumi config set --secret <key> <password>, then name <key> in ssh.passwordSecret"
+            )
+        return value
+
+    @field_validator("min_nodes")
+    @classmethod
+    def _min_nodes(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must be 0 or more (0 lets the cluster scale to zero)")
+        return value
+
+    @field_validator("max_nodes")
+    @classmethod
+    def _max_nodes(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be 1 or more (a cluster without nodes runs no job)")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.max_nodes < self.min_nodes:
+            raise key_error("maxNodes", f"must be at least minNodes ({self.min_nodes})")
+        if not self.node_public_ip and self.subnet_id is None:
+            raise key_error(
+                "nodePublicIp",
+                "false is only valid with subnetId: nodes without a public IP reach Azure through your subnet",
+            )
+        if self.ssh and self.ssh.public_access and not self.node_public_ip:
+            raise key_error(
+                "ssh.publicAccess",
+                "true needs nodePublicIp: true (nodes without a public IP have no public SSH port)",
+            )
+        return self
 
 
 class ComputeInstance(Model):
-    name: str
+    """A personal compute instance (notebook VM), assigned to one user."""
+
+    name: azure_name(INSTANCE_NAME) = Field(
+        description="Compute name in the workspace: 3-24 letters, digits and hyphens, starting with a letter."
+    )
+    vm_size: VmSize = Field(description="VM size, e.g. STANDARD_DS3_V2.")
+    assigned_user_object_id: Guid = Field(
+        description="Entra ID object id of the only user who may use this instance."
+    )
+    idle_time_before_shutdown: Duration = Field(
+        "PT60M", description="ISO 8601 duration of inactivity after which the instance shuts down."
+    )
+    subnet_id: SubnetId | None = Field(
+        None, description="ARM id of a subnet (Microsoft.Network/virtualNetworks/subnets) to put the VM in."
+    )
+    disable_local_auth: bool = Field(
+        True, description="Refuse key-based (local) authentication; only Entra ID and managed identities."
+    )
+
+
+# --- rules across sections -------------------------------------------------------------
+
+
+def _unique_compute_names(config: StackConfig) -> Iterable[Problem]:
+    """Clusters and instances share the workspace's compute namespace."""
+    from azureml_infra.config.loader import PROJECT, Problem
+
+    first_use: dict[str, str] = {}
+    for key, computes in (("computes", config.computes), ("computeInstances", config.compute_instances)):
+        for index, compute in enumerate(computes):
+            where = f"{key}[{index}]"
+            # ARM compares resource names case-insensitively.
+            earlier = first_use.setdefault(compute.name.lower(), where)
+            if earlier != where:
+                yield Problem(
+                    f"{PROJECT}:{where}.name",
+                    f"'{compute.name}' is already the name of {earlier}; compute clusters and "
+                    "instances share the workspace's compute names (compared ignoring case)",
+                )
 
 
 # Rules that need more than one section of the config: (StackConfig) -> problems.
-CHECKS: list[Callable[[StackConfig], Iterable[Problem]]] = []
+CHECKS: list[Callable[[StackConfig], Iterable[Problem]]] = [_unique_compute_names]
