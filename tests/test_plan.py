@@ -1,0 +1,135 @@
+"""The offline plan (`make plan`): what it prints for a stack, and how it refuses bad config."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tools import config_reference
+from tools.harness import ROOT, config_from_yaml
+from tools.plan import main
+
+
+def plan_text(capsys, *args) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_dev_plan_shows_the_tree_names_settings_and_outputs(capsys):
+    code, out, _ = plan_text(capsys, "--stack", "dev")
+    assert code == 0
+    assert " +   pulumi:pulumi:Stack" in out and "azureml-infra-dev" in out
+    assert re.search(r"^ \+   └─ azureml-infra:workspace:MachineLearningWorkspace +workspace$", out, re.M)
+    assert re.search(r"^ \+      [├└]─ azure-native:storage:StorageAccount +storage-account$", out, re.M)
+    assert "  + storage-account (azure-native:storage:StorageAccount)  name: stmlopsdevt0k7" in out
+    assert "      minimumTlsVersion: TLS1_2" in out
+    assert "      depends on: application-insights, container-registry, key-vault, resource-group, storage-account" in out
+    # what only Azure knows is shown as in `pulumi preview`
+    assert "    workspaceId: output<string>" in out
+    assert "    workspaceName: mlw-mlops-dev" in out
+    assert out.rstrip().endswith("to create")
+
+
+def test_json_plan_is_the_same_plan_for_machines(capsys):
+    code, out, _ = plan_text(capsys, "--stack", "test", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["stack"] == "test" and doc["stackFile"] == "Pulumi.test.yaml"
+    storage = next(r for r in doc["resources"] if r["name"] == "storage-account")
+    assert storage["azureName"].startswith("stmlopstest")
+    assert storage["dependsOn"] == ["resource-group"]
+    assert doc["summary"]["create"] == len(doc["resources"]) + 1  # + the stack itself
+
+
+def test_prod_plan_marks_protected_resources(capsys):
+    _, out, _ = plan_text(capsys, "--stack", "prod")
+    assert "  + key-vault (azure-native:keyvault:Vault)  name: kv-mlops-prod-" in out
+    assert "[protect, retainOnDelete]" in out
+
+
+BAD_STACK = """\
+config:
+  azure-native:location: westeurope
+  azureml-infra:prefix: mlops
+  azureml-infra:workspace:
+    storageAccount:
+      name: My_Storage
+    keyValt:
+      sku: standard
+"""
+
+
+def test_bad_stack_file_prints_every_problem_registers_nothing_and_exits_2(tmp_path, capsys):
+    path = tmp_path / "Pulumi.bad.yaml"
+    path.write_text(BAD_STACK)
+    code, out, err = plan_text(capsys, "--stack-file", str(path))
+    assert code == 2 and out == ""
+    assert err.splitlines() == [
+        "Invalid configuration for stack 'bad' (Pulumi.bad.yaml): 2 problems. Nothing was deployed.",
+        '  - azureml-infra:workspace.storageAccount.name: a storage account name may contain only '
+        'lowercase letters and digits (got "My_Storage")',
+        "  - azureml-infra:workspace.keyValt: unknown key; did you mean 'keyVault'? (known keys: name, "
+        "publicNetworkAccess, storageAccount, keyVault, logAnalytics, applicationInsights, containerRegistry)",
+        "(0 resources registered)",
+    ]
+
+
+def test_make_plan_runs_as_a_process_and_fails_on_bad_config(tmp_path):
+    path = tmp_path / "Pulumi.bad.yaml"
+    path.write_text(BAD_STACK)
+    bad = subprocess.run(
+        [sys.executable, "-m", "tools.plan", "--stack-file", str(path)], cwd=ROOT, capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and "My_Storage" in bad.stderr and "keyValt" in bad.stderr
+    good = subprocess.run([sys.executable, "-m", "tools.plan"], cwd=ROOT, capture_output=True, text=True)
+    assert good.returncode == 0, good.stderr
+    assert "Offline plan of stack 'dev'" in good.stdout
+
+
+def test_secure_values_are_masked_and_marked_secret():
+    raw, secrets = config_from_yaml(
+        {"azureml-infra:pw": {"secure": "v1:AAAAencrypted=="}, "azureml-infra:ssh": {"key": {"secure": "x"}}}
+    )
+    assert raw["azureml-infra:pw"] == "[secret]"
+    assert json.loads(raw["azureml-infra:ssh"]) == {"key": "[secret]"}
+    assert secrets == {"azureml-infra:pw", "azureml-infra:ssh"}
+    assert "AAAAencrypted" not in json.dumps(raw)
+
+
+def test_a_secret_input_is_shown_masked(tmp_path, capsys):
+    # A secret flowing into a resource input must never be printed in clear.
+    import pulumi.runtime.rpc as rpc
+
+    from tools.harness import is_secret_value
+    from tools.plan import display_value
+
+    wrapped = {rpc._special_sig_key: rpc._special_secret_sig, "value": "hunter2"}
+    assert is_secret_value(wrapped)
+    assert display_value({"a": {"b": wrapped}}) == {"a": {"b": "[secret]"}}
+
+
+@pytest.mark.parametrize("stack_file", sorted(ROOT.glob("Pulumi.*.yaml")) + sorted(ROOT.glob("examples/Pulumi.*.yaml")))
+def test_every_shipped_stack_file_plans(stack_file: Path, capsys):
+    code, out, err = plan_text(capsys, "--stack-file", str(stack_file))
+    assert code == 0, err
+    assert "to create" in out
+
+
+def test_config_reference_is_current():
+    assert config_reference.TARGET.read_text() == config_reference.render(), (
+        "docs/config-reference.md is stale: run `make docs`"
+    )
+
+
+def test_readme_states_the_two_fresh_clone_commands():
+    readme = (ROOT / "README.md").read_text()
+    assert "make plan" in readme and "make test" in readme
+    assert textwrap.dedent("make test").strip() in (ROOT / ".ci" / "run").read_text() or "make lint test" in (
+        ROOT / ".ci" / "run"
+    ).read_text()
