@@ -113,6 +113,13 @@ ARM_TYPES: dict[str, tuple[str, str | None]] = {
         "workspaceName", "Microsoft.MachineLearningServices/workspaces/{workspaceName}"),
     "azure-native:machinelearningservices:Compute": (
         "computeName", "Microsoft.MachineLearningServices/workspaces/{workspaceName}/computes/{computeName}"),
+    "azure-native:storage:BlobContainer": (
+        "containerName", "Microsoft.Storage/storageAccounts/{accountName}/blobServices/default/containers/{containerName}"),
+    "azure-native:machinelearningservices:Datastore": (
+        "name", "Microsoft.MachineLearningServices/workspaces/{workspaceName}/datastores/{name}"),
+    # Really {scope}/providers/...; an id under the group is close enough for the mocks.
+    "azure-native:authorization:RoleAssignment": (
+        "roleAssignmentName", "Microsoft.Authorization/roleAssignments/{roleAssignmentName}"),
 }
 
 
@@ -134,7 +141,16 @@ def _identity_computed(inputs: dict, name: str) -> dict:
     identity = inputs.get("identity")
     if not identity or identity.get("type") in (None, "None"):
         return {}
-    return {"identity": {**identity, "principalId": _guid_from(f"principal/{name}"), "tenantId": TENANT_ID}}
+    computed = {**identity, "tenantId": TENANT_ID}
+    if "SystemAssigned" in identity.get("type", ""):
+        computed["principalId"] = _guid_from(f"principal/{name}")
+    if isinstance(identity.get("userAssignedIdentities"), list):
+        # The SDK takes a list of ids; Azure returns a map id -> {principalId, clientId}.
+        computed["userAssignedIdentities"] = {
+            i: {"principalId": _guid_from(f"principal/{i}"), "clientId": _guid_from(f"client/{i}")}
+            for i in identity["userAssignedIdentities"]
+        }
+    return {"identity": computed}
 
 
 def _workspace_computed(inputs: dict, name: str) -> dict:
