@@ -4,10 +4,12 @@ PY := $(VENV)/bin/python
 STACK ?= dev
 FORMAT ?= text
 
-.PHONY: help setup plan test lint clean docs
+.PHONY: help setup plan test lint clean docs graphs
 
 help:
 	@echo "make plan [STACK=dev] [FORMAT=text|json]  offline plan of a stack (no Azure, no Pulumi CLI)"
+	@echo "                 [FORMAT=mermaid|dot]     its resource graph"
+	@echo "make graphs                               regenerate the resource graphs in README.md"
 	@echo "make test                                 the whole test suite"
 	@echo "make lint                                 ruff"
 
@@ -20,6 +22,9 @@ setup: $(VENV)/.installed
 
 plan: setup
 	$(PY) -m tools.plan --stack $(STACK) --format $(FORMAT)
+
+graphs: setup
+	$(PY) -m tools.graph --update-readme
 
 test: setup
 	$(PY) -m pytest

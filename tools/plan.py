@@ -6,7 +6,7 @@ Pulumi.yaml and Pulumi.<stack>.yaml (``secure:`` values are never decrypted: the
 dependencies, the stack outputs, and a count. Values only Azure can know show as
 ``output<string>``, as ``pulumi preview`` shows them.
 
-    python -m tools.plan --stack dev [--format text|json]
+    python -m tools.plan --stack dev [--format text|json|mermaid|dot]
     python -m tools.plan --stack-file examples/Pulumi.datastores.yaml
 
 An invalid config prints the validation message and exits with status 2.
@@ -23,6 +23,7 @@ from typing import Any
 
 from pulumi.output import Unknown
 
+from tools.graph import Depth, deployment_depth, nodes_from_registrations, render_dot, render_mermaid
 from tools.harness import (
     PROJECT,
     ROOT,
@@ -122,6 +123,8 @@ def plan_document(run: Run, stack_file: str) -> dict[str, Any]:
         "resources": resources,
         "outputs": outputs,
         "summary": {"create": len(resources) + 1},
+        # Custom resources that must be created one after another (tools/graph.py).
+        "depth": deployment_depth(nodes_from_registrations(run.registrations)).as_json(),
     }
 
 
@@ -185,6 +188,7 @@ def render_text(doc: dict[str, Any]) -> str:
     lines += ["", "Outputs:"]
     for key, value in sorted(doc["outputs"].items()):
         lines.append(f"    {key}: {_format_scalar(value)}")
+    lines += ["", Depth.from_json(doc["depth"]).text()]
     lines += ["", "Resources:", f"    + {doc['summary']['create']} to create"]
     return "\n".join(lines) + "\n"
 
@@ -222,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--stack", default="dev", help="plan Pulumi.<stack>.yaml (default: dev)")
     source.add_argument("--stack-file", type=Path, help="plan this Pulumi.<stack>.yaml file")
-    parser.add_argument("--format", choices=["text", "json"], default="text")
+    parser.add_argument("--format", choices=["text", "json", "mermaid", "dot"], default="text")
     args = parser.parse_args(argv)
 
     path = args.stack_file or ROOT / f"Pulumi.{args.stack}.yaml"
@@ -238,7 +242,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"({len(run.registrations)} resources registered)", file=sys.stderr)
             return 2
         raise run.error  # a bug, not bad config: show the traceback
-    if args.format == "json":
+    if args.format in ("mermaid", "dot"):
+        nodes = nodes_from_registrations(run.registrations)
+        sys.stdout.write(render_mermaid(nodes) if args.format == "mermaid" else render_dot(nodes, run.stack))
+    elif args.format == "json":
         json.dump(doc, sys.stdout, indent=2, sort_keys=False)
         sys.stdout.write("\n")
     else:
