@@ -133,7 +133,7 @@ def ssh_public_key_problem(key: str) -> str | None:
 
 
 class ComputeIdentity(Model):
-    """The cluster's managed identity. Written as ``none``, ``systemAssigned``, or an object."""
+    """The cluster's managed identity: `none`, `systemAssigned`, or an object with these keys."""
 
     system_assigned: bool = Field(
         False, description="A system-assigned identity, created and deleted with the cluster."
@@ -181,7 +181,7 @@ class SshSettings(Model):
         "`pulumi config set --secret <key> <password>`. Never the password itself.",
     )
     public_access: bool = Field(
-        False, description="true opens the SSH port (22) to the internet; false keeps it closed."
+        False, description="true opens the nodes' SSH port to the internet; false keeps it closed."
     )
 
     @model_validator(mode="after")
@@ -201,7 +201,8 @@ class ComputeCluster(Model):
     """An AmlCompute cluster: nodes that scale with submitted jobs."""
 
     name: azure_name(CLUSTER_NAME) = Field(
-        description="Compute name in the workspace: 2-16 letters, digits and hyphens, starting with a letter."
+        description="Compute name in the workspace: 2-16 letters, digits and hyphens, starting with a "
+        "letter; a hyphen must be followed later by a letter."
     )
     vm_size: VmSize = Field(description="VM size of every node, e.g. STANDARD_D3_V2.")
     min_nodes: int = Field(
@@ -280,7 +281,8 @@ class ComputeInstance(Model):
     """A personal compute instance (notebook VM), assigned to one user."""
 
     name: azure_name(INSTANCE_NAME) = Field(
-        description="Compute name in the workspace: 3-24 letters, digits and hyphens, starting with a letter."
+        description="Compute name in the workspace: 3-24 letters, digits and hyphens, starting with a "
+        "letter; a hyphen must be followed later by a letter."
     )
     vm_size: VmSize = Field(description="VM size, e.g. STANDARD_DS3_V2.")
     assigned_user_object_id: Guid = Field(
