@@ -3,8 +3,14 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
 FORMAT ?= text
+# The policy pack and the post-deploy check each get their own venv: pulumi-policy pins an
+# older protobuf, and azure-ai-ml pins other opentelemetry versions than the program's.
+POLICY_VENV ?= .venv-policy
+POLICY_PY := $(POLICY_VENV)/bin/python
+VERIFY_VENV ?= .venv-verify
+VERIFY_PY := $(VERIFY_VENV)/bin/python
 
-.PHONY: help setup plan test lint clean docs graphs
+.PHONY: help setup plan test lint clean docs setup-policy policy verify graphs
 
 help:
 	@echo "make plan [STACK=dev] [FORMAT=text|json]  offline plan of a stack (no Azure, no Pulumi CLI)"
@@ -12,6 +18,8 @@ help:
 	@echo "make graphs                               regenerate the resource graphs in README.md"
 	@echo "make test                                 the whole test suite"
 	@echo "make lint                                 ruff"
+	@echo "make policy [STACK=dev]                   the policy pack's rules over the offline plan of a stack"
+	@echo "make verify STACK=dev                     after pulumi up: the deployed workspace, computes, datastores"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -20,20 +28,48 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 
 setup: $(VENV)/.installed
 
+$(POLICY_VENV)/.installed: policy/requirements.txt policy/requirements-dev.txt
+	test -x $(POLICY_PY) || python3 -m venv $(POLICY_VENV)
+	$(POLICY_PY) -m pip install --quiet --disable-pip-version-check -r policy/requirements-dev.txt
+	touch $@
+
+setup-policy: $(POLICY_VENV)/.installed
+
+# The plan (program venv, secret objects opened) goes through a file: sh has no pipefail.
+# STACK_FILE=path/Pulumi.<name>.yaml checks a stack file elsewhere (examples/, tests/fixtures/).
+policy: setup setup-policy
+	mkdir -p build
+	$(PY) policy/export_plan.py $(if $(STACK_FILE),--stack-file $(STACK_FILE),--stack $(STACK)) > build/policy-plan.json
+	$(POLICY_PY) policy/offline.py --plan build/policy-plan.json
+
+$(VERIFY_VENV)/.installed: requirements-verify.txt
+	test -x $(VERIFY_PY) || python3 -m venv $(VERIFY_VENV)
+	$(VERIFY_PY) -m pip install --quiet --disable-pip-version-check -r requirements-verify.txt
+	touch $@
+
+# Needs the Pulumi CLI logged in to the stack's backend and an Azure credential (az login,
+# workload identity or AZURE_CLIENT_ID/TENANT_ID/...): the pipelines run it after each pulumi up.
+verify: setup $(VERIFY_VENV)/.installed
+	mkdir -p build
+	pulumi stack output --stack $(STACK) --json > build/outputs.$(STACK).json
+	$(PY) policy/export_plan.py --stack $(STACK) > build/verify-plan.$(STACK).json
+	$(VERIFY_PY) -m tools.verify --outputs build/outputs.$(STACK).json --plan build/verify-plan.$(STACK).json
+
 plan: setup
 	$(PY) -m tools.plan --stack $(STACK) --format $(FORMAT)
 
 graphs: setup
 	$(PY) -m tools.graph --update-readme
 
-test: setup
+test: setup setup-policy
+	$(POLICY_PY) -m pytest policy/tests
 	$(PY) -m pytest
 
 lint: setup
 	$(PY) -m ruff check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache
+	rm -rf $(VENV) $(POLICY_VENV) $(VERIFY_VENV) .pytest_cache .hypothesis .ruff_cache
 
 docs: setup
 	$(PY) -m tools.config_reference

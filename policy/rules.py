@@ -1,0 +1,340 @@
+"""The azureml-infra policies: pure checks over ``(resource_type, props)``, and their levels.
+
+Each rule is a plain function that returns the violations of one resource as messages (an
+empty list when it complies), so the same code runs in three places:
+- the CrossGuard pack (``__main__.py``) during ``pulumi preview``/``up`` with the CLI,
+- ``offline.py`` over the offline plan of a stack (``make policy``), without the CLI,
+- the unit tests in ``policy/tests/``.
+
+``props`` use the engine's wire names (camelCase: ``enableHttpsTrafficOnly``,
+``properties.properties.scaleSettings.minNodeCount``). Values only Azure can know show as
+``output<string>`` in the offline plan; a check never treats one as compliant or not unless
+the rule is about presence.
+
+Environments. A rule applies in some environments and has a level in each: advisory in
+``dev`` (reported, never blocks), mandatory in ``test``, ``prod`` and any other stack (an
+unknown environment gets the strict treatment). The environment is the stack name, or the
+``environment`` property of the policy config (``config/<stack>.json``, which the pipelines
+pass with ``--policy-pack-config``; ``pack_config`` generates those files).
+
+This module must not import ``pulumi_policy`` at import time: ``offline.py`` and the tests
+only need the pure part. ``policies()`` builds the CrossGuard wrappers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+ADVISORY = "advisory"
+MANDATORY = "mandatory"
+DISABLED = "disabled"
+
+DEV, PROD = "dev", "prod"
+UNKNOWN = "output<string>"
+
+STORAGE = "azure-native:storage:StorageAccount"
+VAULT = "azure-native:keyvault:Vault"
+REGISTRY = "azure-native:containerregistry:Registry"
+APP_INSIGHTS = "azure-native:applicationinsights:Component"
+LOG_ANALYTICS = "azure-native:operationalinsights:Workspace"
+RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
+ML_WORKSPACE = "azure-native:machinelearningservices:Workspace"
+ML_COMPUTE = "azure-native:machinelearningservices:Compute"
+ML_DATASTORE = "azure-native:machinelearningservices:Datastore"
+
+# Resources that hold data, secrets or history: losing one loses more than a redeploy gives back.
+# The same set the program passes through components.options.stateful().
+STATEFUL_TYPES = frozenset({RESOURCE_GROUP, STORAGE, VAULT, LOG_ANALYTICS, REGISTRY, ML_WORKSPACE})
+
+# Outside prod an idle cluster or instance should cost nothing for long.
+MAX_IDLE_SECONDS = 2 * 3600
+
+Check = Callable[[str, Mapping[str, Any], bool], list[str]]
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def get(props: Mapping[str, Any], path: str) -> Any:
+    """``props`` at a dotted path, or None when any step is missing."""
+    value: Any = props
+    for key in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+_DURATION = re.compile(
+    r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$", re.IGNORECASE
+)
+
+
+def duration_seconds(value: Any) -> float | None:
+    """Seconds in an ISO 8601 duration such as ``PT15M`` or ``P1DT2H``; None if not one."""
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if not match or value.upper() in ("P", "PT"):
+        return None
+    d, h, m, s = (float(match.group(k) or 0) for k in "dhms")
+    return ((d * 24 + h) * 60 + m) * 60 + s
+
+
+def _compute_type(props: Mapping[str, Any]) -> str | None:
+    return get(props, "properties.computeType")
+
+
+# --- checks ----------------------------------------------------------------------------
+# Each returns the messages of one resource's violations. Messages name the wire property,
+# its value and what to set instead.
+
+
+def storage_secure_transfer(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+    if resource_type != STORAGE:
+        return []
+    problems = []
+    # Azure's default has been HTTPS only since API 2019-04-01, so only an explicit false fails.
+    if props.get("enableHttpsTrafficOnly") is False:
+        problems.append("enableHttpsTrafficOnly is false: the account must refuse plain HTTP; set it to true")
+    # Azure's documented default for minimumTlsVersion is TLS 1.0: it must be set.
+    tls = props.get("minimumTlsVersion")
+    if tls not in ("TLS1_2", "TLS1_3", UNKNOWN):
+        problems.append(f"minimumTlsVersion is {tls or 'not set (TLS1_0)'}: set TLS1_2 or newer")
+    if props.get("allowBlobPublicAccess") is True:
+        problems.append("allowBlobPublicAccess is true: anonymous read access to blobs must stay off; set false")
+    return problems
+
+
+def keyvault_soft_delete(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+    if resource_type != VAULT:
+        return []
+    if get(props, "properties.enableSoftDelete") is False:
+        return ["properties.enableSoftDelete is false: deleted secrets and keys must stay recoverable; set true"]
+    return []
+
+
+def keyvault_purge_protection(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+    if resource_type != VAULT:
+        return []
+    value = get(props, "properties.enablePurgeProtection")
+    if value is not True and value != UNKNOWN:
+        return [
+            "properties.enablePurgeProtection is not true: outside dev a deleted vault must not be "
+            "purgeable before its retention ends; set workspace.keyVault.purgeProtection: true"
+        ]
+    return []
+
+
+def registry_no_admin_user(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+    if resource_type == REGISTRY and props.get("adminUserEnabled") is True:
+        return ["adminUserEnabled is true: the shared admin password bypasses Entra ID and RBAC; set false"]
+    return []
+
+
+def appinsights_workspace_based(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+    if resource_type == APP_INSIGHTS and not props.get("workspaceResourceId"):
+        return [
+            "workspaceResourceId is not set: classic Application Insights is retired; "
+            "link it to a Log Analytics workspace"
+        ]
+    return []
+
+
+def compute_scales_to_zero(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+    if resource_type != ML_COMPUTE:
+        return []
+    problems = []
+    inner = get(props, "properties.properties") or {}
+    if _compute_type(props) == "AmlCompute":
+        min_nodes = get(inner, "scaleSettings.minNodeCount")
+        if isinstance(min_nodes, int | float) and min_nodes > 0:
+            problems.append(
+                f"scaleSettings.minNodeCount is {int(min_nodes)}: outside prod a cluster must scale to zero "
+                "when idle; set 0"
+            )
+        idle = get(inner, "scaleSettings.nodeIdleTimeBeforeScaleDown")
+        seconds = duration_seconds(idle)
+        if seconds is not None and seconds > MAX_IDLE_SECONDS:
+            problems.append(
+                f"scaleSettings.nodeIdleTimeBeforeScaleDown is {idle}: outside prod idle nodes must go "
+                "within 2 hours; set PT2H or less"
+            )
+    elif _compute_type(props) == "ComputeInstance":
+        idle = inner.get("idleTimeBeforeShutdown")
+        seconds = duration_seconds(idle)
+        if idle != UNKNOWN and (seconds is None or seconds > MAX_IDLE_SECONDS):
+            problems.append(
+                f"idleTimeBeforeShutdown is {idle or 'not set'}: outside prod an idle compute instance must "
+                "shut down within 2 hours; set PT2H or less"
+            )
+    return problems
+
+
+def compute_no_ssh_password(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+    if resource_type != ML_COMPUTE:
+        return []
+    if get(props, "properties.properties.userAccountCredentials.adminUserPassword"):
+        return [
+            "userAccountCredentials.adminUserPassword is set: nodes must accept SSH keys only; "
+            "remove the password and give adminUserSshPublicKey"
+        ]
+    return []
+
+
+def compute_no_public_ssh(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+    if resource_type != ML_COMPUTE:
+        return []
+    inner = get(props, "properties.properties") or {}
+    if _compute_type(props) == "AmlCompute":
+        access = inner.get("remoteLoginPortPublicAccess") or "NotSpecified"
+        # Azure: NotSpecified closes the port only on a cluster in a VNet; elsewhere it is open.
+        if access == "Enabled" or (access == "NotSpecified" and not get(inner, "subnet.id")):
+            return [
+                f"remoteLoginPortPublicAccess is {access}"
+                + ("" if access == "Enabled" else " without a subnet, which leaves port 22 open")
+                + ": the SSH port must not be reachable from the internet; set Disabled"
+            ]
+    elif _compute_type(props) == "ComputeInstance" and get(inner, "sshSettings.sshPublicAccess") == "Enabled":
+        return ["sshSettings.sshPublicAccess is Enabled: the SSH port must not be reachable from the internet; "
+                "set Disabled"]
+    return []
+
+
+def prod_workspace_private(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+    if resource_type == ML_WORKSPACE and props.get("publicNetworkAccess") != "Disabled":
+        return [
+            f"publicNetworkAccess is {props.get('publicNetworkAccess') or 'not set (Enabled)'}: a production "
+            "workspace should be reached through private endpoints only. ADVISORY until the private endpoint "
+            "release; it becomes mandatory then"
+        ]
+    return []
+
+
+def prod_datastore_identity(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+    if resource_type != ML_DATASTORE:
+        return []
+    kind = get(props, "properties.credentials.credentialsType")
+    if kind in ("AccountKey", "Sas"):
+        return [
+            f"credentials.credentialsType is {kind}: in prod a datastore must not hold a storage key or SAS "
+            "token; use the workspace identity (credentialsType None) or a service principal"
+        ]
+    return []
+
+
+def prod_protect_stateful(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+    if resource_type in STATEFUL_TYPES and not protect:
+        return [
+            "protect is false: in prod a resource holding data, secrets or history must be protected "
+            "from deletion and replacement; set azureml-infra:protect: true"
+        ]
+    return []
+
+
+# --- the rules -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    description: str
+    check: Check
+    # Environments where the rule does not apply; `only` restricts it to one environment.
+    skip: frozenset[str] = frozenset()
+    only: str | None = None
+    # Level in dev and everywhere else; prod may differ (a rule that is not enforced yet).
+    dev_level: str = ADVISORY
+    level: str = MANDATORY
+
+    def applies(self, environment: str) -> bool:
+        if self.only is not None:
+            return environment == self.only
+        return environment not in self.skip
+
+    def level_in(self, environment: str) -> str:
+        if not self.applies(environment):
+            return DISABLED
+        return self.dev_level if environment == DEV else self.level
+
+    def violations(self, resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+        return self.check(resource_type, props, protect)
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("storage-secure-transfer", "Storage accounts accept HTTPS only, TLS 1.2 or newer, no anonymous "
+         "blob access.", storage_secure_transfer),
+    Rule("keyvault-soft-delete", "Key vaults keep deleted secrets recoverable (soft delete).",
+         keyvault_soft_delete),
+    Rule("keyvault-purge-protection", "Outside dev, key vaults have purge protection.",
+         keyvault_purge_protection, skip=frozenset({DEV})),
+    Rule("registry-no-admin-user", "Container registries have no admin user.", registry_no_admin_user),
+    Rule("appinsights-workspace-based", "Application Insights is workspace-based (no classic resource).",
+         appinsights_workspace_based),
+    Rule("compute-scales-to-zero", "Outside prod, clusters scale to zero and compute goes idle within 2 hours.",
+         compute_scales_to_zero, skip=frozenset({PROD})),
+    Rule("compute-no-ssh-password", "Compute nodes take SSH keys, never a password.", compute_no_ssh_password),
+    Rule("compute-no-public-ssh", "No compute exposes its SSH port to the internet.", compute_no_public_ssh),
+    # Advisory even in prod until private endpoints exist: the shipped prod stack keeps public
+    # network access Enabled on purpose (see Pulumi.prod.yaml).
+    Rule("prod-workspace-private", "In prod, the workspace has public network access disabled.",
+         prod_workspace_private, only=PROD, level=ADVISORY),
+    Rule("prod-datastore-identity", "In prod, datastores hold no account key or SAS token.",
+         prod_datastore_identity, only=PROD),
+    Rule("prod-protect-stateful", "In prod, stateful resources are protected.", prod_protect_stateful,
+         only=PROD),
+)
+
+BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
+
+
+def environment_of(stack: str | None) -> str:
+    """The environment a stack's policies run in: its name (``org/project/dev`` -> ``dev``)."""
+    return (stack or "").rsplit("/", 1)[-1]
+
+
+def stack_from_urn(urn: str) -> str | None:
+    """``urn:pulumi:<stack>::<project>::<type>::<name>`` -> ``<stack>``."""
+    if not isinstance(urn, str) or not urn.startswith("urn:pulumi:"):
+        return None
+    return urn[len("urn:pulumi:"):].split("::", 1)[0] or None
+
+
+def pack_config(environment: str) -> dict[str, dict[str, str]]:
+    """The ``--policy-pack-config`` document for a stack's environment (config/<stack>.json)."""
+    return {
+        rule.name: {"enforcementLevel": rule.level_in(environment), "environment": environment}
+        for rule in RULES
+    }
+
+
+# --- CrossGuard wrappers ---------------------------------------------------------------
+
+
+def policies() -> list[Any]:
+    """The rules as pulumi_policy ResourceValidationPolicy objects (imported here, not above)."""
+    from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationPolicy
+
+    schema = PolicyConfigSchema(
+        properties={"environment": {"type": "string", "description": "dev, test, prod...: defaults to the stack"}}
+    )
+
+    def wrap(rule: Rule) -> ResourceValidationPolicy:
+        def validate(args, report_violation) -> None:
+            environment = args.get_config().get("environment") or environment_of(stack_from_urn(args.urn))
+            if not rule.applies(environment):
+                return
+            for message in rule.violations(args.resource_type, args.props, bool(args.opts.protect)):
+                report_violation(message)
+
+        return ResourceValidationPolicy(
+            name=rule.name,
+            description=rule.description,
+            validate=validate,
+            # Without a config file a policy runs at its strictest non-dev level.
+            enforcement_level=EnforcementLevel(rule.level),
+            config_schema=schema,
+        )
+
+    return [wrap(rule) for rule in RULES]

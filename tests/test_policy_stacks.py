@@ -1,0 +1,130 @@
+"""The policy pack over the offline plan of every stack file: shipped stacks pass, bad ones fail.
+
+The plan is made here, in the program's venv (policy/export_plan.py); the rules run in the
+policy pack's own venv (.venv-policy, from `make setup-policy`), as `make policy` runs them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICY_PY = ROOT / ".venv-policy" / "bin" / "python"
+FIXTURES = ROOT / "tests" / "fixtures"
+STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml")) + sorted((ROOT / "examples").glob("Pulumi.*.yaml"))
+
+_spec = importlib.util.spec_from_file_location("export_plan", ROOT / "policy" / "export_plan.py")
+export_plan = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(export_plan)
+
+LINE = re.compile(r"^\[(?P<level>\w+)\] (?P<rule>[\w-]+): (?P<type>\S+) (?P<name>\S+)")
+
+
+def run_policy(plan: dict, *args: str) -> subprocess.CompletedProcess:
+    assert POLICY_PY.exists(), "no .venv-policy: run `make setup-policy` (make test does)"
+    return subprocess.run([str(POLICY_PY), str(ROOT / "policy" / "offline.py"), *args],
+                          input=json.dumps(plan), capture_output=True, text=True, timeout=60)
+
+
+def findings(out: str) -> set[tuple[str, str, str]]:
+    """(level, rule, logical name) of every violation line."""
+    return {(m["level"], m["rule"], m["name"]) for m in map(LINE.match, out.splitlines()) if m}
+
+
+@pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_stack_file_passes_the_policy_pack(path):
+    result = run_policy(export_plan.policy_plan(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[mandatory]" not in result.stdout
+    assert "[unchecked]" not in result.stdout  # every secret object was opened
+
+
+def test_the_stacks_that_must_pass_are_there():
+    names = {p.name for p in STACK_FILES}
+    assert {"Pulumi.dev.yaml", "Pulumi.test.yaml", "Pulumi.prod.yaml"} <= names
+
+
+def test_prod_passes_with_public_network_access_reported_as_advisory():
+    """Private endpoints come in a later release: until then prod only gets a warning."""
+    result = run_policy(export_plan.policy_plan(ROOT / "Pulumi.prod.yaml"))
+    assert result.returncode == 0
+    assert findings(result.stdout) == {("advisory", "prod-workspace-private", "workspace")}
+
+
+def test_a_stack_that_breaks_the_rules_fails():
+    result = run_policy(export_plan.policy_plan(FIXTURES / "Pulumi.policy-violations.yaml"))
+    assert result.returncode == 1
+    assert findings(result.stdout) == {
+        ("mandatory", "storage-secure-transfer", "storage-account"),
+        ("mandatory", "keyvault-purge-protection", "key-vault"),
+        ("mandatory", "registry-no-admin-user", "container-registry"),
+        ("mandatory", "compute-scales-to-zero", "always-on"),
+        ("mandatory", "compute-no-public-ssh", "always-on"),
+        ("mandatory", "compute-no-ssh-password", "with-password"),
+    }
+    # The environment comes from azureml-infra:environment (the resources' tag), not the file name.
+    assert "(environment test)" in result.stdout
+
+
+def test_the_same_stack_in_dev_only_warns():
+    plan = export_plan.policy_plan(FIXTURES / "Pulumi.policy-violations.yaml")
+    result = run_policy(plan, "--environment", "dev")
+    assert result.returncode == 0
+    levels = {level for level, _, _ in findings(result.stdout)}
+    assert levels == {"advisory"}
+    # Purge protection is not asked of dev at all.
+    assert "keyvault-purge-protection" not in result.stdout
+
+
+def test_unprotected_prod_fails():
+    result = run_policy(export_plan.policy_plan(FIXTURES / "Pulumi.policy-prod-unprotected.yaml"))
+    assert result.returncode == 1
+    unprotected = {name for level, rule, name in findings(result.stdout)
+                   if (level, rule) == ("mandatory", "prod-protect-stateful")}
+    assert unprotected == {"resource-group", "storage-account", "key-vault", "log-analytics",
+                           "container-registry", "workspace"}
+
+
+def test_a_plan_with_a_masked_secret_object_is_reported_unchecked():
+    """tools.plan masks a whole secret input: the runner says so rather than pass it silently."""
+    from tools.plan import make_plan
+
+    _, plan = make_plan(FIXTURES / "Pulumi.policy-violations.yaml")
+    result = run_policy(plan)
+    assert ("[unchecked] azure-native:machinelearningservices:Compute with-password: properties is a "
+            "secret as a whole in this plan") in result.stdout
+    assert "compute-no-ssh-password" not in result.stdout
+
+
+def test_open_secrets_keeps_secret_scalars_masked():
+    from tools.harness import _SECRET_SIG
+
+    secret = dict([_SECRET_SIG])
+    value = {"properties": {**secret, "value": {"computeType": "AmlCompute", "key": {**secret, "value": "k"}}},
+             "password": {**secret, "value": "hunter2"}}
+    assert export_plan.open_secrets(value) == {
+        "properties": {"computeType": "AmlCompute", "key": "[secret]"}, "password": "[secret]"}
+
+
+def test_not_a_plan_exits_2():
+    result = subprocess.run([str(POLICY_PY), str(ROOT / "policy" / "offline.py")], input="{}",
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "not an offline plan" in result.stderr
+
+
+@pytest.mark.parametrize("target,code", [
+    (["STACK=test"], 0),
+    (["STACK_FILE=tests/fixtures/Pulumi.policy-violations.yaml"], 2),
+])
+def test_make_policy(target, code):
+    """The Makefile target end to end: a violation makes make fail (its exit status is 2)."""
+    result = subprocess.run(["make", "--no-print-directory", "policy", *target], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == code, result.stdout + result.stderr
