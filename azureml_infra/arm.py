@@ -56,7 +56,10 @@ def check_resource_id(value: str, expected_type: str) -> str | None:
     Resource types compare case-insensitively, as ARM does.
     """
     parsed = parse_resource_id(value)
-    example = f"/subscriptions/<subscription-guid>/resourceGroups/<group>/providers/{expected_type}/<name>"
+    namespace, *types = expected_type.split("/")
+    example = "/subscriptions/<subscription-guid>/resourceGroups/<group>/providers/" + "/".join(
+        [namespace, *(f"{t}/<name>" for t in types)]
+    )
     if parsed is None:
         return f"is not an ARM resource id; expected {example}"
     if parsed.type.lower() != expected_type.lower():
