@@ -78,6 +78,29 @@ RULES: dict[str, NameRule] = {
         "machine learning workspace", 3, 33, r"[A-Za-z0-9][A-Za-z0-9_-]*",
         "may contain only letters, digits, hyphens and underscores, and must start with a letter or digit",
     ),
+    # Blob containers and ADLS Gen2 filesystems (a filesystem is a container): "Naming and
+    # referencing containers, blobs, and metadata" (Storage REST API docs) - 3-63 characters,
+    # lowercase letters, digits and hyphens, starting with a letter or digit, and every hyphen
+    # immediately preceded and followed by a letter or digit.
+    "blob_container": NameRule(
+        "blob container", 3, 63, r"[a-z0-9]+(?:-[a-z0-9]+)*",
+        "may contain only lowercase letters, digits and hyphens, must start and end with a letter "
+        "or digit, and every hyphen must sit between two letters or digits",
+    ),
+    # File shares: "Naming and referencing shares, directories, files, and metadata" - the same
+    # 3-63 lowercase letters, digits and hyphens, no leading, trailing or consecutive hyphens.
+    "file_share": NameRule(
+        "file share", 3, 63, r"[a-z0-9]+(?:-[a-z0-9]+)*",
+        "may contain only lowercase letters, digits and hyphens, must start and end with a letter "
+        "or digit, and every hyphen must sit between two letters or digits",
+    ),
+    # Azure ML datastores: "Datastore name should only consist of lowercase letters, digits and
+    # underscores" (MicrosoftDocs azure-docs, machine-learning/how-to-datastore.md). No length is
+    # documented; 255 is the limit the service's API spec puts on the other workspace asset names.
+    "datastore": NameRule(
+        "datastore", 1, 255, r"[a-z0-9_]+",
+        "may contain only lowercase letters, digits and underscores",
+    ),
 }
 
 
@@ -124,4 +147,28 @@ def generated_names(prefix: str, environment: str, suffix: str | None = None) ->
         application_insights=f"appi-{prefix}-{environment}",
         container_registry=f"cr{prefix}{environment}{sfx}",
         ml_workspace=f"mlw-{prefix}-{environment}",
+    )
+
+
+def data_storage_name(prefix: str, environment: str, suffix: str | None = None) -> str:
+    """CAF name of the optional data lake account: ``st<prefix><environment>data<suffix>``.
+
+    The workspace storage account already uses up to all 24 characters, so the marker shrinks
+    to ``d`` when ``data`` does not fit, and when even that is too long the prefix loses its
+    last character (the environment is kept whole: it is what tells environments apart). The
+    result never equals the workspace storage account's generated name: where the shortened
+    form would, an ``x`` marker takes the place of the ``d``.
+    """
+    sfx = suffix if suffix is not None else name_suffix(prefix, environment)
+    workspace_storage = generated_names(prefix, environment, suffix).storage_account
+    candidates = (
+        f"st{prefix}{environment}data{sfx}",
+        f"st{prefix}{environment}d{sfx}",
+        f"st{prefix[:-1]}{environment}d{sfx}",
+        f"st{prefix[:-1]}{environment}x{sfx}",
+    )
+    return next(
+        name
+        for name in candidates
+        if len(name) <= RULES["storage_account"].max_len and name != workspace_storage
     )

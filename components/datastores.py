@@ -1,23 +1,343 @@
 """The data lake account and the datastores attached to the workspace.
 
-Skeleton: the datastores issue fills this in.
+- ``DataStorage``: the optional storage account for data (key ``dataStorage``) and its private
+  containers, created with the environment and protected like the workspace's storage.
+- ``AttachedDatastore``: one Azure ML datastore (key ``datastores[]``), pointing at that account
+  or at existing storage. With ``auth: identity`` (the default) it stores no credential, and the
+  identities that read the data - the workspace's and each compute cluster's - get a data role
+  on the container itself. Otherwise the credential goes in as a Pulumi secret and stays one.
+
+Both are children of the workspace component.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import pulumi
+from pulumi_azure_native import authorization, storage
+from pulumi_azure_native import machinelearningservices as ml
 
 from azureml_infra.config import StackConfig
+from azureml_infra.config.datastores import DataStorageSettings, DatastoreSettings
+from components.access import Grant, assign_role
+from components.options import child, stateful
 from components.workspace import MachineLearningWorkspace
+
+# kind -> (properties class, datastore type, keyword that names the container).
+_KINDS = {
+    "blob": (ml.AzureBlobDatastoreArgs, "AzureBlob", "container_name"),
+    "adlsGen2": (ml.AzureDataLakeGen2DatastoreArgs, "AzureDataLakeGen2", "filesystem"),
+    "fileShare": (ml.AzureFileDatastoreArgs, "AzureFile", "file_share_name"),
+}
+
+
+# --- the data storage account ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataStorageArgs:
+    account_name: str
+    settings: DataStorageSettings
+    resource_group_name: pulumi.Input[str]
+    location: str
+    # Shared keys stay off unless a datastore on this account authenticates with one (an
+    # account key, or a SAS token, which is signed with one).
+    allow_shared_key_access: bool = False
+    protect: bool = False
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class DataStorage(pulumi.ComponentResource):
+    """A storage account for data with private containers, secure by default."""
+
+    account_name: pulumi.Output[str]
+    containers: dict[str, storage.BlobContainer]
+
+    def __init__(self, name: str, args: DataStorageArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("azureml-infra:datastores:DataStorage", name, None, opts)
+        self._resource_group_name = args.resource_group_name
+        account = storage.StorageAccount(
+            "data-storage",
+            account_name=args.account_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            sku=storage.SkuArgs(name="Standard_LRS"),
+            kind=storage.Kind.STORAGE_V2,
+            access_tier=storage.AccessTier.HOT,
+            is_hns_enabled=args.settings.hierarchical_namespace,
+            enable_https_traffic_only=True,
+            minimum_tls_version=storage.MinimumTlsVersion.TLS1_2,
+            allow_blob_public_access=False,
+            allow_shared_key_access=args.allow_shared_key_access,
+            tags=args.tags,
+            opts=stateful(self, args.protect),
+        )
+        self.account = account
+        self.account_name = account.name
+        self.containers = {
+            name: storage.BlobContainer(
+                f"data-container-{name}",
+                container_name=name,
+                account_name=account.name,
+                resource_group_name=args.resource_group_name,
+                public_access=storage.PublicAccess.NONE,
+                opts=stateful(self, args.protect),
+            )
+            for name in args.settings.containers
+        }
+        self.register_outputs({"accountName": self.account_name})
+
+    def account_key(self) -> pulumi.Output[str]:
+        """The account's first key, read from Azure at deployment time, as a secret.
+
+        Invoke results are not secret by themselves (and never under the mocks), so the key is
+        wrapped before anything else can see it.
+        """
+        keys = storage.list_storage_account_keys_output(
+            resource_group_name=self._resource_group_name,
+            account_name=self.account_name,
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        return pulumi.Output.secret(keys.apply(lambda result: result.keys[0].value))
+
+
+# --- one datastore -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reader:
+    """An identity that reads the datastore's data.
+
+    ``key`` identifies it from config values only (it names the role assignment in Azure);
+    ``label`` is short, for the logical name.
+    """
+
+    key: str
+    label: str
+    principal_id: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class AttachedDatastoreArgs:
+    settings: DatastoreSettings
+    workspace_name: pulumi.Input[str]
+    workspace_resource_group_name: pulumi.Input[str]
+    account_name: pulumi.Input[str]
+    container: pulumi.Input[str]
+    # The key, SAS token or client secret (a secret Output); None for identity.
+    secret: pulumi.Input[str] | None = None
+    # identity only: who gets the data role, where, and the config-only key of that scope.
+    readers: list[Reader] = field(default_factory=list)
+    subscription_id: pulumi.Input[str] | None = None
+    account_resource_group_name: pulumi.Input[str] | None = None
+    scope_key: str = ""
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+
+
+def _credentials(s: DatastoreSettings, secret: pulumi.Input[str] | None):
+    if s.auth == "identity":
+        return ml.NoneDatastoreCredentialsArgs(credentials_type="None")
+    if s.auth == "accountKey":
+        return ml.AccountKeyDatastoreCredentialsArgs(
+            credentials_type="AccountKey",
+            secrets=ml.AccountKeyDatastoreSecretsArgs(secrets_type="AccountKey", key=secret),
+        )
+    if s.auth == "sas":
+        return ml.SasDatastoreCredentialsArgs(
+            credentials_type="Sas",
+            secrets=ml.SasDatastoreSecretsArgs(secrets_type="Sas", sas_token=secret),
+        )
+    return ml.ServicePrincipalDatastoreCredentialsArgs(
+        credentials_type="ServicePrincipal",
+        client_id=s.client_id,
+        tenant_id=s.tenant_id,
+        secrets=ml.ServicePrincipalDatastoreSecretsArgs(secrets_type="ServicePrincipal", client_secret=secret),
+    )
+
+
+class AttachedDatastore(pulumi.ComponentResource):
+    """An Azure ML datastore and, for identity access, the data roles of its readers."""
+
+    name: str
+    kind: str
+    default: bool
+    account_name: pulumi.Output[str]
+    container: pulumi.Output[str]
+    datastore: ml.Datastore
+    role_assignments: list[authorization.RoleAssignment]
+
+    def __init__(self, name: str, args: AttachedDatastoreArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("azureml-infra:datastores:AttachedDatastore", name, None, opts)
+        s = args.settings
+        self.name, self.kind, self.default = s.name, s.kind, s.default
+        self.account_name = pulumi.Output.from_input(args.account_name)
+        self.container = pulumi.Output.from_input(args.container)
+        identity = s.auth == "identity"
+
+        self.role_assignments = [self._grant(args, reader) for reader in args.readers] if identity else []
+
+        properties_class, datastore_type, container_keyword = _KINDS[s.kind]
+        self.datastore = ml.Datastore(
+            s.name,
+            name=s.name,
+            workspace_name=args.workspace_name,
+            resource_group_name=args.workspace_resource_group_name,
+            properties=properties_class(
+                datastore_type=datastore_type,
+                account_name=args.account_name,
+                **{container_keyword: args.container},
+                credentials=_credentials(s, args.secret),
+                protocol="https",
+                resource_group=args.account_resource_group_name,
+                subscription_id=s.subscription_id,
+                # Studio features (preview, profile) read identity-based data as the workspace,
+                # which therefore gets the data role too.
+                service_data_access_auth_identity="WorkspaceSystemAssignedIdentity" if identity else "None",
+            ),
+            # Keep the whole properties block secret in the state, not only the wrapped value.
+            opts=child(
+                self,
+                depends_on=[*args.depends_on, *self.role_assignments],
+                additional_secret_outputs=[] if identity else ["properties"],
+            ),
+        )
+        if s.default:
+            pulumi.log.warn(
+                f"datastore '{s.name}' has default: true, but Azure's datastore API treats "
+                "isDefault as read-only, so this program cannot make it the workspace default. "
+                "Set it once after deployment (docs/datastores.md, 'The default datastore').",
+                resource=self,
+            )
+        self.register_outputs({"name": s.name, "kind": s.kind, "accountName": self.account_name})
+
+    def _grant(self, args: AttachedDatastoreArgs, reader: Reader) -> authorization.RoleAssignment:
+        s = args.settings
+        role = "Storage Blob Data Contributor" if s.read_write else "Storage Blob Data Reader"
+        # The container (ADLS Gen2 filesystem) itself: the least the reader needs. See
+        # docs/datastores.md for why not the account.
+        scope = pulumi.Output.concat(
+            "/subscriptions/", args.subscription_id, "/resourceGroups/", args.account_resource_group_name,
+            "/providers/Microsoft.Storage/storageAccounts/", args.account_name,
+            "/blobServices/default/containers/", args.container,
+        )
+        short = "contributor" if s.read_write else "reader"
+        return assign_role(
+            f"{s.name}-{short}-{reader.label}",
+            Grant(
+                role=role,
+                scope=scope,
+                scope_key=args.scope_key,
+                principal_id=reader.principal_id,
+                principal_key=reader.key,
+                subscription_id=args.subscription_id,
+                description=f"azureml-infra: {reader.key} {'reads and writes' if s.read_write else 'reads'} datastore {s.name}",
+            ),
+            parent=self,
+            depends_on=args.depends_on,
+        )
+
+
+# --- wiring ------------------------------------------------------------------------------
+
+
+def _readers(config: StackConfig, workspace: MachineLearningWorkspace, computes: dict) -> list[Reader]:
+    """The workspace's identity and every compute cluster's that has one, keyed by config names."""
+    prefix = config.names().ml_workspace
+    readers = [Reader(f"{prefix}/workspace", "workspace", workspace.principal_id)]
+    for name, compute in sorted(computes.items()):
+        principal_id = getattr(compute, "principal_id", None)
+        if principal_id is not None:
+            readers.append(Reader(f"{prefix}/computes/{name}", f"compute-{name}", principal_id))
+    return readers
+
+
+def _data_storage(config: StackConfig, workspace: MachineLearningWorkspace) -> DataStorage | None:
+    settings = config.data_storage
+    if settings is None:
+        return None
+    shared_key = any(ds.on_data_storage and ds.auth in ("accountKey", "sas") for ds in config.datastores)
+    return DataStorage(
+        "data-storage",
+        DataStorageArgs(
+            account_name=settings.account_name(config),
+            settings=settings,
+            resource_group_name=workspace.resource_group_name,
+            location=config.location,
+            allow_shared_key_access=shared_key,
+            protect=config.protect,
+            tags=config.resource_tags(),
+        ),
+        opts=child(workspace),
+    )
 
 
 def create_datastores(
     config: StackConfig, workspace: MachineLearningWorkspace, computes: dict[str, pulumi.Resource]
 ) -> dict[str, pulumi.Resource]:
-    """The data storage account (if configured) and one datastore per entry, keyed by name."""
-    return {}
+    """The data storage account (if configured) and one datastore per entry.
+
+    Returns the datastores (``AttachedDatastore``) keyed by datastore name. ``computes`` maps a
+    compute name to a component whose ``principal_id`` is an Output of its identity, or None.
+    """
+    data_storage = _data_storage(config, workspace)
+    if not config.datastores:
+        return {}
+    readers = _readers(config, workspace, computes)
+    deployment_subscription = authorization.get_client_config_output(
+        opts=pulumi.InvokeOutputOptions(parent=workspace)
+    ).subscription_id
+    workspace_group = config.names().resource_group
+    datastores: dict[str, pulumi.Resource] = {}
+    for s in config.datastores:
+        if s.on_data_storage:
+            assert data_storage is not None and config.data_storage is not None  # config checks
+            account_key_name = config.data_storage.account_name(config)
+            account_name: pulumi.Input[str] = data_storage.account_name
+            container = data_storage.containers[s.container]
+            container_name: pulumi.Input[str] = container.name
+            depends_on: list[pulumi.Resource] = [container]
+        else:
+            account_key_name, account_name, container_name, depends_on = s.account_name, s.account_name, s.container, []
+        if s.auth == "accountKey" and s.on_data_storage:
+            secret: pulumi.Input[str] | None = data_storage.account_key()
+        elif s.secret is not None:
+            secret = pulumi.Config().require_secret(s.secret)
+        else:
+            secret = None
+        datastores[s.name] = AttachedDatastore(
+            f"datastore-{s.name}",
+            AttachedDatastoreArgs(
+                settings=s,
+                workspace_name=workspace.workspace_name,
+                workspace_resource_group_name=workspace.resource_group_name,
+                account_name=account_name,
+                container=container_name,
+                secret=secret,
+                readers=readers,
+                subscription_id=s.subscription_id or deployment_subscription,
+                account_resource_group_name=s.resource_group or workspace.resource_group_name,
+                scope_key="/".join(
+                    (s.subscription_id or "deployment", s.resource_group or workspace_group, account_key_name, s.container)
+                ),
+                depends_on=depends_on,
+            ),
+            opts=child(workspace),
+        )
+    return datastores
 
 
 def datastores_output(datastores: dict[str, pulumi.Resource]) -> pulumi.Input[dict]:
-    """The ``datastores`` stack output: name -> {kind, accountName, container}."""
-    return {}
+    """The ``datastores`` stack output: name -> {kind, accountName, container} (+ default: true).
+
+    Built from names only: never from the datastore's properties, which hold the credential.
+    """
+    return {
+        name: {
+            "kind": ds.kind,
+            "accountName": ds.account_name,
+            "container": ds.container,
+            **({"default": True} if ds.default else {}),
+        }
+        for name, ds in datastores.items()
+    }

@@ -1,27 +1,294 @@
 """Config of the data lake account and the datastores (keys ``dataStorage``, ``datastores``).
 
-Skeleton: the datastores issue completes these models.
+Which authentication each datastore kind accepts (``KIND_AUTH``) follows the Azure ML SDK v2,
+the service's own client (azure-ai-ml, ``entities/_datastore/azure_storage.py``), and the Azure
+ML docs: the REST schema takes any credential type for any kind, but the service only
+implements these. See docs/datastores.md for the matrix and its sources.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from azureml_infra.config.base import Model
+from pydantic import Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from azureml_infra.config.base import Guid, Model, SecretRef, azure_name, key_error
+from azureml_infra.naming import RULES, data_storage_name
 
 if TYPE_CHECKING:
     from azureml_infra.config.loader import Problem
     from azureml_infra.config.stack import StackConfig
 
+# The value of ``accountName`` that points at the account ``dataStorage`` creates. It can never
+# be a real storage account name (those are lowercase).
+DATA_STORAGE = "dataStorage"
+
+# Registered by Azure ML in every workspace; a datastore of the same name would collide.
+RESERVED_NAMES = (
+    "workspaceblobstore",
+    "workspacefilestore",
+    "workspaceartifactstore",
+    "workspaceworkingdirectory",
+)
+
+Kind = Literal["blob", "adlsGen2", "fileShare"]
+Auth = Literal["identity", "accountKey", "sas", "servicePrincipal"]
+
+# kind -> the auth values Azure ML implements for it (first: the recommended one).
+# - identity: blob and ADLS Gen2 only ("Identity-based data access supports connections to
+#   only ... Azure Blob Storage, Azure Data Lake Storage Gen1, Azure Data Lake Storage Gen2",
+#   MicrosoftDocs azure-ai-docs, machine-learning/how-to-identity-based-service-authentication.md).
+# - blob and file share: account key or SAS token; ADLS Gen2: service principal (or a
+#   certificate, not offered here). azure-ai-ml AzureBlobDatastore / AzureFileDatastore take
+#   Union[AccountKeyConfiguration, SasTokenConfiguration], AzureDataLakeGen2Datastore takes
+#   Union[ServicePrincipalConfiguration, CertificateConfiguration].
+KIND_AUTH: dict[str, tuple[str, ...]] = {
+    "blob": ("identity", "accountKey", "sas"),
+    "adlsGen2": ("identity", "servicePrincipal"),
+    "fileShare": ("accountKey", "sas"),
+}
+
+# The Azure naming rule that ``container`` follows for each kind.
+_CONTAINER_RULE = {"blob": "blob_container", "adlsGen2": "blob_container", "fileShare": "file_share"}
+
+
+
+def _an(word: str) -> str:
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
+
 
 class DataStorageSettings(Model):
-    name: str | None = None
+    """A storage account for data, created with this environment (secure defaults)."""
+
+    name: azure_name("storage_account") | None = Field(
+        None,
+        description="Globally unique. Default: st<prefix><environment>data<suffix>, shortened "
+        "to fit 24 characters.",
+    )
+    hierarchical_namespace: bool = Field(
+        True, description="true: an ADLS Gen2 data lake (needed by adlsGen2 datastores on it)."
+    )
+    containers: list[azure_name("blob_container")] = Field(
+        default_factory=list,
+        description="Blob containers (ADLS Gen2 filesystems) to create, private (no anonymous access).",
+    )
+
+    @field_validator("containers")
+    @classmethod
+    def _unique_containers(cls, value: list[str]) -> list[str]:
+        duplicates = sorted({c for c in value if value.count(c) > 1})
+        if duplicates:
+            raise ValueError(f"lists {', '.join(repr(d) for d in duplicates)} more than once")
+        return value
+
+    def account_name(self, config: StackConfig) -> str:
+        """The account's Azure name: the stack file's, else the generated one."""
+        return self.name or data_storage_name(config.prefix, config.environment, config.name_suffix)
 
 
 class DatastoreSettings(Model):
-    name: str
+    """A storage container, ADLS Gen2 filesystem or file share attached to the workspace."""
+
+    name: azure_name("datastore") = Field(
+        description="Datastore name in the workspace: lowercase letters, digits and underscores."
+    )
+    kind: Kind = Field(description="blob, adlsGen2 or fileShare.")
+    account_name: str = Field(
+        description="Storage account name, or `dataStorage` for the account this stack creates."
+    )
+    container: str = Field(description="The blob container, ADLS Gen2 filesystem or file share.")
+    resource_group: azure_name("resource_group") | None = Field(
+        None,
+        description="Resource group of the account. Default: the workspace's. Not with dataStorage.",
+    )
+    subscription_id: Guid | None = Field(
+        None,
+        description="Subscription of the account. Default: the deployment's. Not with dataStorage.",
+    )
+    auth: Auth = Field(
+        "identity",
+        description="identity (recommended: no stored credential; the workspace and compute "
+        "identities get a data role), accountKey, sas or servicePrincipal. See docs/datastores.md.",
+    )
+    secret: SecretRef | None = Field(
+        None,
+        description="accountKey/sas/servicePrincipal: name of the config key holding the key, SAS "
+        "token or client secret, set with `pulumi config set --secret`. Not for an accountKey on "
+        "dataStorage: that key is read from the account.",
+    )
+    client_id: Guid | None = Field(None, description="servicePrincipal only: application (client) id.")
+    tenant_id: Guid | None = Field(None, description="servicePrincipal only: its tenant id.")
+    read_write: bool = Field(
+        False,
+        description="identity only: grant Storage Blob Data Contributor instead of Reader.",
+    )
+    default: bool = Field(
+        False,
+        description="Mark as the workspace default datastore (at most one). Reported in the "
+        "`datastores` output; Azure's datastore API cannot set it (see docs/datastores.md).",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value in RESERVED_NAMES:
+            raise ValueError(
+                f"'{value}' is the name of a datastore Azure ML creates in every workspace; choose another"
+            )
+        return value
+
+    @field_validator("account_name")
+    @classmethod
+    def _account(cls, value: str) -> str:
+        if value != DATA_STORAGE:
+            problem = RULES["storage_account"].violation(value)
+            if problem:
+                raise ValueError(f"{problem}, or `{DATA_STORAGE}` for the account this stack creates")
+        return value
+
+    @property
+    def on_data_storage(self) -> bool:
+        return self.account_name == DATA_STORAGE
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        problem = RULES[_CONTAINER_RULE[self.kind]].violation(self.container)
+        if problem:
+            if self.kind == "adlsGen2":
+                problem = f"an ADLS Gen2 filesystem is a blob container, and {problem}"
+            raise key_error("container", f"{problem} (got {json.dumps(self.container)})")
+        allowed = KIND_AUTH[self.kind]
+        if self.auth not in allowed:
+            given = "the default" if not self.is_set("auth") else "given"
+            choices = f"{', '.join(allowed[:-1])} or {allowed[-1]}"
+            raise key_error(
+                "auth",
+                f"'{self.auth}' ({given}) is not supported for {_an(self.kind)} datastore by Azure ML; "
+                f"use {choices}",
+            )
+        if self.on_data_storage:
+            for key in ("resource_group", "subscription_id"):
+                if self.is_set(key):
+                    raise key_error(
+                        to_camel(key),
+                        f"the {DATA_STORAGE} account is in the workspace's resource group and "
+                        "subscription: remove it",
+                    )
+        self._check_credentials()
+        return self
+
+    def _check_credentials(self) -> None:
+        key_from_account = self.auth == "accountKey" and self.on_data_storage
+        if self.auth == "identity":
+            if self.secret is not None:
+                raise key_error("secret", "identity needs no stored credential: remove it")
+        elif key_from_account:
+            if self.secret is not None:
+                raise key_error(
+                    "secret",
+                    f"the account key of {DATA_STORAGE} is read from the account this stack creates: remove it",
+                )
+        elif self.secret is None:
+            what = {"accountKey": "account key", "sas": "SAS token", "servicePrincipal": "client secret"}
+            raise key_error(
+                "secret",
+                f"is required for auth {self.auth}: the name of the config key that holds the "
+                f"{what[self.auth]} (pulumi config set --secret <key> <value>)",
+            )
+        for key in ("client_id", "tenant_id"):
+            alias = to_camel(key)
+            if self.auth == "servicePrincipal" and getattr(self, key) is None:
+                raise key_error(alias, "is required for auth servicePrincipal")
+            if self.auth != "servicePrincipal" and self.is_set(key):
+                raise key_error(alias, f"is only for auth servicePrincipal (auth is {self.auth}): remove it")
+        if self.auth != "identity" and self.is_set("read_write"):
+            raise key_error(
+                "readWrite",
+                f"only applies to identity (it picks the role this stack grants); with {self.auth} "
+                "the credential decides what is allowed: remove it",
+            )
+
+
+def _path(index: int, key: str) -> str:
+    from azureml_infra.config.loader import PROJECT
+
+    return f"{PROJECT}:datastores[{index}].{key}"
+
+
+def _unique_names(config: StackConfig) -> Iterable[Problem]:
+    from azureml_infra.config.loader import Problem
+
+    first: dict[str, int] = {}
+    for i, ds in enumerate(config.datastores):
+        if ds.name in first:
+            yield Problem(_path(i, "name"), f"'{ds.name}' is already the name of datastores[{first[ds.name]}]")
+        first.setdefault(ds.name, i)
+
+
+def _one_default(config: StackConfig) -> Iterable[Problem]:
+    from azureml_infra.config.loader import Problem
+
+    defaults = [i for i, ds in enumerate(config.datastores) if ds.default]
+    for i in defaults[1:]:
+        yield Problem(
+            _path(i, "default"),
+            f"only one datastore can be the workspace default, and datastores[{defaults[0]}] already is",
+        )
+
+
+def _data_storage_references(config: StackConfig) -> Iterable[Problem]:
+    from azureml_infra.config.loader import PROJECT, Problem
+
+    storage = config.data_storage
+    for i, ds in enumerate(config.datastores):
+        if not ds.on_data_storage:
+            continue
+        if storage is None:
+            yield Problem(
+                _path(i, "accountName"),
+                f"'{DATA_STORAGE}' points at the account {PROJECT}:dataStorage creates, which is not "
+                "configured: add dataStorage, or name an existing account",
+            )
+        elif ds.kind == "fileShare":
+            yield Problem(
+                _path(i, "kind"),
+                f"{DATA_STORAGE} gets blob containers only, no file shares: point this fileShare "
+                "datastore at an existing account",
+            )
+        elif ds.container not in storage.containers:
+            yield Problem(
+                _path(i, "container"),
+                f"'{ds.container}' is not one of {PROJECT}:dataStorage.containers "
+                f"({', '.join(storage.containers) or 'none'}): add it there",
+            )
+        elif ds.kind == "adlsGen2" and not storage.hierarchical_namespace:
+            yield Problem(
+                _path(i, "kind"),
+                f"an adlsGen2 datastore needs a hierarchical namespace, and "
+                f"{PROJECT}:dataStorage.hierarchicalNamespace is false: use kind blob, or set it true",
+            )
+
+
+def _distinct_from_workspace_storage(config: StackConfig) -> Iterable[Problem]:
+    from azureml_infra.config.loader import PROJECT, Problem
+
+    if config.data_storage is None:
+        return
+    name = config.data_storage.account_name(config)
+    if name == config.names().storage_account:
+        yield Problem(
+            f"{PROJECT}:dataStorage.name",
+            f"'{name}' is already the workspace's storage account: choose another name",
+        )
 
 
 # Rules that need more than one section of the config: (StackConfig) -> problems.
-CHECKS: list[Callable[[StackConfig], Iterable[Problem]]] = []
+CHECKS: list[Callable[[StackConfig], Iterable[Problem]]] = [
+    _unique_names,
+    _one_default,
+    _data_storage_references,
+    _distinct_from_workspace_storage,
+]

@@ -1,0 +1,77 @@
+"""Azure RBAC role assignments with names that depend only on the config.
+
+A role assignment's name is a GUID that Azure requires to be unique. ARM templates usually take
+``guid(scope, principal, role)`` of resource ids; here the principal id is only known after
+deployment, so the name is a uuid5 of config values instead (what the scope is, which identity
+from the config, which role). The name is then the same in every preview and never forces a
+replacement, yet differs between stacks, scopes, identities and roles.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_azure_native import authorization
+
+from components.options import child
+
+# Built-in role definition ids (the same in every subscription and tenant), from "Azure
+# built-in roles for Storage": https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/storage
+ROLE_DEFINITIONS: dict[str, str] = {
+    "Storage Blob Data Reader": "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
+    "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+}
+
+# Fixed namespace for assignment names: changing it would rename (replace) every assignment.
+_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "role-assignments.azureml-infra")
+
+
+def assignment_name(scope_key: str, role: str, principal_key: str) -> str:
+    """Deterministic role assignment name from config values only (never from outputs)."""
+    return str(uuid.uuid5(_NAMESPACE, f"{scope_key}|{ROLE_DEFINITIONS[role]}|{principal_key}"))
+
+
+def role_definition_id(subscription_id: pulumi.Input[str], role: str) -> pulumi.Output[str]:
+    return pulumi.Output.concat(
+        "/subscriptions/", subscription_id, "/providers/Microsoft.Authorization/roleDefinitions/",
+        ROLE_DEFINITIONS[role],
+    )
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Give one identity one built-in role on one scope.
+
+    ``scope_key`` and ``principal_key`` are the config-only identities of the scope and of the
+    principal (e.g. ``rg-x/stdata/raw`` and ``mlw-x/workspace``): they name the assignment.
+    """
+
+    role: str
+    scope: pulumi.Input[str]
+    scope_key: str
+    principal_id: pulumi.Input[str]
+    principal_key: str
+    subscription_id: pulumi.Input[str]
+    description: str = ""
+
+
+def assign_role(
+    logical_name: str,
+    grant: Grant,
+    parent: pulumi.Resource,
+    depends_on: list[pulumi.Resource] | None = None,
+) -> authorization.RoleAssignment:
+    return authorization.RoleAssignment(
+        logical_name,
+        role_assignment_name=assignment_name(grant.scope_key, grant.role, grant.principal_key),
+        role_definition_id=role_definition_id(grant.subscription_id, grant.role),
+        principal_id=grant.principal_id,
+        # Managed identities are service principals; saying so skips the directory lookup that
+        # fails for a just-created identity (PrincipalNotFound while it replicates).
+        principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
+        scope=grant.scope,
+        description=grant.description or None,
+        opts=child(parent, depends_on=depends_on or []),
+    )

@@ -1,0 +1,438 @@
+"""Datastores and the data lake account: what the engine receives, under mocks.
+
+Every kind x auth combination Azure ML accepts, the role assignments of identity access (role,
+scope, principal, deterministic name), the secrecy of every credential, the data lake's secure
+defaults, and the example stack file.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import plan, stack
+from tools.harness import (
+    ROOT,
+    SECRET_PLACEHOLDER,
+    SUBSCRIPTION_ID,
+    Run,
+    config_from_yaml,
+    is_secret_value,
+    run_program,
+)
+
+DS = "azure-native:machinelearningservices:Datastore"
+RA = "azure-native:authorization:RoleAssignment"
+SA = "azure-native:storage:StorageAccount"
+CONTAINER = "azure-native:storage:BlobContainer"
+ATTACHED = "azureml-infra:datastores:AttachedDatastore"
+DATA_STORAGE = "azureml-infra:datastores:DataStorage"
+WORKSPACE = "azureml-infra:workspace:MachineLearningWorkspace"
+
+READER = "/providers/Microsoft.Authorization/roleDefinitions/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+CONTRIBUTOR = "/providers/Microsoft.Authorization/roleDefinitions/ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+CLIENT = "44445555-eeee-6666-ffff-7777aaaa8888"
+TENANT = "bbbbcccc-1111-dddd-2222-eeee3333ffff"
+OTHER_SUB = "22222222-3333-4444-5555-666666666666"
+DATA_ACCOUNT = "stmlopsdevdatat0k7"  # generated: st + mlops + dev + data + suffix
+EXAMPLE = ROOT / "examples" / "Pulumi.datastores.yaml"
+
+
+def mock_principal(azure_name: str) -> str:
+    """The principal id the harness's mocks give a resource with a system-assigned identity."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"principal/{azure_name}"))
+
+
+def container_scope(account: str, container: str, group: str = "rg-mlops-dev", sub: str = SUBSCRIPTION_ID) -> str:
+    return (
+        f"/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.Storage/storageAccounts/"
+        f"{account}/blobServices/default/containers/{container}"
+    )
+
+
+def datastores_stack(datastores: list[dict], data_storage: dict | None = None, secure=None, **extra) -> dict:
+    config: dict[str, Any] = {"azureml-infra:datastores": datastores}
+    if data_storage is not None:
+        config["azureml-infra:dataStorage"] = data_storage
+    config.update({f"azureml-infra:{k}": v for k, v in extra.items()})
+    return stack(config, secure=secure)
+
+
+def datastore(run: Run, name: str):
+    return run.one(DS, name)
+
+
+def properties(run: Run, name: str) -> dict:
+    """The datastore's properties; a credential makes the SDK wrap the whole block as a secret."""
+    value = datastore(run, name).inputs["properties"]
+    return value["value"] if is_secret_value(value) else value
+
+
+def assignments(run: Run, datastore_name: str) -> list:
+    parent = run.one(ATTACHED, f"datastore-{datastore_name}").urn
+    return sorted((r for r in run.of_type(RA) if r.parent == parent), key=lambda r: r.name)
+
+
+def plain_leaks(value: Any, needle: str, path: str = "") -> list[str]:
+    """Paths where ``needle`` appears outside a secret wrapper."""
+    if is_secret_value(value):
+        return []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in plain_leaks(v, needle, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in plain_leaks(v, needle, f"{path}[{i}]")]
+    return [path] if isinstance(value, str) and needle in value else []
+
+
+# --- the example stack file ----------------------------------------------------------------
+
+
+def example_config() -> tuple[dict, set]:
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text()) or {}
+    document = yaml.safe_load(EXAMPLE.read_text())
+    return config_from_yaml(document["config"], project.get("config") or {})
+
+
+@pytest.fixture(scope="module")
+def example() -> Run:
+    raw, secrets = example_config()
+    return run_program("datastores", raw, secrets)
+
+
+def test_example_registers_one_datastore_of_each_kind(example):
+    kinds = {r.name: properties(example, r.name)["datastoreType"] for r in example.of_type(DS)}
+    assert kinds == {
+        "raw": "AzureBlob",
+        "curated": "AzureDataLakeGen2",
+        "partner_lake": "AzureDataLakeGen2",
+        "archive": "AzureBlob",
+        "reports": "AzureFile",
+    }
+
+
+def test_example_credentials_are_secret_and_never_plain(example):
+    for name in ("partner_lake", "archive", "reports"):
+        assert is_secret_value(datastore(example, name).inputs["properties"]), name
+    leaks = [(r.name, p) for r in example.registrations for p in plain_leaks(r.inputs, SECRET_PLACEHOLDER)]
+    assert leaks == []
+    assert SECRET_PLACEHOLDER not in repr({k: o.value for k, o in example.outputs.items()})
+
+
+def test_example_grants_the_workspace_and_the_cluster_on_each_identity_container(example):
+    workspace, cluster = mock_principal("mlw-mlops-lake"), mock_principal("cpu-compute")
+    raw = [(r.inputs["principalId"], r.inputs["roleDefinitionId"], r.inputs["scope"]) for r in assignments(example, "raw")]
+    scope = container_scope("stmlopslakedatadc4f", "raw", "rg-mlops-lake")
+    assert sorted(raw) == sorted([
+        (cluster, f"/subscriptions/{SUBSCRIPTION_ID}{READER}", scope),
+        (workspace, f"/subscriptions/{SUBSCRIPTION_ID}{READER}", scope),
+    ])
+    curated = {r.inputs["principalId"]: r.inputs["roleDefinitionId"] for r in assignments(example, "curated")}
+    assert curated == {
+        workspace: f"/subscriptions/{SUBSCRIPTION_ID}{CONTRIBUTOR}",
+        cluster: f"/subscriptions/{SUBSCRIPTION_ID}{CONTRIBUTOR}",
+    }
+    # Credential datastores grant nothing: the credential carries the access.
+    assert [r for r in example.of_type(RA) if "curated" not in r.name and "raw" not in r.name] == []
+
+
+def test_example_plan_shows_secrets_masked_and_the_role_assignments():
+    from tools.plan import make_plan, render_text
+
+    _, document = make_plan(EXAMPLE)
+    assert document is not None
+    text = render_text(document)
+    assert "properties: [secret]" in text
+    for name in ("raw-reader-workspace", "raw-reader-compute-cpu-compute", "curated-contributor-workspace"):
+        assert f"+ {name} (azure-native:authorization:RoleAssignment)" in text
+
+
+# --- each kind x auth the API accepts ---------------------------------------------------
+
+
+SP = {"auth": "servicePrincipal", "secret": "spSecret", "clientId": CLIENT, "tenantId": TENANT}
+ACCEPTED = {
+    "blob_identity": ({"kind": "blob"}, "AzureBlob", "containerName", "None"),
+    "blob_key": ({"kind": "blob", "auth": "accountKey", "secret": "theKey"}, "AzureBlob", "containerName", "AccountKey"),
+    "blob_sas": ({"kind": "blob", "auth": "sas", "secret": "theSas"}, "AzureBlob", "containerName", "Sas"),
+    "lake_identity": ({"kind": "adlsGen2"}, "AzureDataLakeGen2", "filesystem", "None"),
+    "lake_sp": ({"kind": "adlsGen2", **SP}, "AzureDataLakeGen2", "filesystem", "ServicePrincipal"),
+    "share_key": ({"kind": "fileShare", "auth": "accountKey", "secret": "theKey"}, "AzureFile", "fileShareName", "AccountKey"),
+    "share_sas": ({"kind": "fileShare", "auth": "sas", "secret": "theSas"}, "AzureFile", "fileShareName", "Sas"),
+}
+SECURE = {"spSecret": "s1", "theKey": "s2", "theSas": "s3"}
+
+
+@pytest.fixture(scope="module")
+def matrix() -> Run:
+    entries = [
+        {"name": name, "accountName": "extdata", "container": "landing", **settings}
+        for name, (settings, *_) in ACCEPTED.items()
+    ]
+    return plan(datastores_stack(entries, secure=SECURE))
+
+
+@pytest.mark.parametrize("name", ACCEPTED)
+def test_every_accepted_combination_registers_its_datastore(matrix, name):
+    _, datastore_type, container_key, credentials_type = ACCEPTED[name]
+    props = properties(matrix, name)
+    assert props["datastoreType"] == datastore_type
+    assert props["accountName"] == "extdata"
+    assert props[container_key] == "landing"
+    assert props["credentials"]["credentialsType"] == credentials_type
+    assert props["protocol"] == "https"
+    assert props["resourceGroup"] == "rg-mlops-dev"  # the workspace's, when not given
+    ds = datastore(matrix, name)
+    assert (ds.inputs["name"], ds.inputs["workspaceName"], ds.inputs["resourceGroupName"]) == (
+        name, "mlw-mlops-dev", "rg-mlops-dev")
+
+
+@pytest.mark.parametrize("name", [n for n, v in ACCEPTED.items() if v[3] != "None"])
+def test_every_credential_is_a_secret_input(matrix, name):
+    value = datastore(matrix, name).inputs["properties"]
+    assert is_secret_value(value)
+    secrets = value["value"]["credentials"]["secrets"]
+    assert SECRET_PLACEHOLDER in secrets.values()  # the config key's value, inside the secret
+
+
+def test_each_secret_goes_where_its_auth_expects_it(matrix):
+    assert properties(matrix, "blob_key")["credentials"]["secrets"] == {"secretsType": "AccountKey", "key": "[secret]"}
+    assert properties(matrix, "share_sas")["credentials"]["secrets"] == {"secretsType": "Sas", "sasToken": "[secret]"}
+    sp = properties(matrix, "lake_sp")["credentials"]
+    assert (sp["clientId"], sp["tenantId"]) == (CLIENT, TENANT)
+    assert sp["secrets"] == {"secretsType": "ServicePrincipal", "clientSecret": "[secret]"}
+
+
+def test_identity_datastores_store_nothing_and_let_the_workspace_preview_data(matrix):
+    for name in ("blob_identity", "lake_identity"):
+        props = datastore(matrix, name).inputs["properties"]
+        assert not is_secret_value(props)
+        assert props["credentials"] == {"credentialsType": "None"}
+        assert props["serviceDataAccessAuthIdentity"] == "WorkspaceSystemAssignedIdentity"
+    assert properties(matrix, "blob_key")["serviceDataAccessAuthIdentity"] == "None"
+
+
+def test_no_credential_leaks_in_plain_text(matrix):
+    leaks = [(r.name, p) for r in matrix.registrations for p in plain_leaks(r.inputs, SECRET_PLACEHOLDER)]
+    assert leaks == []
+
+
+def test_datastores_are_children_of_their_component_under_the_workspace(matrix):
+    workspace = matrix.one(WORKSPACE)
+    for ds in matrix.of_type(DS):
+        component = matrix.by_urn(ds.parent)
+        assert (component.type, component.name) == (ATTACHED, f"datastore-{ds.name}")
+        assert component.parent == workspace.urn
+
+
+# --- identity: role assignments -------------------------------------------------------------
+
+
+def test_identity_grants_reader_on_the_container_to_the_workspace():
+    run = plan(datastores_stack([{"name": "raw", "kind": "blob", "accountName": "extdata", "container": "landing"}]))
+    (grant,) = assignments(run, "raw")
+    assert grant.inputs["principalId"] == mock_principal("mlw-mlops-dev")
+    assert grant.inputs["principalType"] == "ServicePrincipal"
+    assert grant.inputs["roleDefinitionId"] == f"/subscriptions/{SUBSCRIPTION_ID}{READER}"
+    assert grant.inputs["scope"] == container_scope("extdata", "landing")
+    # The datastore waits for its grants, so Azure can validate access when it is created.
+    assert grant.urn in datastore(run, "raw").dependencies
+
+
+def test_read_write_grants_contributor():
+    run = plan(datastores_stack([{"name": "out", "kind": "adlsGen2", "accountName": "extdata",
+                                  "container": "landing", "readWrite": True}]))
+    (grant,) = assignments(run, "out")
+    assert grant.inputs["roleDefinitionId"] == f"/subscriptions/{SUBSCRIPTION_ID}{CONTRIBUTOR}"
+
+
+def test_scope_and_role_use_the_datastores_own_group_and_subscription():
+    run = plan(datastores_stack([{"name": "raw", "kind": "blob", "accountName": "extdata", "container": "landing",
+                                  "resourceGroup": "rg-data", "subscriptionId": OTHER_SUB}]))
+    (grant,) = assignments(run, "raw")
+    assert grant.inputs["scope"] == container_scope("extdata", "landing", "rg-data", OTHER_SUB)
+    assert grant.inputs["roleDefinitionId"] == f"/subscriptions/{OTHER_SUB}{READER}"
+    props = properties(run, "raw")
+    assert (props["resourceGroup"], props["subscriptionId"]) == ("rg-data", OTHER_SUB)
+
+
+COMPUTES = [
+    {"name": "cpu-cluster", "vmSize": "STANDARD_D3_V2", "maxNodes": 2, "identity": "systemAssigned"},
+    {"name": "gpu-cluster", "vmSize": "STANDARD_NC6S_V3", "maxNodes": 1, "identity": "none"},
+]
+
+
+def test_each_cluster_with_an_identity_is_granted_and_the_others_are_not():
+    run = plan(datastores_stack(
+        [{"name": "raw", "kind": "blob", "accountName": "extdata", "container": "landing"}], computes=COMPUTES))
+    principals = {r.name: r.inputs["principalId"] for r in assignments(run, "raw")}
+    assert principals == {
+        "raw-reader-compute-cpu-cluster": mock_principal("cpu-cluster"),
+        "raw-reader-workspace": mock_principal("mlw-mlops-dev"),
+    }
+
+
+def test_stand_in_computes_follow_the_principal_id_contract(monkeypatch):
+    """computes: name -> object whose principal_id is an Output or None (the compute contract)."""
+    import pulumi
+
+    import components.compute
+
+    class StandIn:
+        def __init__(self, principal_id):
+            self.principal_id = principal_id
+
+    monkeypatch.setattr(components.compute, "create_computes", lambda config, workspace: {
+        "a": StandIn(pulumi.Output.from_input("aaaaaaaa-0000-0000-0000-000000000001")),
+        "b": StandIn(None),
+    })
+    monkeypatch.setattr(components.compute, "computes_output", lambda computes: {})
+    run = plan(datastores_stack([{"name": "raw", "kind": "blob", "accountName": "extdata", "container": "landing"}]))
+    principals = {r.name: r.inputs["principalId"] for r in assignments(run, "raw")}
+    assert principals == {
+        "raw-reader-compute-a": "aaaaaaaa-0000-0000-0000-000000000001",
+        "raw-reader-workspace": mock_principal("mlw-mlops-dev"),
+    }
+
+
+def names_of(run: Run) -> dict[str, str]:
+    return {r.name: r.inputs["roleAssignmentName"] for r in run.of_type(RA)}
+
+
+def test_assignment_names_come_from_config_only():
+    config = datastores_stack(
+        [{"name": "raw", "kind": "blob", "accountName": "extdata", "container": "landing"},
+         {"name": "out", "kind": "blob", "accountName": "extdata", "container": "results", "readWrite": True}],
+        computes=COMPUTES[:1])
+    applied, previewed = plan(config), plan(config, preview=True)
+    # In a preview the principal ids are unknown, yet the names are already the same.
+    assert names_of(previewed) == names_of(applied)
+    assert all(isinstance(n, str) and uuid.UUID(n) for n in names_of(applied).values())
+    assert len(set(names_of(applied).values())) == 4  # per principal, per container and role
+
+
+def test_assignment_names_differ_between_environments():
+    entry = [{"name": "raw", "kind": "blob", "accountName": "extdata", "container": "landing"}]
+    dev = names_of(plan(datastores_stack(entry)))
+    test = names_of(plan(datastores_stack(entry), stack_name="test"))
+    assert dev["raw-reader-workspace"] != test["raw-reader-workspace"]
+
+
+def test_assignment_names_are_frozen():
+    # Frozen on purpose: a new name replaces the assignment (a brief loss of access).
+    run = plan(datastores_stack([{"name": "raw", "kind": "blob", "accountName": "extdata", "container": "landing"}]))
+    assert names_of(run) == {"raw-reader-workspace": "ef827600-02ee-5182-89be-7464342516f2"}
+
+
+# --- the data lake account --------------------------------------------------------------------
+
+
+def lake(datastores: list[dict], secure=None, **storage) -> Run:
+    return plan(datastores_stack(datastores, {"containers": ["raw", "curated"], **storage}, secure=secure))
+
+
+ON_LAKE = {"name": "raw", "kind": "blob", "accountName": "dataStorage", "container": "raw"}
+
+
+def test_data_storage_is_secure_by_default():
+    run = lake([ON_LAKE])
+    account = run.one(SA, "data-storage")
+    inputs = account.inputs
+    assert inputs["accountName"] == DATA_ACCOUNT
+    assert inputs["enableHttpsTrafficOnly"] is True
+    assert inputs["minimumTlsVersion"] == "TLS1_2"
+    assert inputs["allowBlobPublicAccess"] is False
+    assert inputs["allowSharedKeyAccess"] is False
+    assert inputs["isHnsEnabled"] is True
+    assert inputs["kind"] == "StorageV2"
+    assert inputs["resourceGroupName"] == "rg-mlops-dev"
+    assert run.by_urn(account.parent).type == DATA_STORAGE
+    assert run.by_urn(run.by_urn(account.parent).parent).type == WORKSPACE
+
+
+def test_data_storage_creates_private_containers():
+    run = lake([])
+    containers = {r.inputs["containerName"]: r for r in run.of_type(CONTAINER)}
+    assert sorted(containers) == ["curated", "raw"]
+    for c in containers.values():
+        assert c.inputs["publicAccess"] == "None"
+        assert c.inputs["accountName"] == DATA_ACCOUNT
+    # No datastores: nothing attached.
+    assert run.of_type(DS) == [] and run.outputs["datastores"].value == {}
+
+
+def test_a_datastore_on_data_storage_waits_for_its_container_and_grants_on_it():
+    run = lake([ON_LAKE])
+    container = next(r for r in run.of_type(CONTAINER) if r.inputs["containerName"] == "raw")
+    assert container.urn in datastore(run, "raw").dependencies
+    (grant,) = assignments(run, "raw")
+    assert grant.inputs["scope"] == container_scope(DATA_ACCOUNT, "raw")
+    assert container.urn in grant.dependencies
+
+
+def test_account_key_of_data_storage_is_read_from_the_account_as_a_secret():
+    run = lake([{**ON_LAKE, "auth": "accountKey"}])
+    value = datastore(run, "raw").inputs["properties"]
+    assert is_secret_value(value)
+    assert value["value"]["credentials"]["secrets"]["key"] == "mock-account-key"  # listStorageAccountKeys
+    # A datastore authenticates with the key, so the account must accept it.
+    assert run.one(SA, "data-storage").inputs["allowSharedKeyAccess"] is True
+    assert [p for r in run.registrations for p in plain_leaks(r.inputs, "mock-account-key")] == []
+
+
+def test_sas_on_data_storage_turns_shared_keys_on():
+    run = lake([{**ON_LAKE, "auth": "sas", "secret": "lakeSas"}], secure={"lakeSas": "x"})
+    assert run.one(SA, "data-storage").inputs["allowSharedKeyAccess"] is True
+
+
+def test_identity_and_service_principal_keep_shared_keys_off():
+    entries = [ON_LAKE, {"name": "lake", "kind": "adlsGen2", "accountName": "dataStorage", "container": "curated", **SP},
+               {"name": "other", "kind": "blob", "accountName": "extdata", "container": "landing",
+                "auth": "accountKey", "secret": "theKey"}]
+    run = lake(entries, secure={"spSecret": "s1", "theKey": "s2"})
+    assert run.one(SA, "data-storage").inputs["allowSharedKeyAccess"] is False
+
+
+def test_a_named_data_storage_keeps_its_name():
+    run = lake([ON_LAKE], name="mlopsrawdata")
+    assert run.one(SA, "data-storage").inputs["accountName"] == "mlopsrawdata"
+    assert properties(run, "raw")["accountName"] == "mlopsrawdata"
+
+
+def test_protect_protects_and_retains_the_data_storage_but_not_the_datastores():
+    run = plan(datastores_stack([ON_LAKE], {"containers": ["raw"]}, protect=True))
+    for r in [run.one(SA, "data-storage"), *run.of_type(CONTAINER)]:
+        assert (r.protect, r.retain_on_delete) == (True, True), r.name
+    for r in [*run.of_type(DS), *run.of_type(RA)]:
+        assert (r.protect, r.retain_on_delete) == (False, False), r.name
+
+
+def test_unprotected_by_default():
+    run = lake([ON_LAKE])
+    assert run.one(SA, "data-storage").protect is False
+
+
+# --- the stack output -----------------------------------------------------------------------
+
+
+def test_datastores_output_names_kind_account_and_container_only(matrix):
+    output = matrix.outputs["datastores"]
+    assert (output.known, output.secret) == (True, False)
+    assert output.value["lake_sp"] == {"kind": "adlsGen2", "accountName": "extdata", "container": "landing"}
+    assert sorted(output.value) == sorted(ACCEPTED)
+
+
+def test_output_resolves_the_data_storage_account_and_marks_the_default():
+    run = lake([{**ON_LAKE, "default": True}])
+    assert run.outputs["datastores"].value == {
+        "raw": {"kind": "blob", "accountName": DATA_ACCOUNT, "container": "raw", "default": True},
+    }
+
+
+def test_no_datastores_no_resources():
+    run = plan(stack())
+    assert run.of_type(DS) == run.of_type(RA) == run.of_type(ATTACHED) == run.of_type(DATA_STORAGE) == []
+    assert run.outputs["datastores"].value == {}
+
