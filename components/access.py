@@ -75,3 +75,27 @@ def assign_role(
         description=grant.description or None,
         opts=child(parent, depends_on=depends_on or []),
     )
+
+
+class RoleAssignments:
+    """Assigns each role to each principal on each scope once per stack.
+
+    Azure refuses a second assignment of the same role to the same principal at the same scope
+    (RoleAssignmentExists), which two datastores on one container would otherwise ask for; the
+    second asker gets the first one's assignment back (to depend on).
+    """
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, authorization.RoleAssignment] = {}
+
+    def assign(
+        self,
+        logical_name: str,
+        grant: Grant,
+        parent: pulumi.Resource,
+        depends_on: list[pulumi.Resource] | None = None,
+    ) -> authorization.RoleAssignment:
+        name = assignment_name(grant.scope_key, grant.role, grant.principal_key)
+        if name not in self._by_name:
+            self._by_name[name] = assign_role(logical_name, grant, parent, depends_on)
+        return self._by_name[name]

@@ -20,7 +20,7 @@ from pulumi_azure_native import machinelearningservices as ml
 
 from azureml_infra.config import StackConfig
 from azureml_infra.config.datastores import DataStorageSettings, DatastoreSettings
-from components.access import Grant, assign_role
+from components.access import Grant, RoleAssignments
 from components.options import child, stateful
 from components.workspace import MachineLearningWorkspace
 
@@ -132,6 +132,9 @@ class AttachedDatastoreArgs:
     subscription_id: pulumi.Input[str] | None = None
     account_resource_group_name: pulumi.Input[str] | None = None
     scope_key: str = ""
+    # Shared by every datastore of the stack, so that a container two datastores point at is
+    # granted once per identity and role.
+    grants: RoleAssignments = field(default_factory=RoleAssignments)
     depends_on: list[pulumi.Resource] = field(default_factory=list)
 
 
@@ -222,7 +225,7 @@ class AttachedDatastore(pulumi.ComponentResource):
             "/blobServices/default/containers/", args.container,
         )
         short = "contributor" if s.read_write else "reader"
-        return assign_role(
+        return args.grants.assign(
             f"{s.name}-{short}-{reader.label}",
             Grant(
                 role=role,
@@ -288,6 +291,7 @@ def create_datastores(
         opts=pulumi.InvokeOutputOptions(parent=workspace)
     ).subscription_id
     workspace_group = config.names().resource_group
+    grants = RoleAssignments()
     datastores: dict[str, pulumi.Resource] = {}
     for s in config.datastores:
         if s.on_data_storage:
@@ -320,6 +324,7 @@ def create_datastores(
                 scope_key="/".join(
                     (s.subscription_id or "deployment", s.resource_group or workspace_group, account_key_name, s.container)
                 ),
+                grants=grants,
                 depends_on=depends_on,
             ),
             opts=child(workspace),

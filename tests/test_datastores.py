@@ -297,6 +297,18 @@ def test_stand_in_computes_follow_the_principal_id_contract(monkeypatch):
     }
 
 
+def test_two_datastores_on_one_container_share_its_grant():
+    # Azure refuses the same role for the same principal on the same scope twice.
+    run = plan(datastores_stack([
+        {"name": "raw_blob", "kind": "blob", "accountName": "extdata", "container": "landing"},
+        {"name": "raw_lake", "kind": "adlsGen2", "accountName": "extdata", "container": "landing"},
+    ]))
+    (grant,) = run.of_type(RA)
+    assert grant.inputs["scope"] == container_scope("extdata", "landing")
+    assert grant.urn in datastore(run, "raw_blob").dependencies
+    assert grant.urn in datastore(run, "raw_lake").dependencies
+
+
 def names_of(run: Run) -> dict[str, str]:
     return {r.name: r.inputs["roleAssignmentName"] for r in run.of_type(RA)}
 
