@@ -443,6 +443,15 @@ def test_output_resolves_the_data_storage_account_and_marks_the_default():
     }
 
 
+def test_a_default_datastore_warns_that_azure_cannot_set_it(caplog):
+    lake([{**ON_LAKE, "default": True}])
+    warning = "datastore 'raw' has default: true, but Azure's datastore API treats isDefault as read-only"
+    assert any(warning in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    caplog.clear()
+    lake([ON_LAKE])
+    assert not any("isDefault" in r.getMessage() for r in caplog.records)
+
+
 def test_no_datastores_no_resources():
     run = plan(stack())
     assert run.of_type(DS) == run.of_type(RA) == run.of_type(ATTACHED) == run.of_type(DATA_STORAGE) == []
