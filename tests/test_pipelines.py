@@ -1,0 +1,258 @@
+"""The delivery pipelines and the project file: valid against their published schemas, and shaped
+as the roll-out needs (stage order, main-only deploys, approvals, path filters, preview on PRs).
+
+Schemas: check-jsonschema's vendored Azure Pipelines and GitHub workflow schemas, and the
+Pulumi project schema copied into schemas/ (CI has no writable shared/). The vendored Azure
+Pipelines schema knows in-box tasks only, so the Pulumi@1 marketplace task is added to it from
+schemas/azure-pipelines-pulumi-task.json before validating.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from importlib import resources
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECK = ROOT / ".venv" / "bin" / "check-jsonschema"
+ADO = ROOT / "pipelines" / "azure-pipelines.yml"
+ADO_TEMPLATE = ROOT / "pipelines" / "templates" / "deploy-stack.yml"
+GHA = ROOT / ".github" / "workflows" / "infra.yml"
+GHA_DEPLOY = ROOT / ".github" / "workflows" / "deploy-stack.yml"
+STACKS = ["dev", "test", "prod"]
+ON_MAIN = "eq(variables['Build.SourceBranch'], 'refs/heads/main')"
+# Infrastructure files that must trigger the pipelines; ML code must not.
+INFRA_FILES = ["__main__.py", "Pulumi.yaml", "Pulumi.prod.yaml", "azureml_infra/naming.py",
+               "components/workspace.py", "policy/rules.py", "requirements.txt"]
+NOT_INFRA = ["src/train.py", "notebooks/explore.ipynb", "docs/delivery.md", "README.md"]
+
+
+def check_jsonschema(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(CHECK), "--regex-variant", "python", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+@pytest.fixture(scope="module")
+def ado_schema(tmp_path_factory) -> Path:
+    """check-jsonschema's vendored Azure Pipelines schema plus the Pulumi@1 task."""
+    vendored = resources.files("check_jsonschema") / "builtin_schemas" / "vendor" / "azure-pipelines.json"
+    schema = json.loads(vendored.read_text())
+    fragment = json.loads((ROOT / "schemas" / "azure-pipelines-pulumi-task.json").read_text())
+    task = schema["definitions"]["task"]
+    task["properties"]["task"]["anyOf"].append(fragment["name"])
+    task["anyOf"].append(fragment["step"])
+    path = tmp_path_factory.mktemp("schema") / "azure-pipelines-with-pulumi.json"
+    path.write_text(json.dumps(schema))
+    return path
+
+
+# --- schemas ---------------------------------------------------------------------------
+
+
+def test_azure_pipeline_files_validate(ado_schema):
+    result = check_jsonschema("--schemafile", str(ado_schema), str(ADO), str(ADO_TEMPLATE))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_vendored_azure_schema_alone_rejects_the_pulumi_task(tmp_path):
+    """Why the schema is extended: a marketplace task is unknown to the published schema."""
+    step = tmp_path / "step.yml"
+    step.write_text("steps:\n  - task: Pulumi@1\n    inputs:\n      command: up\n      stack: dev\n")
+    assert check_jsonschema("--builtin-schema", "vendor.azure-pipelines", str(step)).returncode == 1
+
+
+@pytest.mark.parametrize("broken", [
+    ("stages:", "stagez:"),                       # unknown top-level key
+    ("createPrComment: true", "createPRComment: true"),  # misspelled Pulumi@1 input
+    ("command: preview", "command: previewz"),   # not a Pulumi command
+])
+def test_azure_schema_catches_mistakes(ado_schema, tmp_path, broken):
+    text = ADO.read_text()
+    assert broken[0] in text
+    bad = tmp_path / "azure-pipelines.yml"
+    bad.write_text(text.replace(broken[0], broken[1], 1))
+    assert check_jsonschema("--schemafile", str(ado_schema), str(bad)).returncode == 1
+
+
+def test_github_workflows_validate():
+    result = check_jsonschema("--builtin-schema", "vendor.github-workflows", str(GHA), str(GHA_DEPLOY))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_github_schema_catches_mistakes(tmp_path):
+    bad = tmp_path / "infra.yml"
+    bad.write_text(GHA.read_text().replace("    steps:", "    stepz:", 1))
+    assert check_jsonschema("--builtin-schema", "vendor.github-workflows", str(bad)).returncode == 1
+
+
+def test_project_file_validates_against_the_copied_schema():
+    result = check_jsonschema("--schemafile", str(ROOT / "schemas" / "pulumi-project.schema.json"),
+                              str(ROOT / "Pulumi.yaml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_copied_project_schema_rejects_an_unknown_config_declaration_key(tmp_path):
+    bad = tmp_path / "Pulumi.yaml"
+    bad.write_text(ROOT.joinpath("Pulumi.yaml").read_text()
+                   + "config:\n  prefix:\n    type: string\n    required: true\n")
+    assert check_jsonschema("--schemafile", str(ROOT / "schemas" / "pulumi-project.schema.json"),
+                            str(bad)).returncode == 1
+
+
+def test_copied_project_schema_is_the_shared_one_when_shared_is_there():
+    shared = ROOT.parent / "shared" / "schemas" / "pulumi-project.schema.json"
+    if not shared.exists():  # a CI clone has ../shared too; a bare clone may not
+        pytest.skip("no ../shared/ beside this clone")
+    assert json.loads(shared.read_text()) == json.loads((ROOT / "schemas" / "pulumi-project.schema.json").read_text())
+
+
+# --- Azure DevOps: shape ---------------------------------------------------------------
+
+
+def _ado_path_matches(pattern: str, path: str) -> bool:
+    # Azure DevOps path filters: a prefix, or a wildcard pattern.
+    import fnmatch
+
+    return fnmatch.fnmatch(path, pattern) or path.startswith(pattern.rstrip("*"))
+
+
+def test_ado_triggers_on_main_and_prs_for_infrastructure_files_only():
+    pipeline = load(ADO)
+    for key in ("trigger", "pr"):
+        assert pipeline[key]["branches"]["include"] == ["main"]
+        patterns = pipeline[key]["paths"]["include"]
+        for path in INFRA_FILES:
+            assert any(_ado_path_matches(p, path) for p in patterns), (key, path)
+        for path in NOT_INFRA:
+            assert not any(_ado_path_matches(p, path) for p in patterns), (key, path)
+    assert pipeline["trigger"]["paths"] == pipeline["pr"]["paths"]
+
+
+def test_ado_stage_order_and_main_only_deploys():
+    stages = {s["stage"]: s for s in load(ADO)["stages"]}
+    assert list(stages) == ["Validate", "Preview", "Dev", "Test", "Prod"]
+    assert [stages[s]["dependsOn"] for s in ("Preview", "Dev", "Test", "Prod")] == [
+        "Validate", "Validate", "Dev", "Test"]
+    for name in ("Dev", "Test", "Prod"):
+        condition = stages[name]["condition"]
+        assert condition.startswith("and(succeeded(),"), name  # a failed stage stops the later ones
+        assert ON_MAIN in condition, name
+        assert "ne(variables['Build.Reason'], 'PullRequest')" in condition, name
+        assert stages[name]["jobs"] == [{"template": "templates/deploy-stack.yml",
+                                         "parameters": {"stack": name.lower()}}]
+    assert "eq(variables['Build.Reason'], 'PullRequest')" in stages["Preview"]["condition"]
+
+
+def test_ado_validate_runs_lint_tests_plans_and_policy():
+    scripts = " ".join(s.get("script", "") for s in load(ADO)["stages"][0]["jobs"][0]["steps"])
+    assert "make lint test" in scripts
+    assert "for stack in dev test prod" in scripts
+    assert "make plan STACK=$stack" in scripts and "make policy STACK=$stack" in scripts
+
+
+def test_ado_preview_runs_pulumi_with_the_policy_pack_and_comments_on_the_pr():
+    preview = load(ADO)["stages"][1]["jobs"][0]
+    assert sorted(v["stack"] for v in preview["strategy"]["matrix"].values()) == sorted(STACKS)
+    task = next(s for s in preview["steps"] if s.get("task") == "Pulumi@1")
+    inputs = task["inputs"]
+    assert (inputs["command"], inputs["stack"], inputs["createPrComment"]) == ("preview", "$(stack)", True)
+    assert "--policy-pack policy --policy-pack-config policy/config/$(stack).json" in inputs["args"]
+    assert inputs["azureSubscription"] == "$(serviceConnection)"
+    assert task["env"]["SYSTEM_ACCESSTOKEN"] == "$(System.AccessToken)"
+
+
+def test_ado_deploy_template_is_an_environment_gated_up_then_verify():
+    template = load(ADO_TEMPLATE)
+    assert template["parameters"][0]["values"] == STACKS
+    job = template["jobs"][0]
+    assert job["environment"] == "azureml-infra-${{ parameters.stack }}"  # approvals live there
+    steps = job["strategy"]["runOnce"]["deploy"]["steps"]
+    names = [s.get("task") or s.get("script") or s.get("checkout") for s in steps]
+    up = names.index("Pulumi@1")
+    verify = names.index("AzureCLI@2")
+    assert up < verify
+    assert steps[up]["inputs"]["command"] == "up"
+    assert "--policy-pack policy --policy-pack-config policy/config/${{ parameters.stack }}.json" in \
+        steps[up]["inputs"]["args"]
+    assert steps[verify]["inputs"]["inlineScript"] == "make verify STACK=${{ parameters.stack }}"
+    assert steps[verify]["inputs"]["azureSubscription"] == "$(serviceConnection)"
+
+
+# --- GitHub Actions: shape -------------------------------------------------------------
+
+
+def _gha_on(workflow: dict) -> dict:
+    return workflow.get("on", workflow.get(True))  # PyYAML reads the bare key `on` as True
+
+
+def test_gha_triggers_on_main_and_prs_for_infrastructure_files_only():
+    import fnmatch
+
+    on = _gha_on(load(GHA))
+    for event in ("push", "pull_request"):
+        assert on[event]["branches"] == ["main"]
+        patterns = on[event]["paths"]
+        # GitHub globs: ** crosses folders, * does not; fnmatch's * crosses both, fine for these.
+        for path in INFRA_FILES:
+            assert any(fnmatch.fnmatch(path, p) for p in patterns), (event, path)
+        for path in NOT_INFRA:
+            assert not any(fnmatch.fnmatch(path, p) for p in patterns), (event, path)
+    assert on["push"]["paths"] == on["pull_request"]["paths"]
+
+
+def test_gha_job_chain_and_main_only_deploys():
+    jobs = load(GHA)["jobs"]
+    assert list(jobs) == ["checks", "preview", "deploy-dev", "deploy-test", "deploy-prod"]
+    assert [jobs[j]["needs"] for j in ("preview", "deploy-dev", "deploy-test", "deploy-prod")] == [
+        "checks", "checks", "deploy-dev", "deploy-test"]
+    for stack in STACKS:
+        job = jobs[f"deploy-{stack}"]
+        assert job["if"] == "github.event_name == 'push' && github.ref == 'refs/heads/main'"
+        assert job["uses"] == "./.github/workflows/deploy-stack.yml"
+        assert job["with"] == {"stack": stack}
+        assert job["permissions"]["id-token"] == "write"
+    assert "make lint test" in [s.get("run") for s in jobs["checks"]["steps"]]
+
+
+def test_gha_preview_uses_oidc_and_the_policy_pack_and_comments():
+    job = load(GHA)["jobs"]["preview"]
+    assert job["strategy"]["matrix"]["stack"] == STACKS
+    assert job["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
+    assert job["env"]["ARM_USE_OIDC"] == "true"
+    login = next(s for s in job["steps"] if s.get("uses", "").startswith("azure/login@"))
+    assert set(login["with"]) == {"client-id", "tenant-id", "subscription-id"}  # no client secret
+    pulumi = next(s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@"))
+    assert pulumi["with"]["command"] == "preview"
+    assert pulumi["with"]["comment-on-pr"] is True
+    assert pulumi["with"]["policyPacks"] == "policy"
+    assert pulumi["with"]["policyPackConfigs"] == "policy/config/${{ matrix.stack }}.json"
+
+
+def test_gha_deploy_runs_in_the_stack_environment_then_verifies():
+    workflow = load(GHA_DEPLOY)
+    assert list(_gha_on(workflow)) == ["workflow_call"]
+    job = workflow["jobs"]["up"]
+    assert job["environment"] == "${{ inputs.stack }}"  # required reviewers gate test and prod
+    assert job["env"]["ARM_USE_OIDC"] == "true"
+    uses = [s.get("uses", s.get("run", "")) for s in job["steps"]]
+    login = next(i for i, u in enumerate(uses) if u.startswith("azure/login@"))
+    up = next(i for i, u in enumerate(uses) if u.startswith("pulumi/actions@"))
+    verify = uses.index("make verify STACK=${{ inputs.stack }}")
+    assert login < up < verify
+    assert job["steps"][up]["with"]["command"] == "up"
+    assert job["steps"][up]["with"]["policyPackConfigs"] == "policy/config/${{ inputs.stack }}.json"
+    assert "client-secret" not in job["steps"][login]["with"]
+
+
+def test_every_deployed_stack_has_a_policy_config_and_a_stack_file():
+    for stack in STACKS:
+        assert (ROOT / "policy" / "config" / f"{stack}.json").exists()
+        assert (ROOT / f"Pulumi.{stack}.yaml").exists()
