@@ -82,13 +82,14 @@ def test_the_same_stack_in_dev_only_warns():
     assert "keyvault-purge-protection" not in result.stdout
 
 
-def test_unprotected_prod_fails():
+def test_unprotected_prod_with_a_key_datastore_fails():
     result = run_policy(export_plan.policy_plan(FIXTURES / "Pulumi.policy-prod-unprotected.yaml"))
     assert result.returncode == 1
     unprotected = {name for level, rule, name in findings(result.stdout)
                    if (level, rule) == ("mandatory", "prod-protect-stateful")}
     assert unprotected == {"resource-group", "storage-account", "key-vault", "log-analytics",
                            "container-registry", "workspace"}
+    assert ("mandatory", "prod-datastore-identity", "archive") in findings(result.stdout)
 
 
 def test_a_plan_with_a_masked_secret_object_is_reported_unchecked():
