@@ -45,6 +45,18 @@ def config_error(config: dict[str, Any], stack_name: str = "dev") -> tuple[str, 
     return str(run.error), run
 
 
+def problem_lines(error_text: str) -> list[str]:
+    """The problem lines of a ConfigError's text, without the header and the bullets."""
+    return [line.removeprefix("  - ") for line in error_text.splitlines()[1:]]
+
+
+def assert_refused(config: dict[str, Any], expected: list[str], stack_name: str = "dev") -> None:
+    """The program stops on ``config`` with exactly these problem lines, registering nothing."""
+    text, run = config_error(config, stack_name)
+    assert problem_lines(text) == expected
+    assert run.registrations == []
+
+
 @pytest.fixture(scope="module")
 def dev_run() -> Run:
     return run_program("dev")

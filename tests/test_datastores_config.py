@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from azureml_infra.naming import RULES, data_storage_name, generated_names
-from tests.conftest import config_error, plan, stack
+from tests.conftest import config_error, plan, problem_lines, stack
 
 P = "azureml-infra:datastores[0]"
 CLIENT = "44445555-eeee-6666-ffff-7777aaaa8888"
@@ -279,10 +279,6 @@ def auth_settings(auth: str) -> dict:
         "sas": {"auth": "sas", "secret": "s"},
         "servicePrincipal": SP,
     }[auth]
-
-
-def problem_lines(text: str) -> list[str]:
-    return [line.removeprefix("  - ") for line in text.splitlines()[1:]]
 
 
 @pytest.mark.parametrize("case", CASES)
