@@ -30,6 +30,16 @@ class Placement:
     location: str
     tags: dict[str, str] = field(default_factory=dict)
 
+    def of(self, compute_name: str) -> dict:
+        """Arguments every ml.Compute of this workspace takes, for one compute name."""
+        return {
+            "compute_name": compute_name,
+            "resource_group_name": self.resource_group_name,
+            "workspace_name": self.workspace_name,
+            "location": self.location,
+            "tags": self.tags,
+        }
+
 
 @dataclass(frozen=True)
 class ComputeClusterArgs:
@@ -65,11 +75,7 @@ class ComputeCluster(pulumi.ComponentResource):
         identity = s.identity
         self.compute = ml.Compute(
             s.name,
-            compute_name=s.name,
-            resource_group_name=where.resource_group_name,
-            workspace_name=where.workspace_name,
-            location=where.location,
-            tags=where.tags,
+            **where.of(s.name),
             # The identity belongs to the Compute resource itself, not to its properties.
             identity=ml.ManagedServiceIdentityArgs(
                 type=identity.arm_type, user_assigned_identities=identity.user_assigned or None
@@ -131,11 +137,7 @@ class ComputeInstance(pulumi.ComponentResource):
         tenant_id = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self)).tenant_id
         self.compute = ml.Compute(
             s.name,
-            compute_name=s.name,
-            resource_group_name=where.resource_group_name,
-            workspace_name=where.workspace_name,
-            location=where.location,
-            tags=where.tags,
+            **where.of(s.name),
             properties=ml.ComputeInstanceArgs(
                 compute_type="ComputeInstance",
                 disable_local_auth=s.disable_local_auth,
