@@ -10,12 +10,13 @@ POLICY_PY := $(POLICY_VENV)/bin/python
 VERIFY_VENV ?= .venv-verify
 VERIFY_PY := $(VERIFY_VENV)/bin/python
 
-.PHONY: help setup plan test lint clean docs setup-policy policy verify graphs
+.PHONY: help setup plan test lint clean docs setup-policy policy verify graphs bench
 
 help:
 	@echo "make plan [STACK=dev] [FORMAT=text|json]  offline plan of a stack (no Azure, no Pulumi CLI)"
 	@echo "                 [FORMAT=mermaid|dot]     its resource graph"
 	@echo "make graphs                               regenerate the resource graphs in README.md"
+	@echo "make bench [BENCH_ARGS=--write]           plan speed and growth (docs/benchmarks.md)"
 	@echo "make test                                 the whole test suite"
 	@echo "make lint                                 ruff"
 	@echo "make policy [STACK=dev]                   the policy pack's rules over the offline plan of a stack"
@@ -60,6 +61,10 @@ plan: setup
 
 graphs: setup
 	$(PY) -m tools.graph --update-readme
+
+# Not a test: timings vary with the machine. --write records the results in docs/benchmarks.md.
+bench: setup
+	$(PY) -m tools.bench $(BENCH_ARGS)
 
 test: setup setup-policy
 	$(POLICY_PY) -m pytest policy/tests

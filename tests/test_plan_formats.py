@@ -131,3 +131,58 @@ def test_pictures_quote_what_would_break_their_syntax():
     assert 'r1 [label="odd \\"name\\"\\nmod:Thing"];' in dot
     assert 'r2 [label="b\\\\c\\nmod:Thing"];' in dot
     assert "r1 -> r2;" in dot
+
+
+# --- the plan CLI's process handling (tools/plan.py, tools/harness.py; docs/benchmarks.md) ---
+
+
+def test_the_harness_pauses_the_cycle_collector_only_during_a_run(tmp_path):
+    import gc
+
+    program = tmp_path / "program.py"
+    program.write_text("import gc\ncollecting_inside = gc.isenabled()\n")
+    assert gc.isenabled()
+    run = run_program("perf", {}, set(), program=program)
+    assert run.program["collecting_inside"] is False
+    assert gc.isenabled()
+
+    program.write_text("raise ValueError('boom')\n")
+    run = run_program("perf", {}, set(), program=program, raise_errors=False)
+    assert isinstance(run.error, ValueError) and gc.isenabled()
+
+    gc.disable()  # a caller that turned it off keeps it off
+    try:
+        run_program("perf", {}, set(), program=tmp_path / "program.py", raise_errors=False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_plan_process_flushes_everything_before_it_exits(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tools.harness import ROOT
+
+    # Block-buffered stdout (a pipe, PYTHONUNBUFFERED unset): output larger than the buffer
+    # arrives whole only if the CLI flushes before os._exit.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    path = stack_file(tmp_path, {"azureml-infra:computes": [CLUSTER]})
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.plan", "--stack-file", str(path), "--format", "json"],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout) > 8192
+    assert json.loads(done.stdout)["depth"]["waves"] == 5
+
+    bad = tmp_path / "Pulumi.bad.yaml"
+    bad.write_text(yaml.safe_dump({"config": stack({"azureml-infra:prefix": "X"})}))
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.plan", "--stack-file", str(bad)], cwd=ROOT, env=env, capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("Invalid configuration for stack 'bad' (Pulumi.bad.yaml): 1 problem.")
+    assert done.stderr.endswith("(0 resources registered)\n")

@@ -104,7 +104,8 @@ def levels(waits: Mapping[str, Iterable[str]]) -> dict[str, int]:
 
     Raises ValueError on a cycle (which Pulumi itself refuses).
     """
-    graph = {u: set(ws) & set(waits) for u, ws in waits.items()}
+    known = set(waits)
+    graph = {u: set(ws) & known for u, ws in waits.items()}
     level: dict[str, int] = {}
     remaining = dict(graph)
     while remaining:

@@ -1,0 +1,323 @@
+"""Plan speed: each shipped stack's offline plan beside a floor, and how the plan grows.
+
+    python -m tools.bench [--runs 7] [--quick] [--write]     (make bench BENCH_ARGS=--write)
+
+Every number is a whole process, started fresh (``subprocess``), as a developer or CI runs
+``make plan``; the median of ``--runs`` runs is shown. Plan and floor runs alternate, so a
+busy machine slows both alike.
+
+- **floor**: a bare interpreter that imports pulumi and the azure-native modules the plan
+  loaded, and touches every resource class the plan registered (both read from a probe run
+  of the same stack, so the floor follows the program). No program can plan faster than its
+  own imports; the target is the dev plan within 1.3x of it.
+- **growth**: generated stack files (the dev stack with 1..200 datastores, or 1..50 compute
+  clusters) planned with ``--stack-file``, with time and peak memory (``os.wait4``'s rusage
+  of the child) per size, and the cost of each added entry and resource between sizes: flat
+  means the total grows linearly.
+
+Not a test: timings depend on the machine. ``--write`` puts the results, with the machine
+they came from, between the markers in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from tools.harness import ROOT
+
+TARGET_RATIO = 1.3
+BENCH_DOC = ROOT / "docs" / "benchmarks.md"
+MARKERS = ("<!-- bench:start -->", "<!-- bench:end -->")
+DATASTORE_SIZES = (1, 10, 50, 200)
+COMPUTE_SIZES = (1, 10, 50)
+
+# Runs the plan in-process and reports what the floor must load: the resource types it
+# registered and the azure-native modules it loaded (a lazy module not yet used is still a
+# pulumi._utils._LazyModule, a loaded one a plain module).
+_PROBE = r"""
+import json, sys, types
+from pathlib import Path
+from tools.plan import make_plan
+run, doc = make_plan(Path(sys.argv[1]))
+if doc is None:
+    print(run.error, file=sys.stderr)
+    sys.exit(2)
+modules = sorted(
+    name.split(".")[1] for name, module in list(sys.modules.items())
+    if name.count(".") == 1 and name.startswith("pulumi_azure_native.") and type(module) is types.ModuleType
+)
+print(json.dumps({
+    "types": sorted({r.type for r in run.registrations if r.custom and r.type.startswith("azure-native:")}),
+    "modules": modules,
+    "resources": len(run.registrations),
+}))
+"""
+
+_FLOOR = r"""
+import importlib, sys
+import pulumi
+import pulumi_azure_native
+for name in sys.argv[1].split(","):
+    module = importlib.import_module("pulumi_azure_native." + name)
+    hasattr(module, "__all__")  # a lazy module loads on its first attribute access
+for token in sys.argv[2].split(","):
+    _, name, cls = token.split(":")
+    getattr(importlib.import_module("pulumi_azure_native." + name), cls)
+"""
+
+
+@dataclass(frozen=True)
+class Sample:
+    wall: float  # seconds
+    cpu: float  # user + system seconds of the child
+    max_rss_mb: float
+
+
+def run_once(argv: list[str]) -> Sample:
+    """One fresh process, timed from spawn to exit; rusage of that child alone (wait4)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    error = proc.stderr.read().decode()
+    proc.stderr.close()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}:\n{error}")
+    # ru_maxrss is in kilobytes on Linux.
+    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+
+@dataclass(frozen=True)
+class Stats:
+    wall: float
+    cpu: float
+    max_rss_mb: float
+    runs: int
+
+    @classmethod
+    def of(cls, samples: list[Sample]) -> Stats:
+        return cls(
+            statistics.median(s.wall for s in samples),
+            statistics.median(s.cpu for s in samples),
+            max(s.max_rss_mb for s in samples),
+            len(samples),
+        )
+
+
+def probe(stack_file: Path) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(stack_file)], cwd=ROOT, capture_output=True, text=True
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"planning {stack_file} failed:\n{out.stderr}")
+    return json.loads(out.stdout)
+
+
+def plan_argv(stack_file: Path) -> list[str]:
+    return [sys.executable, "-m", "tools.plan", "--stack-file", str(stack_file)]
+
+
+def floor_argv(found: dict, teardown: bool = True) -> list[str]:
+    # Without teardown: the same work, then os._exit, as the plan CLI ends (to tell how much
+    # of the comparison is the interpreter's shutdown).
+    code = _FLOOR if teardown else _FLOOR + "import os; os._exit(0)\n"
+    return [sys.executable, "-c", code, ",".join(found["modules"]), ",".join(found["types"])]
+
+
+def interleaved(argvs: list[list[str]], runs: int) -> list[Stats]:
+    """Each command ``runs`` times, taking turns (order reversed every other round).
+
+    One unmeasured run of each first, so that no command pays for a cold file cache.
+    """
+    for argv in argvs:
+        run_once(argv)
+    samples: list[list[Sample]] = [[] for _ in argvs]
+    for i in range(runs):
+        order = list(range(len(argvs)))
+        for j in order if i % 2 == 0 else order[::-1]:
+            samples[j].append(run_once(argvs[j]))
+    return [Stats.of(s) for s in samples]
+
+
+# --- generated stacks ------------------------------------------------------------------
+
+
+def _base_config() -> dict:
+    """The dev stack's config without computes and data: the growth series add their own."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    for key in ("computes", "computeInstances", "dataStorage", "datastores"):
+        config.pop(f"azureml-infra:{key}", None)
+    return config
+
+
+def compute_entry(i: int) -> dict:
+    return {"name": f"cpu{i:03d}", "vmSize": "STANDARD_D3_V2", "minNodes": 0, "maxNodes": 2}
+
+
+def with_computes(n: int) -> dict:
+    config = _base_config()
+    config["azureml-infra:computes"] = [compute_entry(i) for i in range(1, n + 1)]
+    return config
+
+
+def with_datastores(n: int) -> dict:
+    """A data lake with one container per datastore, each reached by the workspace's identity."""
+    config = _base_config()
+    containers = [f"data{i:03d}" for i in range(1, n + 1)]
+    config["azureml-infra:dataStorage"] = {"hierarchicalNamespace": True, "containers": containers}
+    config["azureml-infra:datastores"] = [
+        {"name": f"ds{i:03d}", "kind": "adlsGen2", "accountName": "dataStorage", "container": c}
+        for i, c in enumerate(containers, start=1)
+    ]
+    return config
+
+
+def write_stack(directory: Path, name: str, config: dict) -> Path:
+    import yaml
+
+    path = directory / f"Pulumi.{name}.yaml"
+    # environment: a generated stack name is not a valid environment name.
+    config = {**copy.deepcopy(config), "azureml-infra:environment": "bench"}
+    path.write_text(yaml.safe_dump({"config": config}, sort_keys=False))
+    return path
+
+
+# --- report ----------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    except (OSError, StopIteration):
+        cpu = platform.processor() or cpu
+    versions = ", ".join(f"{p} {metadata.version(p)}" for p in ("pulumi", "pulumi-azure-native", "pydantic"))
+    return (
+        f"{os.cpu_count()} CPUs (nproc), {cpu}; Python {platform.python_version()} on "
+        f"{platform.system()} {platform.release()}; {versions}"
+    )
+
+
+def shipped_stacks() -> list[Path]:
+    return sorted(ROOT.glob("Pulumi.*.yaml"), key=lambda p: (p.name != "Pulumi.dev.yaml", p.name))
+
+
+def baseline_table(runs: int, log) -> tuple[list[str], dict[str, float]]:
+    rows = [
+        "| stack | resources | plan (s) | floor (s) | plan / floor | floor without teardown (s) | plan / that "
+        "| plan CPU (s) | floor CPU (s) | plan peak RSS (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    ratios: dict[str, float] = {}
+    for path in shipped_stacks():
+        stack = path.name.split(".")[1]
+        found = probe(path)
+        log(f"{stack}: {found['resources']} resources; floor loads {', '.join(found['modules'])}")
+        plan, floor, bare = interleaved([plan_argv(path), floor_argv(found), floor_argv(found, False)], runs)
+        ratios[stack] = plan.wall / floor.wall
+        rows.append(
+            f"| {stack} | {found['resources']} | {plan.wall:.2f} | {floor.wall:.2f} | {ratios[stack]:.2f} "
+            f"| {bare.wall:.2f} | {plan.wall / bare.wall:.2f} "
+            f"| {plan.cpu:.2f} | {floor.cpu:.2f} | {plan.max_rss_mb:.0f} |"
+        )
+        log(rows[-1])
+    return rows, ratios
+
+
+def growth_table(series: str, sizes: tuple[int, ...], make, runs: int, log) -> list[str]:
+    rows = [
+        f"| {series} | resources | plan (s) | CPU (s) | peak RSS (MB) | ms per added {series[:-1]} "
+        "| ms per added resource | MB per added resource |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    previous: tuple[int, int, Stats] | None = None
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        for n in sizes:
+            path = write_stack(Path(tmp), f"{series}{n}", make(n))
+            resources = probe(path)["resources"]
+            stats = interleaved([plan_argv(path)], runs)[0]
+            marginal = ["", "", ""]
+            if previous is not None:
+                n0, r0, s0 = previous
+                marginal = [
+                    f"{1000 * (stats.wall - s0.wall) / (n - n0):.1f}",
+                    f"{1000 * (stats.wall - s0.wall) / max(1, resources - r0):.1f}",
+                    f"{(stats.max_rss_mb - s0.max_rss_mb) / max(1, resources - r0):.2f}",
+                ]
+            rows.append(
+                f"| {n} | {resources} | {stats.wall:.2f} | {stats.cpu:.2f} | {stats.max_rss_mb:.0f} | "
+                + " | ".join(marginal)
+                + " |"
+            )
+            log(rows[-1])
+            previous = (n, resources, stats)
+    return rows
+
+
+def report(runs: int, quick: bool, log) -> str:
+    started = time.strftime("%Y-%m-%d")
+    lines = [f"Measured {started} on {machine()}.", ""]
+    lines += [f"### Plan against its floor (median of {runs} runs, alternating)", ""]
+    rows, ratios = baseline_table(runs, log)
+    lines += rows
+    if "dev" in ratios:
+        verdict = "within" if ratios["dev"] <= TARGET_RATIO else "over"
+        lines += ["", f"dev: plan / floor = {ratios['dev']:.2f}, {verdict} the {TARGET_RATIO}x target."]
+    growth_runs = max(3, runs // 2)
+    for series, sizes, make in (
+        ("datastores", DATASTORE_SIZES[:2] if quick else DATASTORE_SIZES, with_datastores),
+        ("computes", COMPUTE_SIZES[:2] if quick else COMPUTE_SIZES, with_computes),
+    ):
+        lines += ["", f"### Growth: the dev stack with N {series} (median of {growth_runs} runs)", ""]
+        lines += growth_table(series, sizes, make, growth_runs, log)
+    return "\n".join(lines) + "\n"
+
+
+def write_doc(block: str, path: Path = BENCH_DOC) -> None:
+    start, end = MARKERS
+    text = path.read_text() if path.exists() else f"# Benchmarks\n\n{start}\n{end}\n"
+    fresh = f"{start}\n{block}{end}"
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
+    path.write_text(pattern.sub(lambda _: fresh, text, count=1) if pattern.search(text) else text + fresh + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=7, help="runs per measurement (median); default 7")
+    parser.add_argument("--quick", action="store_true", help="only the two smallest growth sizes")
+    parser.add_argument("--write", action="store_true", help=f"record the results in {BENCH_DOC.relative_to(ROOT)}")
+    args = parser.parse_args(argv)
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    block = report(args.runs, args.quick, log)
+    sys.stdout.write(block)
+    if args.write:
+        write_doc(block)
+        log(f"wrote {BENCH_DOC.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
