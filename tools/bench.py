@@ -224,7 +224,7 @@ def shipped_stacks() -> list[Path]:
 
 def baseline_table(runs: int, log) -> tuple[list[str], dict[str, float]]:
     rows = [
-        "| stack | resources | plan (s) | floor (s) | plan / floor | floor without teardown (s) | plan / that "
+        "| stack | registrations | plan (s) | floor (s) | plan / floor | floor without teardown (s) | plan / that "
         "| plan CPU (s) | floor CPU (s) | plan peak RSS (MB) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -246,11 +246,12 @@ def baseline_table(runs: int, log) -> tuple[list[str], dict[str, float]]:
 
 def growth_table(series: str, sizes: tuple[int, ...], make, runs: int, log) -> list[str]:
     rows = [
-        f"| {series} | resources | plan (s) | CPU (s) | peak RSS (MB) | ms per added {series[:-1]} "
-        "| ms per added resource | MB per added resource |",
+        f"| {series} | registrations | plan (s) | CPU (s) | peak RSS (MB) | ms per added {series[:-1]} "
+        "| ms per added registration | MB per added registration |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     previous: tuple[int, int, Stats] | None = None
+    points: list[tuple[int, float]] = []
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         for n in sizes:
             path = write_stack(Path(tmp), f"{series}{n}", make(n))
@@ -271,7 +272,22 @@ def growth_table(series: str, sizes: tuple[int, ...], make, runs: int, log) -> l
             )
             log(rows[-1])
             previous = (n, resources, stats)
+            points.append((resources, stats.wall))
+    rows += ["", linear_fit(points)]
     return rows
+
+
+def linear_fit(points: list[tuple[int, float]]) -> str:
+    """Least squares time = a + b * registrations, and how far the worst size is from it."""
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    if len(set(xs)) < 2:
+        return ""
+    slope, intercept = statistics.linear_regression(xs, ys)
+    worst = max(abs(y - (intercept + slope * x)) / y for x, y in points)
+    return (
+        f"Linear fit: {intercept:.2f} s + {1000 * slope:.1f} ms per registration; "
+        f"the farthest size is {100 * worst:.0f} % off it."
+    )
 
 
 def report(runs: int, quick: bool, log) -> str:
@@ -283,7 +299,7 @@ def report(runs: int, quick: bool, log) -> str:
     if "dev" in ratios:
         verdict = "within" if ratios["dev"] <= TARGET_RATIO else "over"
         lines += ["", f"dev: plan / floor = {ratios['dev']:.2f}, {verdict} the {TARGET_RATIO}x target."]
-    growth_runs = max(3, runs // 2)
+    growth_runs = runs
     for series, sizes, make in (
         ("datastores", DATASTORE_SIZES[:2] if quick else DATASTORE_SIZES, with_datastores),
         ("computes", COMPUTE_SIZES[:2] if quick else COMPUTE_SIZES, with_computes),

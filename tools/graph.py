@@ -163,10 +163,10 @@ def deployment_depth(nodes: list[Node]) -> Depth:
 
 def transitive_reduction(waits: Mapping[str, set[str]]) -> dict[str, set[str]]:
     """Only the edges no longer chain already implies (for a readable picture)."""
-    reach: dict[str, set[str]] = {}
-    for u in sorted(levels(waits).items(), key=lambda kv: kv[1]):  # shallow first
-        urn = u[0]
-        reach[urn] = set(waits[urn]).union(*(reach[w] for w in waits[urn])) if waits[urn] else set()
+    level = levels(waits)
+    reach: dict[str, set[str]] = {}  # node -> everything it waits for, directly or not
+    for urn in sorted(waits, key=level.__getitem__):  # what it waits for comes first
+        reach[urn] = set(waits[urn]).union(*(reach[w] for w in waits[urn]))
     return {
         u: {w for w in ws if not any(w in reach[v] for v in ws if v != w)} for u, ws in waits.items()
     }
