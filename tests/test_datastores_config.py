@@ -4,10 +4,8 @@ registered; the kind x auth matrix; and the generated data lake name."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from azureml_infra.naming import RULES, data_storage_name, generated_names
+from azureml_infra.naming import data_storage_name, generated_names
 from tests.conftest import config_error, plan, problem_lines, stack
 
 P = "azureml-infra:datastores[0]"
@@ -322,27 +320,6 @@ def test_every_problem_is_listed_at_once():
 def test_a_referenced_secret_key_is_not_an_unknown_key():
     run = plan(config([entry(auth="sas", secret="rawSas")], secure={"rawSas": "token"}))
     assert run.error is None
-
-
-# --- the generated data lake name --------------------------------------------------------------
-
-prefixes = st.from_regex(r"[a-z][a-z0-9]{1,9}", fullmatch=True)
-environments = st.from_regex(r"[a-z][a-z0-9]{0,7}", fullmatch=True)
-suffixes = st.none() | st.from_regex(r"[a-z0-9]{1,4}", fullmatch=True)
-
-
-@given(prefixes, environments, suffixes)
-def test_data_storage_name_passes_the_storage_rule_and_differs_from_the_workspace_storage(p, e, s):
-    name = data_storage_name(p, e, s)
-    assert RULES["storage_account"].violation(name) is None
-    assert name != generated_names(p, e, s).storage_account
-    assert name == data_storage_name(p, e, s)
-
-
-@given(prefixes, environments, environments)
-def test_data_storage_names_differ_between_environments(p, a, b):
-    if a != b:
-        assert data_storage_name(p, a) != data_storage_name(p, b)
 
 
 def test_data_storage_names_are_frozen():

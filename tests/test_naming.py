@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from azureml_infra.naming import RULES, generated_names, name_suffix
+from azureml_infra.naming import RULES, data_storage_name, generated_names, name_suffix
 
 prefixes = st.from_regex(r"[a-z][a-z0-9]{1,9}", fullmatch=True)
 environments = st.from_regex(r"[a-z][a-z0-9]{0,7}", fullmatch=True)
@@ -93,3 +93,17 @@ def test_rule_accepts(rule, name):
 @pytest.mark.parametrize("rule,name", [(r, n) for r, names in INVALID.items() for n in names])
 def test_rule_refuses(rule, name):
     assert RULES[rule].violation(name) is not None
+
+
+@given(prefixes, environments, suffixes)
+def test_data_storage_name_passes_the_storage_rule_and_differs_from_the_workspace_storage(p, e, s):
+    name = data_storage_name(p, e, s)
+    assert RULES["storage_account"].violation(name) is None
+    assert name != generated_names(p, e, s).storage_account
+    assert name == data_storage_name(p, e, s)
+
+
+@given(prefixes, environments, environments)
+def test_data_storage_names_differ_between_environments(p, a, b):
+    if a != b:
+        assert data_storage_name(p, a) != data_storage_name(p, b)
