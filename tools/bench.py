@@ -245,35 +245,34 @@ def baseline_table(runs: int, log) -> tuple[list[str], dict[str, float]]:
 
 
 def growth_table(series: str, sizes: tuple[int, ...], make, runs: int, log) -> list[str]:
+    """Every size planned ``runs`` times, the sizes taking turns, so a busy spell hits all alike."""
     rows = [
         f"| {series} | registrations | plan (s) | CPU (s) | peak RSS (MB) | ms per added {series[:-1]} "
         "| ms per added registration | MB per added registration |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    previous: tuple[int, int, Stats] | None = None
-    points: list[tuple[int, float]] = []
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        for n in sizes:
-            path = write_stack(Path(tmp), f"{series}{n}", make(n))
-            resources = probe(path)["resources"]
-            stats = interleaved([plan_argv(path)], runs)[0]
-            marginal = ["", "", ""]
-            if previous is not None:
-                n0, r0, s0 = previous
-                marginal = [
-                    f"{1000 * (stats.wall - s0.wall) / (n - n0):.1f}",
-                    f"{1000 * (stats.wall - s0.wall) / max(1, resources - r0):.1f}",
-                    f"{(stats.max_rss_mb - s0.max_rss_mb) / max(1, resources - r0):.2f}",
-                ]
-            rows.append(
-                f"| {n} | {resources} | {stats.wall:.2f} | {stats.cpu:.2f} | {stats.max_rss_mb:.0f} | "
-                + " | ".join(marginal)
-                + " |"
-            )
-            log(rows[-1])
-            previous = (n, resources, stats)
-            points.append((resources, stats.wall))
-    rows += ["", linear_fit(points)]
+        paths = [write_stack(Path(tmp), f"{series}{n}", make(n)) for n in sizes]
+        counts = [probe(path)["resources"] for path in paths]
+        all_stats = interleaved([plan_argv(path) for path in paths], runs)
+    previous: tuple[int, int, Stats] | None = None
+    for n, registrations, stats in zip(sizes, counts, all_stats, strict=True):
+        marginal = ["", "", ""]
+        if previous is not None:
+            n0, r0, s0 = previous
+            marginal = [
+                f"{1000 * (stats.wall - s0.wall) / (n - n0):.1f}",
+                f"{1000 * (stats.wall - s0.wall) / max(1, registrations - r0):.1f}",
+                f"{(stats.max_rss_mb - s0.max_rss_mb) / max(1, registrations - r0):.2f}",
+            ]
+        rows.append(
+            f"| {n} | {registrations} | {stats.wall:.2f} | {stats.cpu:.2f} | {stats.max_rss_mb:.0f} | "
+            + " | ".join(marginal)
+            + " |"
+        )
+        log(rows[-1])
+        previous = (n, registrations, stats)
+    rows += ["", linear_fit([(r, st.wall) for r, st in zip(counts, all_stats, strict=True)])]
     return rows
 
 
