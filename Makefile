@@ -57,7 +57,7 @@ verify: setup $(VERIFY_VENV)/.installed
 	$(VERIFY_PY) -m tools.verify --outputs build/outputs.$(STACK).json --plan build/verify-plan.$(STACK).json
 
 plan: setup
-	$(PY) -m tools.plan --stack $(STACK) --format $(FORMAT)
+	$(PY) -m tools.plan $(if $(STACK_FILE),--stack-file $(STACK_FILE),--stack $(STACK)) --format $(FORMAT)
 
 graphs: setup
 	$(PY) -m tools.graph --update-readme
