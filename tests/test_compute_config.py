@@ -212,13 +212,13 @@ CASES = {
         clusters(ssh(passwordSecret="cpuComputeAdminPassword")),
         "azureml-infra:computes[0].ssh.passwordSecret: names the config key "
         "'azureml-infra:cpuComputeAdminPassword', which is not set; set it with: pulumi config set "
-        '--secret cpuComputeAdminPassword <value> (got "cpuComputeAdminPassword")',
+        '--secret cpuComputeAdminPassword <value>',
     ),
     "password key in plain text": (
         clusters(ssh(passwordSecret="cpuComputeAdminPassword"), **{PASSWORD_KEY: "Passw0rd!"}),
         "azureml-infra:computes[0].ssh.passwordSecret: names the config key "
         "'azureml-infra:cpuComputeAdminPassword', which is stored in plain text; store it as a secret: "
-        'pulumi config set --secret cpuComputeAdminPassword <value> (got "cpuComputeAdminPassword")',
+        'pulumi config set --secret cpuComputeAdminPassword <value>',
     ),
     "password written in the cluster": (
         clusters(ssh(password="Passw0rd!")),

@@ -235,3 +235,29 @@ def test_other_namespaces_are_not_checked():
     config["azure-native:subscriptionId"] = SUB
     config["pulumi:tags"] = "{}"
     assert parse_config(config, set(), "dev").prefix == "mlops"
+
+
+def test_a_value_pasted_where_a_secret_name_goes_is_never_echoed():
+    pasted = "sv=2024-01-01&sig=Zm9vYmFy"
+    config = stack(
+        {
+            "azureml-infra:datastores": [
+                {"name": "raw", "kind": "blob", "accountName": "stdata", "container": "raw",
+                 "auth": "sas", "secret": pasted}
+            ]
+        }
+    )
+    assert_refused(
+        config,
+        ["azureml-infra:datastores[0].secret: must be the name of a config key (letters, digits, _ and -), "
+         "e.g. myPassword"],
+    )
+
+
+def test_values_of_a_key_stored_as_a_secret_are_never_echoed():
+    raw = {k: v if isinstance(v, str) else json.dumps(v) for k, v in stack().items()}
+    raw["azureml-infra:workspace"] = json.dumps({"name": "s3cr3t value!"})
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw, {"azureml-infra:workspace"}, "dev")
+    assert "s3cr3t" not in str(caught.value)
+    assert [p.path for p in caught.value.problems] == ["azureml-infra:workspace.name"]

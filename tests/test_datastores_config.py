@@ -124,12 +124,12 @@ CASES = {
     "secret key not set": (
         config([entry(auth="sas", secret="rawSas")]),
         f"{P}.secret: names the config key 'azureml-infra:rawSas', which is not set; set it with: "
-        'pulumi config set --secret rawSas <value> (got "rawSas")',
+        'pulumi config set --secret rawSas <value>',
     ),
     "secret key in plain text": (
         config([entry(auth="sas", secret="rawSas")], rawSas="sv=2024&sig=abc"),
         f"{P}.secret: names the config key 'azureml-infra:rawSas', which is stored in plain text; store it "
-        'as a secret: pulumi config set --secret rawSas <value> (got "rawSas")',
+        'as a secret: pulumi config set --secret rawSas <value>',
     ),
     "secret missing for accountKey": (
         config([entry(auth="accountKey")]),

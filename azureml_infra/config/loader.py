@@ -101,8 +101,27 @@ def _did_you_mean(key: str, choices: Iterable[str]) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
-def _problem_from(error: Mapping[str, Any]) -> Problem:
+def _is_secret_ref(loc: tuple) -> bool:
+    """Whether ``loc`` is a field that names a secret config key (a SecretRef)."""
+    from azureml_infra.config.base import _check_secret_ref
+
+    def names_secret(annotation: Any, metadata: Iterable[Any] = ()) -> bool:
+        if any(getattr(m, "func", None) is _check_secret_ref for m in metadata):
+            return True
+        return any(
+            names_secret(arg, getattr(arg, "__metadata__", ())) for arg in getattr(annotation, "__args__", ()) or ()
+        )
+
+    holder = _model_at(loc) if loc and isinstance(loc[-1], str) else None
+    field = _aliases(holder).get(loc[-1]) if holder else None
+    return bool(field) and names_secret(field.annotation, field.metadata)
+
+
+def _problem_from(error: Mapping[str, Any], secret_keys: set[str] = frozenset()) -> Problem:
     loc = tuple(error["loc"])
+    # Never echo what was given where a secret may stand: a key stored as a secret, or a field
+    # meant to hold a secret's *name*, where a pasted password is an easy mistake.
+    echo = not (loc and loc[0] in secret_keys) and not _is_secret_ref(loc)
     kind = error["type"]
     value = error.get("input")
     msg = error["msg"]
@@ -124,7 +143,7 @@ def _problem_from(error: Mapping[str, Any]) -> Problem:
             return Problem(_path(loc), f"is required; set it with: pulumi config set {_path(loc)} <value>")
         return Problem(_path(loc), "is required")
     shown = ""
-    if isinstance(value, (str, int, float, bool)) and kind != "value_error" or isinstance(value, str):
+    if echo and (isinstance(value, str) or isinstance(value, (int, float, bool)) and kind != "value_error"):
         shown = f" (got {json.dumps(value)})"
     if kind.startswith("literal_error") or kind.endswith("_type") or kind.startswith(
         ("greater_than", "less_than", "too_", "string_")
@@ -164,7 +183,7 @@ def parse_config(
         config = StackConfig.model_validate(data, context=context)
     except ValidationError as exc:
         for error in exc.errors():
-            problem = _problem_from(error)
+            problem = _problem_from(error, secret_names)
             if problem.path == f"{project}:environment" and "environment" not in values:
                 problem = Problem(
                     problem.path,
