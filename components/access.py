@@ -4,7 +4,7 @@ A role assignment's name is a GUID that Azure requires to be unique. ARM templat
 ``guid(scope, principal, role)`` of resource ids; here the principal id is only known after
 deployment, so the name is a uuid5 of config values instead (what the scope is, which identity
 from the config, which role). The name is then the same in every preview and never forces a
-replacement, yet differs between stacks, scopes, identities and roles.
+replacement of its own, yet differs between stacks, scopes, identities and roles.
 """
 
 from __future__ import annotations
@@ -73,7 +73,10 @@ def assign_role(
         principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
         scope=grant.scope,
         description=grant.description or None,
-        opts=child(parent, depends_on=depends_on or []),
+        # A new principal (a replaced cluster or workspace) replaces the assignment under the
+        # same config-derived name, and Azure refuses a second assignment with that name:
+        # the old one must go first.
+        opts=child(parent, depends_on=depends_on or [], delete_before_replace=True),
     )
 
 

@@ -239,6 +239,9 @@ def test_identity_grants_reader_on_the_container_to_the_workspace():
     assert grant.inputs["scope"] == container_scope("extdata", "landing")
     # The datastore waits for its grants, so Azure can validate access when it is created.
     assert grant.urn in datastore(run, "raw").dependencies
+    # Its name is fixed by the config while a replaced identity brings a new principal id:
+    # the old assignment must be deleted before the new one takes the same name.
+    assert grant.delete_before_replace
 
 
 def test_read_write_grants_contributor():
