@@ -25,7 +25,7 @@ from pulumi_azure_native import machinelearningservices as ml
 from azureml_infra.config import StackConfig
 from azureml_infra.config.workspace import WorkspaceSettings
 from azureml_infra.naming import ResourceNames
-from components.options import child, stateful
+from components.options import stateful
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,8 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
             workspace_resource_id=logs_id,
             ingestion_mode="LogAnalytics",
             **self._common,
-            opts=child(self),
+            # The workspace keeps pointing at it: it must outlive a destroy just as the workspace.
+            opts=stateful(self, self._args.protect),
         )
         return insights.id
 

@@ -16,7 +16,7 @@ APPI = "azure-native:applicationinsights:Component"
 CR = "azure-native:containerregistry:Registry"
 MLW = "azure-native:machinelearningservices:Workspace"
 COMPONENT = "azureml-infra:workspace:MachineLearningWorkspace"
-STATEFUL = [RG, SA, KV, LOG, CR, MLW]
+STATEFUL = [RG, SA, KV, LOG, APPI, CR, MLW]
 
 
 def rid(provider_type: str, name: str) -> str:
@@ -45,7 +45,7 @@ def test_key_vault_uses_rbac_and_soft_delete(dev):
     props = dev.one(KV).inputs["properties"]
     assert props["enableRbacAuthorization"] is True
     assert props["enableSoftDelete"] is True
-    assert props["softDeleteRetentionInDays"] == 90
+    assert props["softDeleteRetentionInDays"] == 7  # dev keeps a deleted vault's name for a week only
     assert props["sku"] == {"family": "A", "name": "standard"}
     assert props["tenantId"] == "11111111-1111-1111-1111-111111111111"  # from getClientConfig
 
@@ -54,9 +54,10 @@ def test_purge_protection_is_left_out_when_off_because_azure_refuses_false(dev):
     assert "enablePurgeProtection" not in dev.one(KV).inputs["properties"]
 
 
-def test_purge_protection_is_on_by_default():
-    run = plan(stack())
-    assert run.one(KV).inputs["properties"]["enablePurgeProtection"] is True
+def test_purge_protection_and_90_days_of_soft_delete_by_default():
+    props = plan(stack()).one(KV).inputs["properties"]
+    assert props["enablePurgeProtection"] is True
+    assert props["softDeleteRetentionInDays"] == 90
 
 
 def test_registry_has_no_admin_user(dev):
@@ -123,7 +124,6 @@ def test_protect_true_protects_and_retains_every_stateful_resource():
     for type_ in STATEFUL:
         reg = prod.one(type_)
         assert reg.protect and reg.retain_on_delete, type_
-    assert not prod.one(APPI).protect  # telemetry lives in Log Analytics, which is protected
 
 
 def test_shared_key_access_off_switches_system_datastores_to_identity():
