@@ -15,6 +15,7 @@ from azureml_infra.config.compute import (
     parse_duration,
     ssh_public_key_problem,
 )
+from azureml_infra.config.loader import SECRET_SETTINGS
 from tests.conftest import assert_refused, config_error, stack
 from tools.harness import config_from_yaml
 
@@ -227,9 +228,7 @@ CASES = {
     ),
     "secure value inside the computes key": (
         clusters(ssh(passwordSecret={"secure": "v1:AAAA"})),
-        "azureml-infra:computes[0]: the computes key holds a secret (a secure: value inside it); keep "
-        "passwords out of it: pulumi config set --secret <key> <password>, then name <key> in "
-        "ssh.passwordSecret",
+        f"azureml-infra:computes: {SECRET_SETTINGS}",
     ),
     "public key that is not OpenSSH": (
         clusters(ssh(publicKey="ssh-ed25519 not-base64!")),
@@ -310,7 +309,7 @@ def test_a_password_is_never_echoed_in_an_error():
     with pytest.raises(ConfigError) as caught:
         parse_config(raw, secrets, "dev")
     assert "Hunter2isMyPassword" not in str(caught.value)
-    assert "the computes key holds a secret" in str(caught.value)
+    assert f"azureml-infra:computes: {SECRET_SETTINGS}" in str(caught.value)
 
 
 def test_a_private_key_is_never_echoed_in_an_error():

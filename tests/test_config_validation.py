@@ -8,6 +8,7 @@ import json
 import pytest
 
 from azureml_infra.config import ConfigError, parse_config
+from azureml_infra.config.loader import SECRET_SETTINGS
 from tests.conftest import assert_refused, config_error, stack
 
 SUB = "00000000-0000-0000-0000-000000000000"
@@ -254,10 +255,28 @@ def test_a_value_pasted_where_a_secret_name_goes_is_never_echoed():
     )
 
 
-def test_values_of_a_key_stored_as_a_secret_are_never_echoed():
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("tags", {"owner": "s3cr3t"}),
+        ("workspace", {"name": "s3cr3t value!"}),
+        ("datastores", [{"name": "raw", "secret": "s3cr3t"}]),
+        ("prefix", "s3cr3t"),
+    ],
+)
+def test_settings_stored_as_a_secret_are_refused_and_never_echoed(key, value):
+    # Under the CLI such a key arrives decrypted; read as settings it would reach the state
+    # in clear text, and quoting it in the error would print it in the CI log.
     raw = {k: v if isinstance(v, str) else json.dumps(v) for k, v in stack().items()}
-    raw["azureml-infra:workspace"] = json.dumps({"name": "s3cr3t value!"})
+    raw[f"azureml-infra:{key}"] = value if isinstance(value, str) else json.dumps(value)
     with pytest.raises(ConfigError) as caught:
-        parse_config(raw, {"azureml-infra:workspace"}, "dev")
+        parse_config(raw, {f"azureml-infra:{key}"}, "dev")
     assert "s3cr3t" not in str(caught.value)
-    assert [p.path for p in caught.value.problems] == ["azureml-infra:workspace.name"]
+    assert [str(p) for p in caught.value.problems] == [f"azureml-infra:{key}: {SECRET_SETTINGS}"]
+
+
+def test_a_secure_value_inside_settings_stops_the_program_before_any_resource():
+    assert_refused(
+        stack({"azureml-infra:tags": {"owner": {"secure": "v1:AAAA"}}}),
+        [f"azureml-infra:tags: {SECRET_SETTINGS}"],
+    )

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from azureml_infra import arm
 from azureml_infra.config.base import Guid, Model, SecretRef, arm_id_of, azure_name, key_error
@@ -233,18 +233,6 @@ class ComputeCluster(Model):
     disable_local_auth: bool = Field(
         True, description="Refuse key-based (local) authentication; only Entra ID and managed identities."
     )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _not_in_a_secret(cls, value: Any, info: ValidationInfo) -> Any:
-        # A `secure:` value nested in this list makes the whole key a secret: the CLI would
-        # then hand its decrypted text to the program, and an error message could print it.
-        if "computes" in (info.context or {}).get("secret_keys", ()):
-            raise ValueError(
-                "the computes key holds a secret (a secure: value inside it); keep passwords out of it: "
-                "pulumi config set --secret <key> <password>, then name <key> in ssh.passwordSecret"
-            )
-        return value
 
     @field_validator("min_nodes")
     @classmethod

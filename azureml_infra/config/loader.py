@@ -22,6 +22,14 @@ PROJECT = "azureml-infra"
 LOCATION_KEY = "azure-native:location"
 
 
+SECRET_SETTINGS = (
+    "is stored as a secret (or holds a secure: value), but it holds settings, which this program "
+    "reads as plain text and would keep in the state unencrypted; keep each secret in a key of its "
+    "own, set with: pulumi config set --secret <key> <value>, and name that key where a secret is "
+    "expected (ssh.passwordSecret, datastores[].secret)"
+)
+
+
 @dataclass(frozen=True)
 class Problem:
     path: str
@@ -172,8 +180,13 @@ def parse_config(
         "referenced": set(),
     }
     fields = _aliases(StackConfig)
-    data = {k: v for k, v in values.items() if k in fields}
     problems: list[Problem] = []
+    # Settings are read as plain values, so a key stored as a secret (or holding a `secure:`
+    # value, which makes the whole key secret) would reach the state in clear text: refuse it,
+    # and leave its value out of every other message.
+    for key in sorted(secret_names & set(fields)):
+        problems.append(Problem(f"{project}:{key}", SECRET_SETTINGS))
+    data = {k: v for k, v in values.items() if k in fields and k not in secret_names}
     if LOCATION_KEY in raw:
         data["location"] = _decode(raw[LOCATION_KEY])
     if "environment" not in data:
@@ -183,6 +196,8 @@ def parse_config(
         config = StackConfig.model_validate(data, context=context)
     except ValidationError as exc:
         for error in exc.errors():
+            if error["loc"] and error["loc"][0] in secret_names:
+                continue  # already refused above, as a whole
             problem = _problem_from(error, secret_names)
             if problem.path == f"{project}:environment" and "environment" not in values:
                 problem = Problem(
