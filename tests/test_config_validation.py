@@ -181,6 +181,14 @@ CASES = {
         stack({"azureml-infra:tags": {"cost/center": "42"}}),
         "azureml-infra:tags: tag name 'cost/center' must be 1-128 characters without < > % & \\ ? /",
     ),
+    "tag value too long": (
+        stack({"azureml-infra:tags": {"note": "x" * 257}}),
+        "azureml-infra:tags: tag 'note' has a value longer than 256 characters",
+    ),
+    "too many tags": (
+        stack({"azureml-infra:tags": {f"t{i}": "v" for i in range(49)}}),
+        "azureml-infra:tags: at most 48 tags (Azure allows 50, and this program adds two)",
+    ),
     "region with capitals": (
         stack({"azure-native:location": "West Europe"}),
         'azure-native:location: must be an Azure region name such as westeurope (lowercase, no spaces) (got "West Europe")',

@@ -193,6 +193,8 @@ def test_every_accepted_combination_registers_its_datastore(matrix, name):
 def test_every_credential_is_a_secret_input(matrix, name):
     value = datastore(matrix, name).inputs["properties"]
     assert is_secret_value(value)
+    # and the whole properties output stays encrypted in the state
+    assert datastore(matrix, name).additional_secret_outputs == ["properties"]
     secrets = value["value"]["credentials"]["secrets"]
     assert SECRET_PLACEHOLDER in secrets.values()  # the config key's value, inside the secret
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from azureml_infra.naming import RULES, data_storage_name, generated_names, name_suffix
@@ -23,15 +23,9 @@ def test_every_generated_name_passes_its_azure_rule(prefix, environment, suffix)
         assert RULES[field.name].violation(name) is None, (field.name, name)
 
 
-@given(prefixes, environments)
-def test_names_are_deterministic(prefix, environment):
-    assert generated_names(prefix, environment) == generated_names(prefix, environment)
-
-
 @given(prefixes, environments, environments)
 def test_globally_unique_names_differ_between_environments(prefix, env_a, env_b):
-    if env_a == env_b:
-        return
+    assume(env_a != env_b)
     a, b = generated_names(prefix, env_a), generated_names(prefix, env_b)
     assert a.storage_account != b.storage_account
     assert a.key_vault != b.key_vault
@@ -105,5 +99,5 @@ def test_data_storage_name_passes_the_storage_rule_and_differs_from_the_workspac
 
 @given(prefixes, environments, environments)
 def test_data_storage_names_differ_between_environments(p, a, b):
-    if a != b:
-        assert data_storage_name(p, a) != data_storage_name(p, b)
+    assume(a != b)
+    assert data_storage_name(p, a) != data_storage_name(p, b)

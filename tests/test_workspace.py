@@ -99,13 +99,13 @@ def test_workspace_has_a_system_assigned_identity_and_public_access_as_configure
 def test_every_resource_is_in_the_group_and_region_with_the_tags(dev):
     group = dev.one(RG)
     assert group.inputs["resourceGroupName"] == "rg-mlops-dev"
-    for reg in dev.registrations:
-        if reg.type.startswith("azure-native:") and reg.type != RG:
+    for type_ in [RG, SA, KV, LOG, APPI, CR, MLW]:
+        reg = dev.one(type_)
+        if type_ != RG:
             assert reg.inputs["resourceGroupName"] == "rg-mlops-dev", reg.name
             assert group.urn in reg.dependencies, reg.name
-        if reg.type.startswith("azure-native:") and "tags" in reg.inputs:
-            assert reg.inputs["location"] == "westeurope", reg.name
-            assert reg.inputs["tags"] == {"environment": "dev", "managedBy": "pulumi", "owner": "ml-platform"}
+        assert reg.inputs["location"] == "westeurope", reg.name
+        assert reg.inputs["tags"] == {"environment": "dev", "managedBy": "pulumi", "owner": "ml-platform"}, reg.name
 
 
 def test_all_workspace_resources_are_children_of_the_component(dev):

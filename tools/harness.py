@@ -253,6 +253,7 @@ class Registration:
     retain_on_delete: bool
     ignore_changes: list[str]
     delete_before_replace: bool
+    additional_secret_outputs: list[str]
     aliases: list[Any]
     import_id: str
 
@@ -284,6 +285,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     retain_on_delete=bool(request.retainOnDelete),
                     ignore_changes=list(request.ignoreChanges),
                     delete_before_replace=bool(request.deleteBeforeReplace),
+                    additional_secret_outputs=list(request.additionalSecretOutputs),
                     aliases=[str(a) for a in request.aliases],
                     import_id=request.importId,
                 )
