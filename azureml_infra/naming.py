@@ -46,6 +46,13 @@ class NameRule:
         return None
 
 
+# Containers, filesystems and shares share one rule: (pattern, description).
+_STORAGE_CHILD = (
+    r"[a-z0-9]+(?:-[a-z0-9]+)*",
+    "may contain only lowercase letters, digits and hyphens, must start and end with a letter "
+    "or digit, and every hyphen must sit between two letters or digits",
+)
+
 RULES: dict[str, NameRule] = {
     "resource_group": NameRule(
         "resource group", 1, 90, r"[\w().-]*[\w()-]",
@@ -82,18 +89,10 @@ RULES: dict[str, NameRule] = {
     # referencing containers, blobs, and metadata" (Storage REST API docs) - 3-63 characters,
     # lowercase letters, digits and hyphens, starting with a letter or digit, and every hyphen
     # immediately preceded and followed by a letter or digit.
-    "blob_container": NameRule(
-        "blob container", 3, 63, r"[a-z0-9]+(?:-[a-z0-9]+)*",
-        "may contain only lowercase letters, digits and hyphens, must start and end with a letter "
-        "or digit, and every hyphen must sit between two letters or digits",
-    ),
+    "blob_container": NameRule("blob container", 3, 63, *_STORAGE_CHILD),
     # File shares: "Naming and referencing shares, directories, files, and metadata" - the same
     # 3-63 lowercase letters, digits and hyphens, no leading, trailing or consecutive hyphens.
-    "file_share": NameRule(
-        "file share", 3, 63, r"[a-z0-9]+(?:-[a-z0-9]+)*",
-        "may contain only lowercase letters, digits and hyphens, must start and end with a letter "
-        "or digit, and every hyphen must sit between two letters or digits",
-    ),
+    "file_share": NameRule("file share", 3, 63, *_STORAGE_CHILD),
     # Azure ML datastores: "Datastore name should only consist of lowercase letters, digits and
     # underscores" (MicrosoftDocs azure-docs, machine-learning/how-to-datastore.md). No length is
     # documented; 255 is the limit the service's API spec puts on the other workspace asset names.
