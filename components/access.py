@@ -15,28 +15,21 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import authorization
 
+from azureml_infra.roles import Role
 from components.options import child
-
-# Built-in role definition ids (the same in every subscription and tenant), from "Azure
-# built-in roles for Storage": https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/storage
-ROLE_DEFINITIONS: dict[str, str] = {
-    "Storage Blob Data Reader": "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
-    "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
-}
 
 # Fixed namespace for assignment names: changing it would rename (replace) every assignment.
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "role-assignments.azureml-infra")
 
 
-def assignment_name(scope_key: str, role: str, principal_key: str) -> str:
+def assignment_name(scope_key: str, role: Role, principal_key: str) -> str:
     """Deterministic role assignment name from config values only (never from outputs)."""
-    return str(uuid.uuid5(_NAMESPACE, f"{scope_key}|{ROLE_DEFINITIONS[role]}|{principal_key}"))
+    return str(uuid.uuid5(_NAMESPACE, f"{scope_key}|{role.id}|{principal_key}"))
 
 
-def role_definition_id(subscription_id: pulumi.Input[str], role: str) -> pulumi.Output[str]:
+def role_definition_id(subscription_id: pulumi.Input[str], role: Role) -> pulumi.Output[str]:
     return pulumi.Output.concat(
-        "/subscriptions/", subscription_id, "/providers/Microsoft.Authorization/roleDefinitions/",
-        ROLE_DEFINITIONS[role],
+        "/subscriptions/", subscription_id, "/providers/Microsoft.Authorization/roleDefinitions/", role.id
     )
 
 
@@ -48,7 +41,7 @@ class Grant:
     principal (e.g. ``rg-x/stdata/raw`` and ``mlw-x/workspace``): they name the assignment.
     """
 
-    role: str
+    role: Role
     scope: pulumi.Input[str]
     scope_key: str
     principal_id: pulumi.Input[str]

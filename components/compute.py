@@ -15,10 +15,8 @@ import pulumi
 from pulumi_azure_native import authorization
 from pulumi_azure_native import machinelearningservices as ml
 
-from azureml_infra.config import StackConfig
 from azureml_infra.config import compute as cfg
 from components.options import child
-from components.workspace import MachineLearningWorkspace
 
 
 @dataclass(frozen=True)
@@ -161,22 +159,20 @@ class ComputeInstance(pulumi.ComponentResource):
         self.register_outputs({"id": self.compute_id})
 
 
-def create_computes(config: StackConfig, workspace: MachineLearningWorkspace) -> dict[str, pulumi.Resource]:
-    """One component per configured cluster/instance, keyed by compute name."""
-    where = Placement(
-        resource_group_name=workspace.resource_group_name,
-        workspace_name=workspace.workspace_name,
-        location=config.location,
-        tags=config.resource_tags(),
-    )
+def create_computes(
+    clusters: list[cfg.ComputeCluster],
+    instances: list[cfg.ComputeInstance],
+    placement: Placement,
+    parent: pulumi.Resource,
+) -> dict[str, pulumi.Resource]:
+    """One component per configured cluster/instance, children of ``parent`` (the workspace
+    component), keyed by compute name."""
     computes: dict[str, pulumi.Resource] = {}
-    for cluster in config.computes:
-        computes[cluster.name] = ComputeCluster(
-            cluster.name, ComputeClusterArgs(cluster, where), child(workspace)
-        )
-    for instance in config.compute_instances:
+    for cluster in clusters:
+        computes[cluster.name] = ComputeCluster(cluster.name, ComputeClusterArgs(cluster, placement), child(parent))
+    for instance in instances:
         computes[instance.name] = ComputeInstance(
-            instance.name, ComputeInstanceArgs(instance, where), child(workspace)
+            instance.name, ComputeInstanceArgs(instance, placement), child(parent)
         )
     return computes
 

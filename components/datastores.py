@@ -18,19 +18,12 @@ import pulumi
 from pulumi_azure_native import authorization, storage
 from pulumi_azure_native import machinelearningservices as ml
 
-from azureml_infra.config import StackConfig
-from azureml_infra.config.datastores import DataStorageSettings, DatastoreSettings
+from azureml_infra.config.datastores import AUTHS, KINDS, DataStorageSettings, DatastoreSettings
+from azureml_infra.roles import Role
 from components.access import Grant, RoleAssignments
+from components.locks import lock_against_deletion
 from components.options import child, stateful
 from components.workspace import MachineLearningWorkspace
-
-# kind -> (properties class, datastore type, keyword that names the container).
-_KINDS = {
-    "blob": (ml.AzureBlobDatastoreArgs, "AzureBlob", "container_name"),
-    "adlsGen2": (ml.AzureDataLakeGen2DatastoreArgs, "AzureDataLakeGen2", "filesystem"),
-    "fileShare": (ml.AzureFileDatastoreArgs, "AzureFile", "file_share_name"),
-}
-
 
 # --- the data storage account ----------------------------------------------------------
 
@@ -73,6 +66,8 @@ class DataStorage(pulumi.ComponentResource):
             tags=args.tags,
             opts=stateful(self, args.protect),
         )
+        if args.protect:
+            lock_against_deletion("data-storage", account, "the data lake and its containers", parent=self)
         self.account = account
         self.account_name = account.name
         self.containers = {
@@ -139,24 +134,15 @@ class AttachedDatastoreArgs:
 
 
 def _credentials(s: DatastoreSettings, secret: pulumi.Input[str] | None):
-    if s.auth == "identity":
-        return ml.NoneDatastoreCredentialsArgs(credentials_type="None")
-    if s.auth == "accountKey":
-        return ml.AccountKeyDatastoreCredentialsArgs(
-            credentials_type="AccountKey",
-            secrets=ml.AccountKeyDatastoreSecretsArgs(secrets_type="AccountKey", key=secret),
-        )
-    if s.auth == "sas":
-        return ml.SasDatastoreCredentialsArgs(
-            credentials_type="Sas",
-            secrets=ml.SasDatastoreSecretsArgs(secrets_type="Sas", sas_token=secret),
-        )
-    return ml.ServicePrincipalDatastoreCredentialsArgs(
-        credentials_type="ServicePrincipal",
-        client_id=s.client_id,
-        tenant_id=s.tenant_id,
-        secrets=ml.ServicePrincipalDatastoreSecretsArgs(secrets_type="ServicePrincipal", client_secret=secret),
-    )
+    """The datastore's credentials block, built from the auth's row in config.datastores.AUTHS."""
+    auth = AUTHS[s.auth]
+    credentials_class = getattr(ml, auth.credentials_args)
+    if auth.secrets_args is None:
+        return credentials_class(credentials_type=auth.credentials_type)
+    # The discriminators are required keyword arguments of the SDK's classes.
+    secrets = getattr(ml, auth.secrets_args)(secrets_type=auth.credentials_type, **{auth.secret_argument: secret})
+    principal = {"client_id": s.client_id, "tenant_id": s.tenant_id} if s.auth == "servicePrincipal" else {}
+    return credentials_class(credentials_type=auth.credentials_type, secrets=secrets, **principal)
 
 
 class AttachedDatastore(pulumi.ComponentResource):
@@ -180,16 +166,16 @@ class AttachedDatastore(pulumi.ComponentResource):
 
         self.role_assignments = [self._grant(args, reader) for reader in args.readers] if identity else []
 
-        properties_class, datastore_type, container_keyword = _KINDS[s.kind]
+        kind = KINDS[s.kind]
         self.datastore = ml.Datastore(
             s.name,
             name=s.name,
             workspace_name=args.workspace_name,
             resource_group_name=args.workspace_resource_group_name,
-            properties=properties_class(
-                datastore_type=datastore_type,
+            properties=getattr(ml, kind.properties_args)(
+                datastore_type=kind.datastore_type,
                 account_name=args.account_name,
-                **{container_keyword: args.container},
+                **{kind.container_argument: args.container},
                 credentials=_credentials(s, args.secret),
                 protocol="https",
                 resource_group=args.account_resource_group_name,
@@ -216,7 +202,7 @@ class AttachedDatastore(pulumi.ComponentResource):
 
     def _grant(self, args: AttachedDatastoreArgs, reader: Reader) -> authorization.RoleAssignment:
         s = args.settings
-        role = "Storage Blob Data Contributor" if s.read_write else "Storage Blob Data Reader"
+        role = Role.STORAGE_BLOB_DATA_CONTRIBUTOR if s.read_write else Role.STORAGE_BLOB_DATA_READER
         # The container (ADLS Gen2 filesystem) itself: the least the reader needs. See
         # docs/datastores.md for why not the account.
         scope = pulumi.Output.concat(
@@ -244,88 +230,116 @@ class AttachedDatastore(pulumi.ComponentResource):
 # --- wiring ------------------------------------------------------------------------------
 
 
-def _readers(config: StackConfig, workspace: MachineLearningWorkspace, computes: dict) -> list[Reader]:
+@dataclass(frozen=True)
+class DatastoresArgs:
+    """The stack's data lake (if any) and datastores, with the config-only names they need."""
+
+    datastores: list[DatastoreSettings]
+    data_storage: DataStorageSettings | None
+    # The data lake account's Azure name (from the stack file or generated), when it has one.
+    data_storage_account_name: str | None
+    # Config-only identities of the workspace and its group: they name the role assignments.
+    workspace_key: str
+    workspace_resource_group_key: str
+    location: str
+    protect: bool = False
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def _readers(workspace_key: str, workspace: MachineLearningWorkspace, computes: dict) -> list[Reader]:
     """The workspace's identity and every compute cluster's that has one, keyed by config names."""
-    prefix = config.names().ml_workspace
-    readers = [Reader(f"{prefix}/workspace", "workspace", workspace.principal_id)]
+    readers = [Reader(f"{workspace_key}/workspace", "workspace", workspace.principal_id)]
     for name, compute in sorted(computes.items()):
         principal_id = getattr(compute, "principal_id", None)
         if principal_id is not None:
-            readers.append(Reader(f"{prefix}/computes/{name}", f"compute-{name}", principal_id))
+            readers.append(Reader(f"{workspace_key}/computes/{name}", f"compute-{name}", principal_id))
     return readers
 
 
-def _data_storage(config: StackConfig, workspace: MachineLearningWorkspace) -> DataStorage | None:
-    settings = config.data_storage
-    if settings is None:
+def _data_storage(args: DatastoresArgs, workspace: MachineLearningWorkspace) -> DataStorage | None:
+    if args.data_storage is None:
         return None
-    shared_key = any(ds.on_data_storage and ds.auth in ("accountKey", "sas") for ds in config.datastores)
+    assert args.data_storage_account_name is not None
+    shared_key = any(ds.on_data_storage and ds.auth in ("accountKey", "sas") for ds in args.datastores)
     return DataStorage(
         "data-storage",
         DataStorageArgs(
-            account_name=settings.account_name(config),
-            settings=settings,
+            account_name=args.data_storage_account_name,
+            settings=args.data_storage,
             resource_group_name=workspace.resource_group_name,
-            location=config.location,
+            location=args.location,
             allow_shared_key_access=shared_key,
-            protect=config.protect,
-            tags=config.resource_tags(),
+            protect=args.protect,
+            tags=args.tags,
         ),
         opts=child(workspace),
     )
 
 
+@dataclass(frozen=True)
+class _Target:
+    """Where a datastore points: the account and container, as inputs and as config names."""
+
+    account_name: pulumi.Input[str]
+    container: pulumi.Input[str]
+    account_key_name: str  # the account's name from config (for the assignment's scope key)
+    depends_on: list[pulumi.Resource]
+
+
+def _target(s: DatastoreSettings, args: DatastoresArgs, data_storage: DataStorage | None) -> _Target:
+    if not s.on_data_storage:
+        return _Target(s.account_name, s.container, s.account_name, [])
+    assert data_storage is not None and args.data_storage_account_name is not None  # config checks
+    container = data_storage.containers[s.container]
+    return _Target(data_storage.account_name, container.name, args.data_storage_account_name, [container])
+
+
+def _secret(s: DatastoreSettings, data_storage: DataStorage | None) -> pulumi.Input[str] | None:
+    """The credential: the data lake's own key, a secret config key's value, or None (identity)."""
+    if s.auth == "accountKey" and s.on_data_storage:
+        assert data_storage is not None
+        return data_storage.account_key()
+    if s.secret is not None:
+        return pulumi.Config().require_secret(s.secret)
+    return None
+
+
 def create_datastores(
-    config: StackConfig, workspace: MachineLearningWorkspace, computes: dict[str, pulumi.Resource]
+    args: DatastoresArgs, workspace: MachineLearningWorkspace, computes: dict[str, pulumi.Resource]
 ) -> dict[str, pulumi.Resource]:
     """The data storage account (if configured) and one datastore per entry.
 
     Returns the datastores (``AttachedDatastore``) keyed by datastore name. ``computes`` maps a
     compute name to a component whose ``principal_id`` is an Output of its identity, or None.
     """
-    data_storage = _data_storage(config, workspace)
-    if not config.datastores:
+    data_storage = _data_storage(args, workspace)
+    if not args.datastores:
         return {}
-    readers = _readers(config, workspace, computes)
+    readers = _readers(args.workspace_key, workspace, computes)
     deployment_subscription = authorization.get_client_config_output(
         opts=pulumi.InvokeOutputOptions(parent=workspace)
     ).subscription_id
-    workspace_group = config.names().resource_group
     grants = RoleAssignments()
     datastores: dict[str, pulumi.Resource] = {}
-    for s in config.datastores:
-        if s.on_data_storage:
-            assert data_storage is not None and config.data_storage is not None  # config checks
-            account_key_name = config.data_storage.account_name(config)
-            account_name: pulumi.Input[str] = data_storage.account_name
-            container = data_storage.containers[s.container]
-            container_name: pulumi.Input[str] = container.name
-            depends_on: list[pulumi.Resource] = [container]
-        else:
-            account_key_name, account_name, container_name, depends_on = s.account_name, s.account_name, s.container, []
-        if s.auth == "accountKey" and s.on_data_storage:
-            secret: pulumi.Input[str] | None = data_storage.account_key()
-        elif s.secret is not None:
-            secret = pulumi.Config().require_secret(s.secret)
-        else:
-            secret = None
+    for s in args.datastores:
+        target = _target(s, args, data_storage)
+        scope_key = (s.subscription_id or "deployment", s.resource_group or args.workspace_resource_group_key,
+                     target.account_key_name, s.container)
         datastores[s.name] = AttachedDatastore(
             f"datastore-{s.name}",
             AttachedDatastoreArgs(
                 settings=s,
                 workspace_name=workspace.workspace_name,
                 workspace_resource_group_name=workspace.resource_group_name,
-                account_name=account_name,
-                container=container_name,
-                secret=secret,
+                account_name=target.account_name,
+                container=target.container,
+                secret=_secret(s, data_storage),
                 readers=readers,
                 subscription_id=s.subscription_id or deployment_subscription,
                 account_resource_group_name=s.resource_group or workspace.resource_group_name,
-                scope_key="/".join(
-                    (s.subscription_id or "deployment", s.resource_group or workspace_group, account_key_name, s.container)
-                ),
+                scope_key="/".join(scope_key),
                 grants=grants,
-                depends_on=depends_on,
+                depends_on=target.depends_on,
             ),
             opts=child(workspace),
         )

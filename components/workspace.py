@@ -22,9 +22,9 @@ from pulumi_azure_native import (
 )
 from pulumi_azure_native import machinelearningservices as ml
 
-from azureml_infra.config import StackConfig
 from azureml_infra.config.workspace import WorkspaceSettings
 from azureml_infra.naming import ResourceNames
+from components.locks import lock_against_deletion
 from components.options import stateful
 
 
@@ -34,19 +34,9 @@ class WorkspaceArgs:
     names: ResourceNames
     settings: WorkspaceSettings
     create_resource_group: bool = True
+    # Protect (and, in Azure, lock) what holds data, secrets or history.
     protect: bool = False
     tags: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_config(cls, config: StackConfig) -> WorkspaceArgs:
-        return cls(
-            location=config.location,
-            names=config.names(),
-            settings=config.workspace,
-            create_resource_group=not config.resource_group.existing,
-            protect=config.protect,
-            tags=config.resource_tags(),
-        )
 
 
 class MachineLearningWorkspace(pulumi.ComponentResource):
@@ -64,25 +54,59 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
     def __init__(self, name: str, args: WorkspaceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("azureml-infra:workspace:MachineLearningWorkspace", name, None, opts)
         self._args = args
-        names, s = args.names, args.settings
         self._common = {"location": args.location, "tags": args.tags}
 
-        if args.create_resource_group:
-            group = resources.ResourceGroup(
-                "resource-group",
-                resource_group_name=names.resource_group,
-                **self._common,
-                opts=stateful(self, args.protect),
-            )
-            self.resource_group_name = group.name
-        else:
-            self.resource_group_name = pulumi.Output.from_input(names.resource_group)
-
+        self.resource_group_name = self._resource_group()
         storage_id, self.storage_account_name = self._storage_account()
         key_vault_id, self.key_vault_uri = self._key_vault()
         self.application_insights_id = self._application_insights()
         registry_id, self.container_registry_login_server = self._container_registry()
+        self.workspace = self._workspace(storage_id, key_vault_id, self.application_insights_id, registry_id)
 
+        self.workspace_name = self.workspace.name
+        self.workspace_id = self.workspace.id
+        self.principal_id = self.workspace.identity.apply(lambda i: i.principal_id if i else None)
+        self.register_outputs(
+            {
+                "resourceGroupName": self.resource_group_name,
+                "workspaceName": self.workspace_name,
+                "workspaceId": self.workspace_id,
+                "principalId": self.principal_id,
+                "storageAccountName": self.storage_account_name,
+                "keyVaultUri": self.key_vault_uri,
+                "containerRegistryLoginServer": self.container_registry_login_server,
+                "applicationInsightsId": self.application_insights_id,
+            }
+        )
+
+    def _stateful(self, **extra) -> pulumi.ResourceOptions:
+        return stateful(self, self._args.protect, **extra)
+
+    def _locked(self, name: str, resource: pulumi.CustomResource, what: str) -> None:
+        """With protect on, an Azure lock too: protect stops Pulumi, not a person or a script."""
+        if self._args.protect:
+            lock_against_deletion(name, resource, what, parent=self)
+
+    def _resource_group(self) -> pulumi.Output[str]:
+        names = self._args.names
+        if not self._args.create_resource_group:
+            return pulumi.Output.from_input(names.resource_group)
+        group = resources.ResourceGroup(
+            "resource-group",
+            resource_group_name=names.resource_group,
+            **self._common,
+            opts=self._stateful(),
+        )
+        return group.name
+
+    def _workspace(
+        self,
+        storage_id: pulumi.Input[str],
+        key_vault_id: pulumi.Input[str],
+        application_insights_id: pulumi.Input[str],
+        registry_id: pulumi.Input[str],
+    ) -> ml.Workspace:
+        names, s = self._args.names, self._args.settings
         workspace = ml.Workspace(
             "workspace",
             workspace_name=names.ml_workspace,
@@ -92,7 +116,7 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
             sku=ml.SkuArgs(name="Basic", tier=ml.SkuTier.BASIC),
             storage_account=storage_id,
             key_vault=key_vault_id,
-            application_insights=self.application_insights_id,
+            application_insights=application_insights_id,
             container_registry=registry_id,
             public_network_access=s.public_network_access,
             # Without shared keys the workspace's own datastores must use its identity.
@@ -100,23 +124,9 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
                 None if s.storage_account.reused or s.storage_account.allow_shared_key_access else "Identity"
             ),
             **self._common,
-            opts=stateful(self, args.protect),
+            opts=self._stateful(),
         )
-        self.workspace = workspace
-        self.workspace_name = workspace.name
-        self.workspace_id = workspace.id
-        self.principal_id = workspace.identity.apply(lambda i: i.principal_id if i else None)
-        self.register_outputs(
-            {
-                "resourceGroupName": self.resource_group_name,
-                "workspaceName": self.workspace_name,
-                "workspaceId": self.workspace_id,
-                "storageAccountName": self.storage_account_name,
-                "keyVaultUri": self.key_vault_uri,
-                "containerRegistryLoginServer": self.container_registry_login_server,
-                "applicationInsightsId": self.application_insights_id,
-            }
-        )
+        return workspace
 
     def _storage_account(self) -> tuple[pulumi.Input[str], pulumi.Input[str]]:
         s = self._args.settings.storage_account
@@ -136,8 +146,9 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
             # The workspace's default storage cannot have a hierarchical namespace.
             is_hns_enabled=False,
             **self._common,
-            opts=stateful(self, self._args.protect),
+            opts=self._stateful(),
         )
+        self._locked("storage-account", account, "the workspace's storage (artifacts, logs, notebooks)")
         return account.id, account.name
 
     def _key_vault(self) -> tuple[pulumi.Input[str], pulumi.Input[str]]:
@@ -159,8 +170,9 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
                 enable_purge_protection=True if s.purge_protection else None,
             ),
             **self._common,
-            opts=stateful(self, self._args.protect),
+            opts=self._stateful(),
         )
+        self._locked("key-vault", vault, "the workspace's key vault and its secrets")
         return vault.id, vault.properties.apply(lambda p: p.vault_uri)
 
     def _application_insights(self) -> pulumi.Input[str]:
@@ -177,7 +189,7 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
                 sku=operationalinsights.WorkspaceSkuArgs(name="PerGB2018"),
                 retention_in_days=logs.retention_in_days,
                 **self._common,
-                opts=stateful(self, self._args.protect),
+                opts=self._stateful(),
             ).id
         insights = applicationinsights.Component(
             "application-insights",
@@ -189,7 +201,7 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
             ingestion_mode="LogAnalytics",
             **self._common,
             # The workspace keeps pointing at it: it must outlive a destroy just as the workspace.
-            opts=stateful(self, self._args.protect),
+            opts=self._stateful(),
         )
         return insights.id
 
@@ -204,6 +216,7 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
             sku=containerregistry.SkuArgs(name=s.sku),
             admin_user_enabled=s.admin_user_enabled,
             **self._common,
-            opts=stateful(self, self._args.protect),
+            opts=self._stateful(),
         )
+        self._locked("container-registry", registry, "the registry and the environments' images")
         return registry.id, registry.login_server

@@ -27,7 +27,7 @@ from typing import Any
 
 from rules import ADVISORY, MANDATORY, RULES, environment_of
 
-SECRET = "[secret]"
+from azureml_infra.facts import SECRET_PLACEHOLDER as SECRET
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,25 @@ pass with ``--policy-pack-config``; ``pack_config`` generates those files).
 
 This module must not import ``pulumi_policy`` at import time: ``offline.py`` and the tests
 only need the pure part. ``policies()`` builds the CrossGuard wrappers.
+
+What the program and the pack must agree on (which types are stateful, the duration grammar)
+comes from ``azureml_infra/facts.py``, which is pure Python: the pack runs from a checkout of
+the whole repository (``--policy-pack policy``), so the repository root goes on the path.
 """
 
 from __future__ import annotations
 
-import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+_REPOSITORY = str(Path(__file__).resolve().parent.parent)
+if _REPOSITORY not in sys.path:
+    sys.path.insert(0, _REPOSITORY)
+
+from azureml_infra import facts  # noqa: E402
 
 ADVISORY = "advisory"
 MANDATORY = "mandatory"
@@ -35,19 +46,14 @@ DISABLED = "disabled"
 DEV, PROD = "dev", "prod"
 UNKNOWN = "output<string>"
 
-STORAGE = "azure-native:storage:StorageAccount"
-VAULT = "azure-native:keyvault:Vault"
-REGISTRY = "azure-native:containerregistry:Registry"
-APP_INSIGHTS = "azure-native:applicationinsights:Component"
-LOG_ANALYTICS = "azure-native:operationalinsights:Workspace"
-RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
-ML_WORKSPACE = "azure-native:machinelearningservices:Workspace"
-ML_COMPUTE = "azure-native:machinelearningservices:Compute"
-ML_DATASTORE = "azure-native:machinelearningservices:Datastore"
-
-# Resources that hold data, secrets or history: losing one loses more than a redeploy gives back.
-# The same set the program passes through components.options.stateful().
-STATEFUL_TYPES = frozenset({RESOURCE_GROUP, STORAGE, VAULT, LOG_ANALYTICS, REGISTRY, ML_WORKSPACE})
+STORAGE = facts.STORAGE_ACCOUNT
+VAULT = facts.KEY_VAULT
+REGISTRY = facts.CONTAINER_REGISTRY
+APP_INSIGHTS = facts.APPLICATION_INSIGHTS
+ML_WORKSPACE = facts.ML_WORKSPACE
+ML_COMPUTE = facts.ML_COMPUTE
+ML_DATASTORE = facts.ML_DATASTORE
+STATEFUL_TYPES = facts.STATEFUL_TYPES
 
 # Outside prod an idle cluster or instance should cost nothing for long.
 MAX_IDLE_SECONDS = 2 * 3600
@@ -68,18 +74,10 @@ def get(props: Mapping[str, Any], path: str) -> Any:
     return value
 
 
-_DURATION = re.compile(
-    r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$", re.IGNORECASE
-)
-
-
 def duration_seconds(value: Any) -> float | None:
     """Seconds in an ISO 8601 duration such as ``PT15M`` or ``P1DT2H``; None if not one."""
-    match = _DURATION.match(value) if isinstance(value, str) else None
-    if not match or value.upper() in ("P", "PT"):
-        return None
-    d, h, m, s = (float(match.group(k) or 0) for k in "dhms")
-    return ((d * 24 + h) * 60 + m) * 60 + s
+    length = facts.parse_duration(value)
+    return None if length is None else length.total_seconds()
 
 
 def _compute_type(props: Mapping[str, Any]) -> str | None:

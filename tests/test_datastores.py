@@ -289,7 +289,7 @@ def test_stand_in_computes_follow_the_principal_id_contract(monkeypatch):
         def __init__(self, principal_id):
             self.principal_id = principal_id
 
-    monkeypatch.setattr(components.compute, "create_computes", lambda config, workspace: {
+    monkeypatch.setattr(components.compute, "create_computes", lambda *args, **kwargs: {
         "a": StandIn(pulumi.Output.from_input("aaaaaaaa-0000-0000-0000-000000000001")),
         "b": StandIn(None),
     })

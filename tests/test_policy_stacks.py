@@ -88,7 +88,7 @@ def test_unprotected_prod_with_a_key_datastore_fails():
     unprotected = {name for level, rule, name in findings(result.stdout)
                    if (level, rule) == ("mandatory", "prod-protect-stateful")}
     assert unprotected == {"resource-group", "storage-account", "key-vault", "log-analytics",
-                           "container-registry", "workspace"}
+                           "application-insights", "container-registry", "workspace"}
     assert ("mandatory", "prod-datastore-identity", "archive") in findings(result.stdout)
 
 

@@ -14,8 +14,9 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from azureml_infra.config.loader import LOCATION_KEY, PROJECT, _submodel
+from azureml_infra.config.base import LOCATION_KEY, submodel
 from azureml_infra.config.stack import StackConfig
+from azureml_infra.facts import PROJECT
 
 TARGET = Path(__file__).resolve().parent.parent / "docs" / "config-reference.md"
 
@@ -50,7 +51,7 @@ def _default_text(field) -> str:
     if field.default_factory is not None:
         if typing.get_origin(field.annotation) is list:
             return "empty list"
-        return "see below" if _submodel(field.annotation) else "empty"
+        return "see below" if submodel(field.annotation) else "empty"
     return "required" if field.is_required() else "—"
 
 
@@ -60,7 +61,7 @@ def _rows(model: type[BaseModel], prefix: str, sections: list) -> list[str]:
         key = field.alias or name
         path = LOCATION_KEY if (prefix, key) == ("", "location") else (f"{prefix}.{key}" if prefix else key)
         description = (field.description or "").replace("|", "\\|")
-        sub = _submodel(field.annotation)
+        sub = submodel(field.annotation)
         if sub is not None and sub is not model:
             if not description:
                 description = (sub.__doc__ or "").strip().split("\n")[0]

@@ -28,11 +28,11 @@ import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 
+from azureml_infra.facts import PROJECT, SECRET_PLACEHOLDER
+
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT = "azureml-infra"
 SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
 TENANT_ID = "11111111-1111-1111-1111-111111111111"
-SECRET_PLACEHOLDER = "[secret]"
 UNKNOWN = rpc.UNKNOWN
 _SECRET_SIG = (rpc._special_sig_key, rpc._special_secret_sig)
 

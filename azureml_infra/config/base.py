@@ -1,16 +1,68 @@
-"""Building blocks shared by every config section: the strict base model, name fields,
-references to secret config keys, and reuse of existing resources by ARM id."""
+"""Building blocks shared by every config section.
+
+- ``Problem`` and ``config_key``: one problem of a stack file, at its full key path.
+- ``Model``: the strict base model; name, GUID, ARM id and secret-reference fields.
+- ``Reusable``: a dependency created here or reused by ARM id.
+- ``submodel``, ``fields_by_key``, ``model_at``, ``names_a_secret``: walking the models by the
+  stack file's keys (for "did you mean", the reference docs and never echoing secrets).
+
+Section modules, the stack model, the cross-section checks and the loader import this module
+and nothing imports them back: the imports run one way.
+"""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, ClassVar
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo, model_validator
 from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
 
 from azureml_infra import arm
+from azureml_infra.facts import PROJECT
 from azureml_infra.naming import RULES, NameRule
+
+if TYPE_CHECKING:
+    from azureml_infra.config.stack import StackConfig
+
+# The one key outside this project's namespace that the program reads.
+LOCATION_KEY = "azure-native:location"
+
+
+def config_key(loc: Iterable[Any]) -> str:
+    """The full key of a path in the config, e.g. ``azureml-infra:computes[0].name``."""
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        else:
+            parts.append(("." if parts else "") + str(part))
+    text = "".join(parts)
+    return LOCATION_KEY if text == "location" else f"{PROJECT}:{text}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a stack file: the full key and what is wrong with it."""
+
+    path: str
+    message: str
+
+    @classmethod
+    def at(cls, path: str, message: str) -> Problem:
+        """A problem at a dotted path below the project namespace, e.g. ``datastores[0].name``."""
+        return cls(f"{PROJECT}:{path}", message)
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+# A rule that needs more than one section of the config; each section module lists its own in
+# CHECKS, and config.checks runs them once every section has parsed on its own.
+Check = Callable[["StackConfig"], Iterable[Problem]]
 
 # A model validator cannot point its error at one key of the model, so it prefixes the
 # message with "@<key>: " and the error formatter moves the key into the path.
@@ -61,7 +113,7 @@ def _check_secret_ref(value: str, info: ValidationInfo) -> str:
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", value):
         raise ValueError("must be the name of a config key (letters, digits, _ and -), e.g. myPassword")
     ctx.setdefault("referenced", set()).add(value)
-    project = ctx.get("project", "azureml-infra")
+    project = ctx.get("project", PROJECT)
     if value not in ctx.get("config_keys", ()):
         raise ValueError(
             f"names the config key '{project}:{value}', which is not set; "
@@ -134,3 +186,44 @@ class Reusable(Model):
         parsed = arm.parse_resource_id(self.id or "")
         assert parsed, "only called on a reused resource"
         return parsed.name
+
+
+# --- walking the models by the stack file's keys ------------------------------------------
+
+
+def fields_by_key(model: type[BaseModel]) -> dict[str, FieldInfo]:
+    """A model's fields by the key a stack file uses (the camelCase alias)."""
+    return {(f.alias or name): f for name, f in model.model_fields.items()}
+
+
+def submodel(annotation: Any) -> type[BaseModel] | None:
+    """The model class inside an annotation such as ``list[X]`` or ``X | None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = submodel(arg)
+        if found:
+            return found
+    return None
+
+
+def model_at(root: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    """The model that holds the last key of ``loc``, starting from ``root``."""
+    model: type[BaseModel] | None = root
+    for part in loc[:-1]:
+        if isinstance(part, int) or model is None:
+            continue
+        field = fields_by_key(model).get(part)
+        model = submodel(field.annotation) if field else None
+    return model
+
+
+def names_a_secret(field: FieldInfo) -> bool:
+    """Whether the field holds the *name* of a secret config key (a ``SecretRef``)."""
+
+    def check(annotation: Any, metadata: Iterable[Any]) -> bool:
+        if any(getattr(m, "func", None) is _check_secret_ref for m in metadata):
+            return True
+        return any(check(arg, getattr(arg, "__metadata__", ())) for arg in getattr(annotation, "__args__", ()) or ())
+
+    return check(field.annotation, field.metadata)

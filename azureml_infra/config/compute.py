@@ -12,18 +12,18 @@ import base64
 import binascii
 import re
 import struct
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from azureml_infra import arm
-from azureml_infra.config.base import Guid, Model, SecretRef, arm_id_of, azure_name, key_error
+from azureml_infra.config.base import Check, Guid, Model, Problem, SecretRef, arm_id_of, azure_name, key_error
+from azureml_infra.facts import parse_duration
 from azureml_infra.naming import NameRule
 
 if TYPE_CHECKING:
-    from azureml_infra.config.loader import Problem
     from azureml_infra.config.stack import StackConfig
 
 SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
@@ -46,21 +46,6 @@ INSTANCE_NAME = NameRule("compute instance", 3, 24, _COMPUTE_NAME, _COMPUTE_NAME
 
 
 # --- value types -----------------------------------------------------------------------
-
-# ISO 8601 durations in days, hours, minutes and seconds (years and months have no fixed length).
-_DURATION_RE = re.compile(
-    r"P(?:(?P<days>\d+)D)?(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?"
-)
-
-
-def parse_duration(value: str) -> timedelta | None:
-    """The length of an ISO 8601 duration such as PT15M or P1DT12H; None when malformed."""
-    match = _DURATION_RE.fullmatch(value) if isinstance(value, str) else None
-    if not match or value == "P":
-        return None
-    parts = {k: int(v) for k, v in match.groupdict().items() if v}
-    return timedelta(**parts)
-
 
 def _check_duration(value: str) -> str:
     length = parse_duration(value)
@@ -292,8 +277,6 @@ class ComputeInstance(Model):
 
 def _unique_compute_names(config: StackConfig) -> Iterable[Problem]:
     """Clusters and instances share the workspace's compute namespace."""
-    from azureml_infra.config.loader import PROJECT, Problem
-
     first_use: dict[str, str] = {}
     for key, computes in (("computes", config.computes), ("computeInstances", config.compute_instances)):
         for index, compute in enumerate(computes):
@@ -301,12 +284,12 @@ def _unique_compute_names(config: StackConfig) -> Iterable[Problem]:
             # ARM compares resource names case-insensitively.
             earlier = first_use.setdefault(compute.name.lower(), where)
             if earlier != where:
-                yield Problem(
-                    f"{PROJECT}:{where}.name",
+                yield Problem.at(
+                    f"{where}.name",
                     f"'{compute.name}' is already the name of {earlier}; compute clusters and "
                     "instances share the workspace's compute names (compared ignoring case)",
                 )
 
 
 # Rules that need more than one section of the config: (StackConfig) -> problems.
-CHECKS: list[Callable[[StackConfig], Iterable[Problem]]] = [_unique_compute_names]
+CHECKS: list[Check] = [_unique_compute_names]

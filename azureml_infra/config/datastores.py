@@ -1,6 +1,6 @@
 """Config of the data lake account and the datastores (keys ``dataStorage``, ``datastores``).
 
-Which authentication each datastore kind accepts (``KIND_AUTH``) follows the Azure ML SDK v2,
+Which authentication each datastore kind accepts (``KINDS``) follows the Azure ML SDK v2,
 the service's own client (azure-ai-ml, ``entities/_datastore/azure_storage.py``), and the Azure
 ML docs: the REST schema takes any credential type for any kind, but the service only
 implements these. See docs/datastores.md for the matrix and its sources.
@@ -9,17 +9,18 @@ implements these. See docs/datastores.md for the matrix and its sources.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from azureml_infra.config.base import Guid, Model, SecretRef, azure_name, key_error
+from azureml_infra.config.base import Check, Guid, Model, Problem, SecretRef, azure_name, key_error
+from azureml_infra.facts import PROJECT
 from azureml_infra.naming import RULES, data_storage_name
 
 if TYPE_CHECKING:
-    from azureml_infra.config.loader import Problem
     from azureml_infra.config.stack import StackConfig
 
 # The value of ``accountName`` that points at the account ``dataStorage`` creates. It can never
@@ -37,7 +38,19 @@ RESERVED_NAMES = (
 Kind = Literal["blob", "adlsGen2", "fileShare"]
 Auth = Literal["identity", "accountKey", "sas", "servicePrincipal"]
 
-# kind -> the auth values Azure ML implements for it (first: the recommended one).
+
+@dataclass(frozen=True)
+class KindSpec:
+    """What one datastore kind is, in the stack file and in Azure ML's datastore API."""
+
+    auths: tuple[str, ...]  # the auth values Azure ML implements for it; the first is recommended
+    container_rule: str  # the naming rule (azureml_infra.naming.RULES) of ``container``
+    datastore_type: str  # Azure ML's datastoreType
+    properties_args: str  # the pulumi-azure-native machinelearningservices class of its properties
+    container_argument: str  # the argument of that class that names the container
+
+
+# Which auth each kind takes:
 # - identity: blob and ADLS Gen2 only ("Identity-based data access supports connections to
 #   only ... Azure Blob Storage, Azure Data Lake Storage Gen1, Azure Data Lake Storage Gen2",
 #   MicrosoftDocs azure-ai-docs, machine-learning/how-to-identity-based-service-authentication.md).
@@ -45,15 +58,42 @@ Auth = Literal["identity", "accountKey", "sas", "servicePrincipal"]
 #   certificate, not offered here). azure-ai-ml AzureBlobDatastore / AzureFileDatastore take
 #   Union[AccountKeyConfiguration, SasTokenConfiguration], AzureDataLakeGen2Datastore takes
 #   Union[ServicePrincipalConfiguration, CertificateConfiguration].
-KIND_AUTH: dict[str, tuple[str, ...]] = {
-    "blob": ("identity", "accountKey", "sas"),
-    "adlsGen2": ("identity", "servicePrincipal"),
-    "fileShare": ("accountKey", "sas"),
+KINDS: dict[str, KindSpec] = {
+    "blob": KindSpec(
+        ("identity", "accountKey", "sas"), "blob_container", "AzureBlob", "AzureBlobDatastoreArgs", "container_name"
+    ),
+    "adlsGen2": KindSpec(
+        ("identity", "servicePrincipal"), "blob_container", "AzureDataLakeGen2",
+        "AzureDataLakeGen2DatastoreArgs", "filesystem",
+    ),
+    "fileShare": KindSpec(
+        ("accountKey", "sas"), "file_share", "AzureFile", "AzureFileDatastoreArgs", "file_share_name"
+    ),
 }
 
-# The Azure naming rule that ``container`` follows for each kind.
-_CONTAINER_RULE = {"blob": "blob_container", "adlsGen2": "blob_container", "fileShare": "file_share"}
 
+@dataclass(frozen=True)
+class AuthSpec:
+    """One way a datastore authenticates, and the credential it stores (if any)."""
+
+    credentials_type: str  # Azure ML's credentialsType (and secretsType)
+    credentials_args: str  # the pulumi-azure-native class of the credentials
+    secret: str | None = None  # what the stored secret is, for messages; None: nothing stored
+    secrets_args: str | None = None  # the class holding the secret
+    secret_argument: str | None = None  # its argument that takes the secret
+
+
+AUTHS: dict[str, AuthSpec] = {
+    "identity": AuthSpec("None", "NoneDatastoreCredentialsArgs"),
+    "accountKey": AuthSpec(
+        "AccountKey", "AccountKeyDatastoreCredentialsArgs", "account key", "AccountKeyDatastoreSecretsArgs", "key"
+    ),
+    "sas": AuthSpec("Sas", "SasDatastoreCredentialsArgs", "SAS token", "SasDatastoreSecretsArgs", "sas_token"),
+    "servicePrincipal": AuthSpec(
+        "ServicePrincipal", "ServicePrincipalDatastoreCredentialsArgs", "client secret",
+        "ServicePrincipalDatastoreSecretsArgs", "client_secret",
+    ),
+}
 
 
 def _an(word: str) -> str:
@@ -155,12 +195,12 @@ class DatastoreSettings(Model):
 
     @model_validator(mode="after")
     def _consistent(self):
-        problem = RULES[_CONTAINER_RULE[self.kind]].violation(self.container)
+        problem = RULES[KINDS[self.kind].container_rule].violation(self.container)
         if problem:
             if self.kind == "adlsGen2":
                 problem = f"an ADLS Gen2 filesystem is a blob container, and {problem}"
             raise key_error("container", f"{problem} (got {json.dumps(self.container)})")
-        allowed = KIND_AUTH[self.kind]
+        allowed = KINDS[self.kind].auths
         if self.auth not in allowed:
             given = "the default" if not self.is_set("auth") else "given"
             choices = f"{', '.join(allowed[:-1])} or {allowed[-1]}"
@@ -192,11 +232,10 @@ class DatastoreSettings(Model):
                     f"the account key of {DATA_STORAGE} is read from the account this stack creates: remove it",
                 )
         elif self.secret is None:
-            what = {"accountKey": "account key", "sas": "SAS token", "servicePrincipal": "client secret"}
             raise key_error(
                 "secret",
                 f"is required for auth {self.auth}: the name of the config key that holds the "
-                f"{what[self.auth]} (pulumi config set --secret <key> <value>)",
+                f"{AUTHS[self.auth].secret} (pulumi config set --secret <key> <value>)",
             )
         for key in ("client_id", "tenant_id"):
             alias = to_camel(key)
@@ -213,14 +252,10 @@ class DatastoreSettings(Model):
 
 
 def _path(index: int, key: str) -> str:
-    from azureml_infra.config.loader import PROJECT
-
     return f"{PROJECT}:datastores[{index}].{key}"
 
 
 def _unique_names(config: StackConfig) -> Iterable[Problem]:
-    from azureml_infra.config.loader import Problem
-
     first: dict[str, int] = {}
     for i, ds in enumerate(config.datastores):
         if ds.name in first:
@@ -229,8 +264,6 @@ def _unique_names(config: StackConfig) -> Iterable[Problem]:
 
 
 def _one_default(config: StackConfig) -> Iterable[Problem]:
-    from azureml_infra.config.loader import Problem
-
     defaults = [i for i, ds in enumerate(config.datastores) if ds.default]
     for i in defaults[1:]:
         yield Problem(
@@ -240,8 +273,6 @@ def _one_default(config: StackConfig) -> Iterable[Problem]:
 
 
 def _data_storage_references(config: StackConfig) -> Iterable[Problem]:
-    from azureml_infra.config.loader import PROJECT, Problem
-
     storage = config.data_storage
     for i, ds in enumerate(config.datastores):
         if not ds.on_data_storage:
@@ -273,8 +304,6 @@ def _data_storage_references(config: StackConfig) -> Iterable[Problem]:
 
 
 def _distinct_from_workspace_storage(config: StackConfig) -> Iterable[Problem]:
-    from azureml_infra.config.loader import PROJECT, Problem
-
     if config.data_storage is None:
         return
     name = config.data_storage.account_name(config)
@@ -286,7 +315,7 @@ def _distinct_from_workspace_storage(config: StackConfig) -> Iterable[Problem]:
 
 
 # Rules that need more than one section of the config: (StackConfig) -> problems.
-CHECKS: list[Callable[[StackConfig], Iterable[Problem]]] = [
+CHECKS: list[Check] = [
     _unique_names,
     _one_default,
     _data_storage_references,

@@ -9,18 +9,24 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pydantic import BaseModel, ValidationError
+from pulumi.runtime import config as runtime_config
+from pydantic import ValidationError
 
-from azureml_infra.config.base import KEY_MARK
+from azureml_infra.config.base import (
+    KEY_MARK,
+    LOCATION_KEY,
+    Problem,
+    config_key,
+    fields_by_key,
+    model_at,
+    names_a_secret,
+)
+from azureml_infra.config.checks import cross_checks
 from azureml_infra.config.stack import StackConfig
-
-PROJECT = "azureml-infra"
-LOCATION_KEY = "azure-native:location"
-
+from azureml_infra.facts import PROJECT
 
 SECRET_SETTINGS = (
     "is stored as a secret (or holds a secure: value), but it holds settings, which this program "
@@ -28,15 +34,6 @@ SECRET_SETTINGS = (
     "own, set with: pulumi config set --secret <key> <value>, and name that key where a secret is "
     "expected (ssh.passwordSecret, datastores[].secret)"
 )
-
-
-@dataclass(frozen=True)
-class Problem:
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
 
 
 class ConfigError(pulumi.RunError):
@@ -67,69 +64,23 @@ def _decode(text: Any) -> Any:
         return text
 
 
-def _aliases(model: type[BaseModel]) -> dict[str, Any]:
-    return {(f.alias or name): f for name, f in model.model_fields.items()}
-
-
-def _submodel(annotation: Any) -> type[BaseModel] | None:
-    """The model class inside an annotation such as ``list[X]`` or ``X | None``."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _submodel(arg)
-        if found:
-            return found
-    return None
-
-
-def _model_at(loc: tuple) -> type[BaseModel] | None:
-    """The model that holds the last key of ``loc`` (for 'did you mean' on unknown keys)."""
-    model: type[BaseModel] | None = StackConfig
-    for part in loc[:-1]:
-        if isinstance(part, int) or model is None:
-            continue
-        field = _aliases(model).get(part)
-        model = _submodel(field.annotation) if field else None
-    return model
-
-
-def _path(loc: Iterable[Any]) -> str:
-    parts: list[str] = []
-    for part in loc:
-        if isinstance(part, int):
-            parts.append(f"[{part}]")
-        else:
-            parts.append(("." if parts else "") + str(part))
-    text = "".join(parts)
-    return LOCATION_KEY if text == "location" else f"{PROJECT}:{text}"
-
-
 def _did_you_mean(key: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(key, list(choices), n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
-def _is_secret_ref(loc: tuple) -> bool:
+def _names_a_secret(loc: tuple) -> bool:
     """Whether ``loc`` is a field that names a secret config key (a SecretRef)."""
-    from azureml_infra.config.base import _check_secret_ref
-
-    def names_secret(annotation: Any, metadata: Iterable[Any] = ()) -> bool:
-        if any(getattr(m, "func", None) is _check_secret_ref for m in metadata):
-            return True
-        return any(
-            names_secret(arg, getattr(arg, "__metadata__", ())) for arg in getattr(annotation, "__args__", ()) or ()
-        )
-
-    holder = _model_at(loc) if loc and isinstance(loc[-1], str) else None
-    field = _aliases(holder).get(loc[-1]) if holder else None
-    return bool(field) and names_secret(field.annotation, field.metadata)
+    holder = model_at(StackConfig, loc) if loc and isinstance(loc[-1], str) else None
+    field = fields_by_key(holder).get(loc[-1]) if holder else None
+    return bool(field) and names_a_secret(field)
 
 
 def _problem_from(error: Mapping[str, Any], secret_keys: set[str] = frozenset()) -> Problem:
     loc = tuple(error["loc"])
     # Never echo what was given where a secret may stand: a key stored as a secret, or a field
     # meant to hold a secret's *name*, where a pasted password is an easy mistake.
-    echo = not (loc and loc[0] in secret_keys) and not _is_secret_ref(loc)
+    echo = not (loc and loc[0] in secret_keys) and not _names_a_secret(loc)
     kind = error["type"]
     value = error.get("input")
     msg = error["msg"]
@@ -139,17 +90,17 @@ def _problem_from(error: Mapping[str, Any], secret_keys: set[str] = frozenset())
             key, _, msg = msg[len(KEY_MARK):].partition(": ")
             loc = (*loc, key)
     elif kind == "extra_forbidden":
-        holder = _model_at(loc)
-        known = _aliases(holder) if holder else {}
+        holder = model_at(StackConfig, loc)
+        known = fields_by_key(holder) if holder else {}
         return Problem(
-            _path(loc),
+            config_key(loc),
             "unknown key" + _did_you_mean(str(loc[-1]), known)
             + (f" (known keys: {', '.join(known)})" if known else ""),
         )
     elif kind == "missing":
         if len(loc) == 1:
-            return Problem(_path(loc), f"is required; set it with: pulumi config set {_path(loc)} <value>")
-        return Problem(_path(loc), "is required")
+            return Problem(config_key(loc), f"is required; set it with: pulumi config set {config_key(loc)} <value>")
+        return Problem(config_key(loc), "is required")
     shown = ""
     if echo and (isinstance(value, str) or isinstance(value, (int, float, bool)) and kind != "value_error"):
         shown = f" (got {json.dumps(value)})"
@@ -157,7 +108,67 @@ def _problem_from(error: Mapping[str, Any], secret_keys: set[str] = frozenset())
         ("greater_than", "less_than", "too_", "string_")
     ):
         msg = msg[0].lower() + msg[1:]
-    return Problem(_path(loc), f"{msg}{shown}")
+    return Problem(config_key(loc), f"{msg}{shown}")
+
+
+def _project_values(raw: Mapping[str, Any], project: str) -> dict[str, Any]:
+    """The project's keys (without the namespace), decoded from text."""
+    values: dict[str, Any] = {}
+    for full_key, text in raw.items():
+        namespace, _, key = full_key.partition(":")
+        if namespace == project:
+            values[key] = _decode(text)
+    return values
+
+
+def _secret_settings(secret_names: set[str], project: str) -> list[Problem]:
+    """Settings are read as plain values, so a key stored as a secret (or holding a `secure:`
+    value, which makes the whole key secret) would reach the state in clear text: refuse it,
+    and leave its value out of every other message."""
+    return [Problem(f"{project}:{key}", SECRET_SETTINGS) for key in sorted(secret_names & set(fields_by_key(StackConfig)))]
+
+
+def _model_input(raw: Mapping[str, Any], values: dict[str, Any], secret_names: set[str], stack: str) -> dict:
+    """What the StackConfig model validates: the known, non-secret keys, location and environment."""
+    fields = fields_by_key(StackConfig)
+    data = {k: v for k, v in values.items() if k in fields and k not in secret_names}
+    if LOCATION_KEY in raw:
+        data["location"] = _decode(raw[LOCATION_KEY])
+    # The environment defaults to the stack name (a field default cannot see the stack).
+    data.setdefault("environment", stack)
+    return data
+
+
+def _validate(
+    data: dict, context: dict, secret_names: set[str], environment_given: bool, stack: str, project: str
+) -> tuple[StackConfig | None, list[Problem]]:
+    """The model, or the problems pydantic found, each at its stack-file key."""
+    try:
+        return StackConfig.model_validate(data, context=context), []
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            if error["loc"] and error["loc"][0] in secret_names:
+                continue  # already refused as a whole by _secret_settings
+            problem = _problem_from(error, secret_names)
+            if problem.path == f"{project}:environment" and not environment_given:
+                problem = Problem(
+                    problem.path,
+                    f"not set, so it defaults to the stack name '{stack}', which {problem.message}"
+                    f"; set {project}:environment",
+                )
+            problems.append(problem)
+        return None, problems
+
+
+def _unknown_keys(values: Mapping[str, Any], referenced: set[str], project: str) -> list[Problem]:
+    """Keys that are neither a setting nor a secret some setting names (typos, mostly)."""
+    fields = fields_by_key(StackConfig)
+    return [
+        Problem(f"{project}:{key}", "unknown key" + _did_you_mean(key, fields))
+        for key in values
+        if key not in fields and key not in referenced
+    ]
 
 
 def parse_config(
@@ -167,11 +178,7 @@ def parse_config(
     project: str = PROJECT,
 ) -> StackConfig:
     """Validate a stack's raw config as a whole. Raises ConfigError listing every problem."""
-    values: dict[str, Any] = {}
-    for full_key, text in raw.items():
-        namespace, _, key = full_key.partition(":")
-        if namespace == project:
-            values[key] = _decode(text)
+    values = _project_values(raw, project)
     secret_names = {k.partition(":")[2] for k in secret_keys if k.startswith(f"{project}:")}
     context: dict[str, Any] = {
         "project": project,
@@ -179,40 +186,13 @@ def parse_config(
         "secret_keys": secret_names,
         "referenced": set(),
     }
-    fields = _aliases(StackConfig)
-    problems: list[Problem] = []
-    # Settings are read as plain values, so a key stored as a secret (or holding a `secure:`
-    # value, which makes the whole key secret) would reach the state in clear text: refuse it,
-    # and leave its value out of every other message.
-    for key in sorted(secret_names & set(fields)):
-        problems.append(Problem(f"{project}:{key}", SECRET_SETTINGS))
-    data = {k: v for k, v in values.items() if k in fields and k not in secret_names}
-    if LOCATION_KEY in raw:
-        data["location"] = _decode(raw[LOCATION_KEY])
-    if "environment" not in data:
-        data["environment"] = stack
-    config: StackConfig | None = None
-    try:
-        config = StackConfig.model_validate(data, context=context)
-    except ValidationError as exc:
-        for error in exc.errors():
-            if error["loc"] and error["loc"][0] in secret_names:
-                continue  # already refused above, as a whole
-            problem = _problem_from(error, secret_names)
-            if problem.path == f"{project}:environment" and "environment" not in values:
-                problem = Problem(
-                    problem.path,
-                    f"not set, so it defaults to the stack name '{stack}', which {problem.message}"
-                    f"; set {project}:environment",
-                )
-            problems.append(problem)
-    for key in values:
-        if key not in fields and key not in context["referenced"]:
-            problems.append(Problem(f"{project}:{key}", "unknown key" + _did_you_mean(key, fields)))
+    problems = _secret_settings(secret_names, project)
+    data = _model_input(raw, values, secret_names, stack)
+    config, invalid = _validate(data, context, secret_names, "environment" in values, stack, project)
+    problems += invalid
+    problems += _unknown_keys(values, context["referenced"], project)
     if config is not None:
-        from azureml_infra.config.checks import cross_checks
-
-        problems.extend(cross_checks(config))
+        problems += cross_checks(config)
     if problems:
         raise ConfigError(stack, problems)
     assert config is not None
@@ -222,15 +202,14 @@ def parse_config(
 def raw_pulumi_config() -> tuple[dict[str, Any], set[str]]:
     """All config and secret keys the engine passed to this program.
 
-    The SDK has no public call that lists every key, so this reads what pulumi.Config reads:
-    values set in-process (set_all_config, as the mocks do) over the PULUMI_CONFIG
-    environment variable that the CLI sets.
+    The SDK has no call that lists every key, so this reads what pulumi.Config reads: values
+    set in-process (set_all_config, as the mocks do) over the PULUMI_CONFIG environment
+    variable that the CLI sets; each key's secrecy comes from the SDK's public checks.
     """
-    from pulumi.runtime import config as runtime_config
-
     raw = dict(runtime_config.get_config_env())
     raw.update(runtime_config.CONFIG.get())
-    secrets = set(runtime_config.get_config_secret_keys_env()) | set(runtime_config._SECRET_KEYS.get())
+    secrets = set(runtime_config.get_config_secret_keys_env())
+    secrets |= {key for key in raw if runtime_config.is_config_secret(key)}
     return raw, secrets
 
 

@@ -252,8 +252,13 @@ def test_unprotected_stateful_resource_fails_in_prod(resource_type):
     ]
 
 
+def test_application_insights_and_data_containers_must_be_protected_in_prod():
+    # Both hold history or data; the pack once left them out of its own copy of the set.
+    assert check("prod-protect-stateful", T_APPI, APP_INSIGHTS, protect=False) != []
+    assert check("prod-protect-stateful", "azure-native:storage:BlobContainer", {}, protect=False) != []
+
+
 def test_protect_is_not_asked_of_stateless_resources():
-    assert check("prod-protect-stateful", T_APPI, APP_INSIGHTS, protect=False) == []
     assert check("prod-protect-stateful", T_COMPUTE, CLUSTER, protect=False) == []
 
 
@@ -272,13 +277,14 @@ def test_prod_only_rules_are_mandatory_in_prod_only():
 
 
 @pytest.mark.parametrize("text,seconds", [
-    ("PT120S", 120), ("PT15M", 900), ("PT2H", 7200), ("P1DT1H", 90000), ("PT1H30M", 5400), ("pt30m", 1800),
+    ("PT120S", 120), ("PT15M", 900), ("PT2H", 7200), ("P1DT1H", 90000), ("PT1H30M", 5400),
 ])
 def test_durations(text, seconds):
     assert rules.duration_seconds(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["PT", "P", "15M", "", None, "output<string>", 120])
+# One grammar with the config's (azureml_infra/facts.py): upper case, whole units only.
+@pytest.mark.parametrize("text", ["PT", "P", "15M", "", None, "output<string>", 120, "pt30m", "PT1.5S"])
 def test_not_durations(text):
     assert rules.duration_seconds(text) is None
 
