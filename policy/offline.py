@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rules import ADVISORY, MANDATORY, RULES, environment_of
+from rules import ADVISORY, MANDATORY, RULES, STACK_RULES, StackResource, environment_of
 
 from azureml_infra.facts import SECRET_PLACEHOLDER as SECRET
 
@@ -74,6 +74,25 @@ def evaluate(resources: Iterable[Mapping[str, Any]], environment: str) -> list[V
                     Violation(rule.name, rule.level_in(environment), resource["type"], resource.get("name", ""),
                               resource.get("azureName"), message)
                 )
+    return found + evaluate_stack(resources, environment)
+
+
+def evaluate_stack(resources: Iterable[Mapping[str, Any]], environment: str) -> list[Violation]:
+    """Violations of the rules over the whole stack (e.g. a lock for every locked type)."""
+    custom = [r for r in resources if r.get("custom", True)]
+    view = [
+        StackResource(r.get("urn", ""), r["type"], r.get("name", ""), r.get("inputs") or {},
+                      r.get("propertyDependencies") or {})
+        for r in custom
+    ]
+    by_urn = {r.get("urn"): r for r in custom}
+    found = []
+    for rule in STACK_RULES:
+        if not rule.applies(environment):
+            continue
+        for resource, message in rule.violations(view):
+            found.append(Violation(rule.name, rule.level_in(environment), resource.type, resource.name,
+                                   by_urn.get(resource.urn, {}).get("azureName"), message))
     return found
 
 
@@ -103,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[unchecked] {resource['type']} {resource.get('name', '')}: "
               f"{', '.join(hidden_inputs(resource))} is a secret as a whole in this plan; "
               "use policy/export_plan.py (the CLI run sees through it)")
-    applied = sum(rule.applies(environment) for rule in RULES)
+    applied = sum(rule.applies(environment) for rule in (*RULES, *STACK_RULES))
     print(
         f"policy: stack {plan.get('stack')} (environment {environment}): {len(resources)} resources, "
         f"{applied} rules, {len(mandatory)} mandatory and {len(advisory)} advisory violations"

@@ -54,6 +54,8 @@ ML_WORKSPACE = facts.ML_WORKSPACE
 ML_COMPUTE = facts.ML_COMPUTE
 ML_DATASTORE = facts.ML_DATASTORE
 STATEFUL_TYPES = facts.STATEFUL_TYPES
+LOCKED_TYPES = facts.LOCKED_TYPES
+LOCK = facts.MANAGEMENT_LOCK
 
 # Outside prod an idle cluster or instance should cost nothing for long.
 MAX_IDLE_SECONDS = 2 * 3600
@@ -284,7 +286,69 @@ RULES: tuple[Rule, ...] = (
          only=PROD),
 )
 
-BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
+# --- rules over the whole stack ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StackResource:
+    """What a stack rule sees of one resource: its URN, type, inputs and, per input, the URNs
+    of the resources that input was computed from (the engine's property dependencies)."""
+
+    urn: str
+    type: str
+    name: str
+    props: Mapping[str, Any]
+    property_dependencies: Mapping[str, list[str]]
+
+
+StackCheck = Callable[[list[StackResource]], list[tuple[StackResource, str]]]
+
+
+def prod_lock_stateful(resources: list[StackResource]) -> list[tuple[StackResource, str]]:
+    """Every resource of a locked type has a CanNotDelete lock whose scope is that resource.
+
+    A lock's ``scope`` is the resource's id, unknown before the first deployment, so the lock is
+    matched through the scope's property dependency (the resource it was computed from).
+    """
+    locked = {
+        urn
+        for lock in resources
+        if lock.type == LOCK and lock.props.get("level") == "CanNotDelete"
+        for urn in lock.property_dependencies.get("scope", [])
+    }
+    return [
+        (r, "has no CanNotDelete lock: in prod, protect stops Pulumi but not a person or a script; "
+            "set azureml-infra:protect: true, which adds the lock")
+        for r in resources
+        if r.type in LOCKED_TYPES and r.urn not in locked
+    ]
+
+
+@dataclass(frozen=True)
+class StackRule:
+    """A rule over all of a stack's resources at once (CrossGuard's stack validation)."""
+
+    name: str
+    description: str
+    check: StackCheck
+    skip: frozenset[str] = frozenset()
+    only: str | None = None
+    dev_level: str = ADVISORY
+    level: str = MANDATORY
+
+    applies = Rule.applies
+    level_in = Rule.level_in
+
+    def violations(self, resources: list[StackResource]) -> list[tuple[StackResource, str]]:
+        return self.check(resources)
+
+
+STACK_RULES: tuple[StackRule, ...] = (
+    StackRule("prod-lock-stateful", "In prod, storage, key vaults and registries carry a CanNotDelete lock.",
+              prod_lock_stateful, only=PROD),
+)
+
+BY_NAME: dict[str, Rule | StackRule] = {rule.name: rule for rule in (*RULES, *STACK_RULES)}
 
 
 def environment_of(stack: str | None) -> str:
@@ -303,7 +367,7 @@ def pack_config(environment: str) -> dict[str, dict[str, str]]:
     """The ``--policy-pack-config`` document for a stack's environment (config/<stack>.json)."""
     return {
         rule.name: {"enforcementLevel": rule.level_in(environment), "environment": environment}
-        for rule in RULES
+        for rule in (*RULES, *STACK_RULES)
     }
 
 
@@ -311,8 +375,13 @@ def pack_config(environment: str) -> dict[str, dict[str, str]]:
 
 
 def policies() -> list[Any]:
-    """The rules as pulumi_policy ResourceValidationPolicy objects (imported here, not above)."""
-    from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationPolicy
+    """The rules as pulumi_policy validation policies (imported here, not above)."""
+    from pulumi_policy import (
+        EnforcementLevel,
+        PolicyConfigSchema,
+        ResourceValidationPolicy,
+        StackValidationPolicy,
+    )
 
     schema = PolicyConfigSchema(
         properties={"environment": {"type": "string", "description": "dev, test, prod...: defaults to the stack"}}
@@ -335,4 +404,28 @@ def policies() -> list[Any]:
             config_schema=schema,
         )
 
-    return [wrap(rule) for rule in RULES]
+    def wrap_stack(rule: StackRule) -> StackValidationPolicy:
+        def validate(args, report_violation) -> None:
+            environment = args.get_config().get("environment")
+            resources = [
+                StackResource(
+                    r.urn, r.resource_type, r.name, r.props,
+                    {k: [d.urn for d in deps] for k, deps in (r.property_dependencies or {}).items()},
+                )
+                for r in args.resources
+            ]
+            environment = environment or environment_of(stack_from_urn(resources[0].urn) if resources else None)
+            if not rule.applies(environment):
+                return
+            for resource, message in rule.violations(resources):
+                report_violation(message, resource.urn)
+
+        return StackValidationPolicy(
+            name=rule.name,
+            description=rule.description,
+            validate=validate,
+            enforcement_level=EnforcementLevel(rule.level),
+            config_schema=schema,
+        )
+
+    return [*(wrap(rule) for rule in RULES), *(wrap_stack(rule) for rule in STACK_RULES)]

@@ -90,6 +90,9 @@ def test_unprotected_prod_with_a_key_datastore_fails():
     assert unprotected == {"resource-group", "storage-account", "key-vault", "log-analytics",
                            "application-insights", "container-registry", "workspace"}
     assert ("mandatory", "prod-datastore-identity", "archive") in findings(result.stdout)
+    unlocked = {name for level, rule, name in findings(result.stdout)
+                if (level, rule) == ("mandatory", "prod-lock-stateful")}
+    assert unlocked == {"storage-account", "key-vault", "container-registry"}
 
 
 def test_a_plan_with_a_masked_secret_object_is_reported_unchecked():

@@ -105,6 +105,8 @@ def plan_document(run: Run, stack_file: str) -> dict[str, Any]:
                 "custom": reg.custom,
                 "inputs": display_value(reg.inputs),
                 "dependsOn": sorted({names[d] for d in reg.dependencies if d in names}),
+                # Per input, the URNs it was computed from (what the policy's stack rules read).
+                "propertyDependencies": {k: sorted(v) for k, v in sorted(reg.property_dependencies.items()) if v},
                 "protect": reg.protect,
                 "retainOnDelete": reg.retain_on_delete,
             }

@@ -32,7 +32,7 @@ def validate(policy_name: str, resource_type: str, props: dict, stack: str = "pr
 
 def test_every_rule_is_a_policy_with_its_default_level():
     policies = rules.policies()
-    assert [p.name for p in policies] == [r.name for r in rules.RULES]
+    assert [p.name for p in policies] == [r.name for r in (*rules.RULES, *rules.STACK_RULES)]
     levels = {p.name: p.enforcement_level for p in policies}
     assert levels["storage-secure-transfer"] == EnforcementLevel.MANDATORY
     assert levels["prod-workspace-private"] == EnforcementLevel.ADVISORY

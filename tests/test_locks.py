@@ -1,0 +1,87 @@
+"""Azure CanNotDelete locks in protected stacks: where they go, where they don't, and the prod plan."""
+
+from __future__ import annotations
+
+import pytest
+
+from azureml_infra import facts
+from tests.conftest import plan, stack
+from tools.harness import SUBSCRIPTION_ID, Run, run_program
+
+LOCK = facts.MANAGEMENT_LOCK
+
+PROTECTED = stack({
+    "azureml-infra:protect": True,
+    "azureml-infra:dataStorage": {"containers": ["raw"]},
+})
+
+
+@pytest.fixture(scope="module")
+def protected() -> Run:
+    return plan(PROTECTED, "prod")
+
+
+def locked_names(run: Run) -> dict[str, str]:
+    """Logical name of each lock -> the logical name of the resource its scope comes from."""
+    by_urn = {r.urn: r for r in run.registrations}
+    result = {}
+    for lock in run.of_type(LOCK):
+        (target,) = lock.property_dependencies["scope"]
+        result[lock.name] = by_urn[target].name
+    return result
+
+
+def test_storage_key_vault_registry_and_data_lake_are_locked(protected):
+    assert locked_names(protected) == {
+        "storage-account-lock": "storage-account",
+        "key-vault-lock": "key-vault",
+        "container-registry-lock": "container-registry",
+        "data-storage-lock": "data-storage",
+    }
+
+
+def test_each_lock_is_can_not_delete_on_its_resource_id(protected):
+    by_urn = {r.urn: r for r in protected.registrations}
+    for lock in protected.of_type(LOCK):
+        target = by_urn[lock.property_dependencies["scope"][0]]
+        assert lock.inputs["level"] == "CanNotDelete"
+        assert lock.inputs["lockName"] == "azureml-infra-do-not-delete"
+        # The mock gives the resource its ARM id; the lock's scope is that id.
+        assert lock.inputs["scope"].startswith(f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-mlops-prod/providers/")
+        assert lock.inputs["scope"].endswith(f"/{target.azure_name}")
+        assert "README, Locks" in lock.inputs["notes"]
+
+
+def test_the_workspace_and_the_resource_group_are_not_locked(protected):
+    # A lock is inherited by child resources (computes, endpoints) and stops cluster autoscale
+    # in a locked group: facts.LOCKED_TYPES says why.
+    targets = {protected.by_urn(lock.property_dependencies["scope"][0]).type for lock in protected.of_type(LOCK)}
+    assert targets == {facts.STORAGE_ACCOUNT, facts.KEY_VAULT, facts.CONTAINER_REGISTRY}
+    assert targets == set(facts.LOCKED_TYPES)
+
+
+def test_a_lock_is_not_itself_protected(protected):
+    # Removing protect must be able to remove the lock again.
+    assert not any(lock.protect for lock in protected.of_type(LOCK))
+
+
+def test_no_lock_without_protect():
+    assert plan(stack({"azureml-infra:dataStorage": {"containers": ["raw"]}}), "prod").of_type(LOCK) == []
+
+
+def test_a_reused_dependency_is_not_locked_here():
+    # Its owner decides; this stack never changes a resource it reuses by id.
+    sub = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-shared/providers"
+    run = plan(stack({
+        "azureml-infra:protect": True,
+        "azureml-infra:workspace": {
+            "storageAccount": {"id": f"{sub}/Microsoft.Storage/storageAccounts/stshared"},
+            "keyVault": {"id": f"{sub}/Microsoft.KeyVault/vaults/kv-shared"},
+        },
+    }), "prod")
+    assert sorted(locked_names(run)) == ["container-registry-lock"]
+
+
+def test_the_prod_plan_shows_the_locks():
+    run = run_program("prod")
+    assert sorted(locked_names(run)) == ["container-registry-lock", "key-vault-lock", "storage-account-lock"]
