@@ -7,6 +7,7 @@ each run in a fresh root stack, so no test sees another's registrations.
 from __future__ import annotations
 
 import copy
+import uuid
 from typing import Any
 
 import pytest
@@ -27,6 +28,11 @@ def stack(extra: dict[str, Any] | None = None, secure: dict[str, str] | None = N
     for key, value in (secure or {}).items():
         document[key] = {"secure": value}
     return document
+
+
+def mock_principal(azure_name: str) -> str:
+    """The principal id the harness's mocks give a resource with a system-assigned identity."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"principal/{azure_name}"))
 
 
 def plan(config: dict[str, Any], stack_name: str = "dev", preview: bool = False, **kwargs) -> Run:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import plan, stack
+from tests.conftest import mock_principal, plan, stack
 from tools.harness import (
     ROOT,
     SECRET_PLACEHOLDER,
@@ -40,10 +40,6 @@ OTHER_SUB = "22222222-3333-4444-5555-666666666666"
 DATA_ACCOUNT = "stmlopsdevdatat0k7"  # generated: st + mlops + dev + data + suffix
 EXAMPLE = ROOT / "examples" / "Pulumi.datastores.yaml"
 
-
-def mock_principal(azure_name: str) -> str:
-    """The principal id the harness's mocks give a resource with a system-assigned identity."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"principal/{azure_name}"))
 
 
 def container_scope(account: str, container: str, group: str = "rg-mlops-dev", sub: str = SUBSCRIPTION_ID) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import plan, stack
+from tests.conftest import mock_principal, plan, stack
 from tools.harness import run_program
 
 SUB = "00000000-0000-0000-0000-000000000000"
@@ -251,6 +251,15 @@ def test_stack_outputs_for_downstream_pipelines(dev):
     for key, value in expected.items():
         assert dev.outputs[key].value == value, key
         assert not dev.outputs[key].secret, key
+
+
+def test_the_workspace_identity_is_an_output(dev):
+    # What consumers grant access to (the verified modules export it too): the principal the
+    # mock gave the workspace's system-assigned identity.
+    workspace = dev.one("azure-native:machinelearningservices:Workspace")
+    assert workspace.inputs["identity"] == {"type": "SystemAssigned"}
+    assert dev.outputs["workspacePrincipalId"].value == mock_principal("mlw-mlops-dev")
+    assert dev.outputs["workspacePrincipalId"].known
 
 
 def _snapshot(run):

@@ -67,6 +67,9 @@ def _rows(model: type[BaseModel], prefix: str, sections: list) -> list[str]:
                 description = (sub.__doc__ or "").strip().split("\n")[0]
             is_list = typing.get_origin(field.annotation) is list
             sections.append((f"{path}[]" if is_list else path, sub))
+        if not description.strip():
+            # The reference is the stack file's documentation: every key says what it does.
+            raise ValueError(f"{PROJECT}:{path} has no description: give its field a description=")
         rows.append(f"| `{path}` | {_type_text(field.annotation)} | {_default_text(field)} | {description.strip()} |")
     return rows
 

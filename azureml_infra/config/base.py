@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
@@ -160,7 +160,11 @@ class Reusable(Model):
     """
 
     RESOURCE_TYPE: ClassVar[str] = ""
-    id: str | None = None
+    id: str | None = Field(
+        None,
+        description="ARM id of an existing resource of this kind to use instead of creating one; "
+        "nothing is created, changed or deleted for it, and no other key of this section may be set.",
+    )
 
     @model_validator(mode="after")
     def _id_alone(self):

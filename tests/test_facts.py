@@ -1,0 +1,138 @@
+"""Facts written once (azureml_infra/facts.py) and a config package whose imports run one way."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from azureml_infra import facts
+from tests.conftest import plan, stack
+from tools import config_reference
+from tools.harness import ROOT
+
+CONFIG_PACKAGE = ROOT / "azureml_infra" / "config"
+CONFIG_MODULES = sorted(p.stem for p in CONFIG_PACKAGE.glob("*.py") if p.stem != "__init__")
+
+
+# --- the config package ------------------------------------------------------------------
+
+
+def test_every_config_module_imports_on_its_own_in_a_fresh_interpreter():
+    # One interpreter per module: a circle shows only when that module is imported first.
+    failures = {}
+    for module in CONFIG_MODULES:
+        done = subprocess.run(
+            [sys.executable, "-c", f"import azureml_infra.config.{module}"],
+            cwd=ROOT, capture_output=True, text=True, timeout=60,
+        )
+        if done.returncode != 0:
+            failures[module] = done.stderr.strip().splitlines()[-1]
+    assert failures == {}
+
+
+def function_level_imports(path: Path) -> list[str]:
+    """``module:function`` for every import statement inside a function of ``path``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Import | ast.ImportFrom):
+                    found.append(f"{path.stem}:{node.name}")
+    return found
+
+
+def test_no_import_is_deferred_into_a_function_in_the_config_package():
+    assert [hit for m in CONFIG_MODULES for hit in function_level_imports(CONFIG_PACKAGE / f"{m}.py")] == []
+
+
+def test_the_import_check_sees_an_import_inside_a_function(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    from os import path\n    return path\n")
+    assert function_level_imports(module) == ["m:f"]
+
+
+def test_no_module_imports_another_modules_private_names():
+    private = []
+    for path in [*CONFIG_PACKAGE.glob("*.py"), *(ROOT / "components").glob("*.py"), *(ROOT / "tools").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(("azureml_infra", "components")):
+                private += [f"{path.name}: {node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+    assert private == []
+
+
+# --- one definition of each fact ----------------------------------------------------------
+
+
+def test_the_project_name_is_the_one_in_pulumi_yaml():
+    assert yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["name"] == facts.PROJECT
+
+
+def test_the_policy_pack_reads_the_same_stateful_types_and_duration_grammar():
+    sys.path.insert(0, str(ROOT / "policy"))
+    try:
+        import rules
+    finally:
+        sys.path.remove(str(ROOT / "policy"))
+    assert rules.STATEFUL_TYPES is facts.STATEFUL_TYPES
+    assert rules.LOCKED_TYPES is facts.LOCKED_TYPES
+    assert rules.duration_seconds("P1DT1H30M15S") == 91815
+    assert rules.duration_seconds("pt30m") is None  # the config refuses lower case too
+
+
+# A stack that creates every stateful resource the program knows: the five dependencies,
+# the resource group, a data lake with a container.
+EVERYTHING_PROTECTED = stack({
+    "azureml-infra:protect": True,
+    "azureml-infra:dataStorage": {"containers": ["raw"]},
+    "azureml-infra:datastores": [{"name": "raw", "kind": "adlsGen2", "accountName": "dataStorage", "container": "raw"}],
+})
+
+
+def test_the_program_protects_exactly_the_stateful_types():
+    run = plan(EVERYTHING_PROTECTED, "prod")
+    custom = [r for r in run.registrations if r.custom]
+    protected = {r.type for r in custom if r.protect}
+    unprotected = {r.type for r in custom if not r.protect}
+    assert protected == set(facts.STATEFUL_TYPES), "the program and facts.STATEFUL_TYPES disagree"
+    assert not protected & unprotected
+    # Protect always comes with retain-on-delete: a removal from the program leaves it in Azure.
+    assert all(r.retain_on_delete for r in custom if r.protect)
+
+
+def test_nothing_is_protected_without_protect():
+    assert [r.name for r in plan(EVERYTHING_PROTECTED | {"azureml-infra:protect": False}, "prod").registrations
+            if r.protect] == []
+
+
+@pytest.mark.parametrize("text,seconds", [
+    ("PT120S", 120), ("PT15M", 900), ("PT2H30M", 9000), ("P1D", 86400), ("P1DT12H", 129600),
+])
+def test_durations(text, seconds):
+    assert facts.parse_duration(text).total_seconds() == seconds
+
+
+@pytest.mark.parametrize("text", ["P", "PT", "PT1.5S", "pt15m", "P1Y", "P1M", "15M", "", None, 900])
+def test_not_durations(text):
+    assert facts.parse_duration(text) is None
+
+
+# --- every key documented -----------------------------------------------------------------
+
+
+def test_the_reference_generator_refuses_a_key_without_description(monkeypatch):
+    from azureml_infra.config.stack import StackConfig
+
+    field = StackConfig.model_fields["tags"]
+    monkeypatch.setattr(field, "description", None)
+    with pytest.raises(ValueError, match=r"azureml-infra:tags has no description"):
+        config_reference.render()
+
+
+def test_every_key_in_the_reference_has_a_description():
+    rows = [line for line in config_reference.render().splitlines() if line.startswith("| `")]
+    assert rows and all(line.rstrip(" |").split("|")[-1].strip() for line in rows)
