@@ -68,7 +68,7 @@ bench: setup
 
 test: setup setup-policy
 	$(POLICY_PY) -m pytest policy/tests
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile
 
 lint: setup
 	$(PY) -m ruff check .
