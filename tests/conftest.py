@@ -7,6 +7,7 @@ each run in a fresh root stack, so no test sees another's registrations.
 from __future__ import annotations
 
 import copy
+import functools
 import uuid
 from typing import Any
 
@@ -63,6 +64,13 @@ def assert_refused(config: dict[str, Any], expected: list[str], stack_name: str 
     assert run.registrations == []
 
 
+@functools.cache
+def shipped_plan(stack_name: str) -> Run:
+    """The plan of a shipped stack (Pulumi.<stack>.yaml), made once per test process and shared
+    by every test that only reads it. Never change what it returns."""
+    return run_program(stack_name)
+
+
 @pytest.fixture(scope="module")
 def dev_run() -> Run:
-    return run_program("dev")
+    return shipped_plan("dev")

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from azureml_infra.arm import is_guid
-from tests.conftest import plan, stack
+from tests.conftest import plan, shipped_plan, stack
 from tools.harness import (
     ROOT,
     SECRET_PLACEHOLDER,
@@ -86,7 +86,7 @@ def run_example(path: Path, preview: bool = False) -> Run:
 
 @pytest.fixture(scope="module", params=["dev", "test"])
 def seed_run(request) -> Run:
-    return run_program(request.param)
+    return shipped_plan(request.param)
 
 
 @pytest.fixture(scope="module")

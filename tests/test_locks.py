@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from azureml_infra import facts
-from tests.conftest import plan, stack
-from tools.harness import SUBSCRIPTION_ID, Run, run_program
+from tests.conftest import plan, shipped_plan, stack
+from tools.harness import SUBSCRIPTION_ID, Run
 
 LOCK = facts.MANAGEMENT_LOCK
 
@@ -83,5 +83,5 @@ def test_a_reused_dependency_is_not_locked_here():
 
 
 def test_the_prod_plan_shows_the_locks():
-    run = run_program("prod")
+    run = shipped_plan("prod")
     assert sorted(locked_names(run)) == ["container-registry-lock", "key-vault-lock", "storage-account-lock"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import mock_principal, plan, stack
+from tests.conftest import mock_principal, plan, shipped_plan, stack
 from tools.harness import run_program
 
 SUB = "00000000-0000-0000-0000-000000000000"
@@ -25,7 +25,7 @@ def rid(provider_type: str, name: str) -> str:
 
 @pytest.fixture(scope="module")
 def dev():
-    return run_program("dev")
+    return shipped_plan("dev")
 
 
 def test_storage_is_secure_by_default(dev):
@@ -120,7 +120,7 @@ def test_nothing_is_protected_in_dev(dev):
 
 
 def test_protect_true_protects_and_retains_every_stateful_resource():
-    prod = run_program("prod")
+    prod = shipped_plan("prod")
     for type_ in STATEFUL:
         reg = prod.one(type_)
         assert reg.protect and reg.retain_on_delete, type_
