@@ -1,0 +1,172 @@
+"""Diagnostic settings (`diagnostics`): what each resource sends, to which Log Analytics workspace.
+
+One setting per resource the stack creates: the workspace, key vault and registry by category
+group, the storage account's logs on its blob service and its metrics on the account, the data
+lake likewise. Reused resources get none. Dev's deployment depth does not grow.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import plan, stack
+from tools.graph import deployment_depth, nodes_from_registrations
+from tools.harness import SUBSCRIPTION_ID, Run
+
+DIAG = "azure-native:monitor:DiagnosticSetting"
+LOG = "azure-native:operationalinsights:Workspace"
+RG = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-mlops-dev/providers"
+LOG_ID = f"{RG}/Microsoft.OperationalInsights/workspaces/log-mlops-dev"
+CENTRAL = (f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-monitoring/providers/"
+           "Microsoft.OperationalInsights/workspaces/log-central")
+SHARED = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-shared/providers"
+STORAGE = f"{RG}/Microsoft.Storage/storageAccounts/stmlopsdevt0k7"
+LAKE = f"{RG}/Microsoft.Storage/storageAccounts/stmlopsdevdatat0k7"
+AUDIT = [{"categoryGroup": "audit", "enabled": True}]
+ALL_LOGS = [{"categoryGroup": "allLogs", "enabled": True}]
+# Supported logs for Microsoft.Storage/storageAccounts/blobServices: StorageRead/Write/Delete.
+BLOB_AUDIT = [{"category": "StorageWrite", "enabled": True}, {"category": "StorageDelete", "enabled": True}]
+METRICS = [{"category": "AllMetrics", "enabled": True}]
+
+
+def settings(run: Run) -> dict[str, dict]:
+    return {r.name: r.inputs for r in run.of_type(DIAG)}
+
+
+def test_dev_sends_audit_logs_and_metrics_of_each_resource_to_its_log_analytics(dev_run):
+    found = settings(dev_run)
+    assert {name: s["resourceUri"] for name, s in found.items()} == {
+        "workspace-diagnostics": f"{RG}/Microsoft.MachineLearningServices/workspaces/mlw-mlops-dev",
+        "key-vault-diagnostics": f"{RG}/Microsoft.KeyVault/vaults/kv-mlops-dev-t0k7",
+        "storage-account-blob-diagnostics": f"{STORAGE}/blobServices/default",
+        "storage-account-diagnostics": STORAGE,
+        "container-registry-diagnostics": f"{RG}/Microsoft.ContainerRegistry/registries/crmlopsdevt0k7",
+    }
+    assert {s["workspaceId"] for s in found.values()} == {LOG_ID}
+    assert {s["name"] for s in found.values()} == {"azureml-infra"}
+    for name in ("workspace-diagnostics", "key-vault-diagnostics", "container-registry-diagnostics"):
+        assert (found[name]["logs"], found[name]["metrics"]) == (AUDIT, METRICS), name
+    assert (found["storage-account-blob-diagnostics"]["logs"],
+            found["storage-account-blob-diagnostics"]["metrics"]) == (BLOB_AUDIT, METRICS)
+    # The account itself has metrics only; its logs are the blob service's.
+    assert "logs" not in found["storage-account-diagnostics"]
+    assert found["storage-account-diagnostics"]["metrics"] == METRICS
+
+
+def test_each_setting_waits_for_its_resource_and_the_log_analytics_workspace(dev_run):
+    log = dev_run.one(LOG).urn
+    resource_of = {"workspace-diagnostics": "workspace", "key-vault-diagnostics": "key-vault",
+                   "storage-account-blob-diagnostics": "storage-account",
+                   "storage-account-diagnostics": "storage-account",
+                   "container-registry-diagnostics": "container-registry"}
+    by_name = {r.name: r for r in dev_run.registrations if r.custom}
+    for name, resource in resource_of.items():
+        setting = dev_run.one(DIAG, name)
+        assert {by_name[resource].urn, log} <= set(setting.dependencies), name
+
+
+def test_dev_depth_does_not_grow(dev_run):
+    # A setting waits for its resource and Log Analytics; the workspace's is in the cluster's wave.
+    depth = deployment_depth(nodes_from_registrations(dev_run.registrations))
+    assert depth.waves == 5, depth.text()
+
+
+def test_all_logs():
+    found = settings(plan(stack({"azureml-infra:diagnostics": {"logs": "allLogs"}})))
+    assert {name: s.get("logs") for name, s in found.items()} == {
+        "workspace-diagnostics": ALL_LOGS, "key-vault-diagnostics": ALL_LOGS,
+        "storage-account-blob-diagnostics": ALL_LOGS, "container-registry-diagnostics": ALL_LOGS,
+        "storage-account-diagnostics": None,
+    }
+
+
+def test_without_metrics_the_account_has_no_setting():
+    found = settings(plan(stack({"azureml-infra:diagnostics": {"metrics": False}})))
+    assert sorted(found) == ["container-registry-diagnostics", "key-vault-diagnostics",
+                             "storage-account-blob-diagnostics", "workspace-diagnostics"]
+    assert all("metrics" not in s for s in found.values())
+
+
+def test_off_means_none():
+    run = plan(stack({"azureml-infra:diagnostics": {"enabled": False}}))
+    assert run.of_type(DIAG) == [] and run.of_type("azureml-infra:diagnostics:Diagnostics") == []
+
+
+def test_a_given_workspace_id_is_the_destination():
+    found = settings(plan(stack({"azureml-infra:diagnostics": {"workspaceId": CENTRAL}})))
+    assert {s["workspaceId"] for s in found.values()} == {CENTRAL}
+
+
+def test_a_reused_log_analytics_is_the_destination():
+    found = settings(plan(stack({"azureml-infra:workspace": {"logAnalytics": {"id": CENTRAL}}})))
+    assert {s["workspaceId"] for s in found.values()} == {CENTRAL}
+
+
+def test_reused_application_insights_with_a_workspace_id():
+    run = plan(stack({
+        "azureml-infra:workspace": {"applicationInsights": {"id": f"{SHARED}/Microsoft.Insights/components/appi"}},
+        "azureml-infra:diagnostics": {"workspaceId": CENTRAL},
+    }))
+    assert run.of_type(LOG) == []
+    assert {s["workspaceId"] for s in settings(run).values()} == {CENTRAL}
+
+
+def test_reused_application_insights_without_a_diagnostics_key_warns_and_sets_nothing(caplog):
+    # Stack files from before diagnostics keep working: no Log Analytics here, so no settings.
+    run = plan(stack({
+        "azureml-infra:workspace": {"applicationInsights": {"id": f"{SHARED}/Microsoft.Insights/components/appi"}},
+    }))
+    assert run.of_type(DIAG) == [] and run.of_type(LOG) == []
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any(w.startswith("no diagnostic settings: this stack reuses Application Insights") for w in warnings)
+    caplog.clear()
+    plan(stack())
+    assert not any("no diagnostic settings" in r.getMessage() for r in caplog.records)
+
+
+def test_reused_resources_get_no_setting():
+    # A diagnostic setting on someone else's resource would change it: their owner decides.
+    run = plan(stack({"azureml-infra:workspace": {
+        "storageAccount": {"id": f"{SHARED}/Microsoft.Storage/storageAccounts/stshared"},
+        "keyVault": {"id": f"{SHARED}/Microsoft.KeyVault/vaults/kv-shared"},
+        "containerRegistry": {"id": f"{SHARED}/Microsoft.ContainerRegistry/registries/crshared"},
+    }}))
+    assert sorted(settings(run)) == ["workspace-diagnostics"]
+
+
+@pytest.mark.parametrize("logs,blob", [("audit", BLOB_AUDIT), ("allLogs", ALL_LOGS)])
+def test_the_data_lake_is_audited_too(logs, blob):
+    found = settings(plan(stack({"azureml-infra:dataStorage": {"containers": ["raw"]},
+                                 "azureml-infra:diagnostics": {"logs": logs}})))
+    assert found["data-storage-blob-diagnostics"]["resourceUri"] == f"{LAKE}/blobServices/default"
+    assert found["data-storage-blob-diagnostics"]["logs"] == blob
+    assert found["data-storage-diagnostics"]["resourceUri"] == LAKE
+    assert "logs" not in found["data-storage-diagnostics"]
+
+
+# --- the policy pack's prod rule, over the real plan --------------------------------------------
+
+
+def test_prod_without_diagnostics_fails_the_policy_pack(tmp_path):
+    """policy/rules.py prod-diagnostics: each audited resource of the plan has its setting."""
+    import json
+    import subprocess
+
+    from tests.test_policy_stacks import POLICY_PY, export_plan, findings
+    from tools.harness import ROOT
+
+    def policy(path) -> set:
+        result = subprocess.run([str(POLICY_PY), str(ROOT / "policy" / "offline.py"), "--environment", "prod"],
+                                input=json.dumps(export_plan.policy_plan(path)), capture_output=True, text=True,
+                                timeout=120)
+        return {(rule, name) for level, rule, name in findings(result.stdout) if level == "mandatory"}
+
+    shipped = (ROOT / "Pulumi.prod.yaml").read_text()
+    assert "  azureml-infra:diagnostics:\n    enabled: true\n" in shipped
+    off = tmp_path / "Pulumi.prod.yaml"
+    off.write_text(shipped.replace("  azureml-infra:diagnostics:\n    enabled: true\n",
+                                   "  azureml-infra:diagnostics:\n    enabled: false\n")
+                   .replace("    logs: audit\n    metrics: true\n", ""))
+    assert {name for rule, name in policy(off) if rule == "prod-diagnostics"} == {
+        "workspace", "key-vault", "storage-account", "container-registry"}
+    assert not {f for f in policy(ROOT / "Pulumi.prod.yaml") if f[0] == "prod-diagnostics"}

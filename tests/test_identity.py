@@ -1,0 +1,182 @@
+"""The workspace's identity: system-assigned (as always) or user-assigned, created or reused.
+
+A created identity holds the roles Azure ML documents for a workspace identity on the
+dependencies before the workspace exists (the workspace waits for them), and Contributor on the
+workspace after; the datastores' data roles and studio's data access follow the identity.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.conftest import mock_principal, plan, stack
+from tools.graph import deployment_depth, nodes_from_registrations
+from tools.harness import SUBSCRIPTION_ID, Run
+
+UAI = "azure-native:managedidentity:UserAssignedIdentity"
+MLW = "azure-native:machinelearningservices:Workspace"
+RA = "azure-native:authorization:RoleAssignment"
+DS = "azure-native:machinelearningservices:Datastore"
+IDENTITY = "azureml-infra:identity:WorkspaceIdentity"
+RG = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-mlops-dev"
+UAI_ID = f"{RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-mlops-dev"
+SHARED_ID = (f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-identities/providers/"
+             "Microsoft.ManagedIdentity/userAssignedIdentities/id-shared")
+# Built-in role GUIDs (azure-docs role-based-access-control/built-in-roles.md).
+CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+KEY_VAULT_ADMINISTRATOR = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
+DATASTORE = [{"name": "raw", "kind": "blob", "accountName": "extdata", "container": "landing"}]
+
+
+def mock_uai(arm_id: str, what: str = "principal") -> str:
+    """The principal (or client) id the harness gives a user-assigned identity with this ARM id."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{what}/{arm_id}"))
+
+
+def identity_plan(identity, **extra) -> Run:
+    workspace = {"identity": identity, **extra.pop("workspace", {})}
+    return plan(stack({"azureml-infra:workspace": workspace, **extra}))
+
+
+def role_definition(guid: str) -> str:
+    return f"/subscriptions/{SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+
+
+def identity_grants(run: Run) -> dict[str, dict]:
+    parent = run.one(IDENTITY).urn
+    return {r.name: r.inputs for r in run.of_type(RA) if r.parent == parent}
+
+
+# --- system-assigned: unchanged --------------------------------------------------------------
+
+
+def test_system_assigned_is_the_default_and_unchanged_on_the_wire(dev_run):
+    workspace = dev_run.one(MLW).inputs
+    assert workspace["identity"] == {"type": "SystemAssigned"}
+    assert "primaryUserAssignedIdentity" not in workspace
+    assert dev_run.of_type(UAI) == [] and dev_run.of_type(IDENTITY) == []
+    assert "workspaceIdentityId" not in dev_run.outputs
+    assert dev_run.outputs["workspacePrincipalId"].value == mock_principal("mlw-mlops-dev")
+
+
+# --- created -----------------------------------------------------------------------------------
+
+
+def test_a_created_identity_is_named_for_the_stack_and_is_the_workspaces_primary():
+    run = identity_plan({"type": "userAssigned"})
+    identity = run.one(UAI)
+    assert identity.inputs["resourceName"] == "id-mlops-dev"
+    assert identity.inputs["resourceGroupName"] == "rg-mlops-dev"
+    assert identity.inputs["location"] == "westeurope"
+    workspace = run.one(MLW).inputs
+    assert workspace["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [UAI_ID]}
+    assert workspace["primaryUserAssignedIdentity"] == UAI_ID
+    assert run.outputs["workspaceIdentityId"].value == UAI_ID
+    assert run.outputs["workspaceIdentityClientId"].value == mock_uai(UAI_ID, "client")
+    assert run.outputs["workspacePrincipalId"].value == mock_uai(UAI_ID)
+
+
+def test_a_created_identity_gets_the_documented_roles_on_every_dependency():
+    # how-to-identity-based-service-authentication.md, "User-assigned managed identity > Workspace".
+    grants = identity_grants(identity_plan({"type": "userAssigned"}))
+    provider = f"{RG}/providers"
+    assert {name: (g["scope"], g["roleDefinitionId"]) for name, g in grants.items()} == {
+        "identity-storage-account-contributor": (
+            f"{provider}/Microsoft.Storage/storageAccounts/stmlopsdevt0k7", role_definition(CONTRIBUTOR)),
+        "identity-storage-account-storage-blob-data-contributor": (
+            f"{provider}/Microsoft.Storage/storageAccounts/stmlopsdevt0k7", role_definition(BLOB_DATA_CONTRIBUTOR)),
+        "identity-key-vault-contributor": (
+            f"{provider}/Microsoft.KeyVault/vaults/kv-mlops-dev-t0k7", role_definition(CONTRIBUTOR)),
+        "identity-key-vault-key-vault-administrator": (
+            f"{provider}/Microsoft.KeyVault/vaults/kv-mlops-dev-t0k7", role_definition(KEY_VAULT_ADMINISTRATOR)),
+        "identity-container-registry-contributor": (
+            f"{provider}/Microsoft.ContainerRegistry/registries/crmlopsdevt0k7", role_definition(CONTRIBUTOR)),
+        "identity-application-insights-contributor": (
+            f"{provider}/Microsoft.Insights/components/appi-mlops-dev", role_definition(CONTRIBUTOR)),
+        "identity-workspace-contributor": (
+            f"{provider}/Microsoft.MachineLearningServices/workspaces/mlw-mlops-dev", role_definition(CONTRIBUTOR)),
+    }
+    assert {(g["principalId"], g["principalType"]) for g in grants.values()} == {
+        (mock_uai(UAI_ID), "ServicePrincipal")}
+
+
+def test_the_workspace_waits_for_the_grants_on_its_dependencies():
+    run = identity_plan({"type": "userAssigned"})
+    workspace = run.one(MLW)
+    by_name = {r.name: r for r in run.of_type(RA)}
+    before = {n for n in identity_grants(run) if n != "identity-workspace-contributor"}
+    assert {by_name[n].urn for n in before} <= set(workspace.dependencies)
+    # Contributor on the workspace can only come after it.
+    assert workspace.urn in by_name["identity-workspace-contributor"].dependencies
+
+
+def test_identity_grant_names_are_frozen():
+    # uuid5(uuid5(NAMESPACE_DNS, "role-assignments.azureml-infra"), "<scope key>|<role>|<principal key>"),
+    # computed once by hand.
+    grants = identity_grants(identity_plan({"type": "userAssigned"}))
+    assert grants["identity-storage-account-storage-blob-data-contributor"]["roleAssignmentName"] == (
+        "a9fec30c-b3a2-5ae4-8be4-3b3c1fd98187")
+    assert grants["identity-workspace-contributor"]["roleAssignmentName"] == "42ccac17-f15b-5af2-b47e-6496e7f95796"
+
+
+def test_a_reused_dependency_still_gets_the_grant():
+    # Azure ML grants a system-assigned identity its roles on a reused dependency itself, with
+    # the deployer's rights; a created identity needs the same, from this program.
+    storage = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-shared/providers/Microsoft.Storage/storageAccounts/stshared"
+    grants = identity_grants(identity_plan({"type": "userAssigned"}, workspace={"storageAccount": {"id": storage}}))
+    assert grants["identity-storage-account-contributor"]["scope"] == storage
+
+
+def test_datastore_grants_and_studio_access_follow_the_created_identity():
+    run = identity_plan({"type": "userAssigned"}, **{"azureml-infra:datastores": DATASTORE})
+    (grant,) = [r for r in run.of_type(RA) if r.name == "raw-reader-workspace"]
+    assert grant.inputs["principalId"] == mock_uai(UAI_ID)
+    assert grant.inputs["roleDefinitionId"] == role_definition(BLOB_DATA_READER)
+    properties = run.one(DS).inputs["properties"]
+    assert properties["serviceDataAccessAuthIdentity"] == "WorkspaceUserAssignedIdentity"
+    # A new principal, a new assignment name: not the system-assigned identity's.
+    system = plan(stack({"azureml-infra:datastores": DATASTORE}))
+    (system_grant,) = [r for r in system.of_type(RA) if r.name == "raw-reader-workspace"]
+    assert system_grant.inputs["roleAssignmentName"] == "ef827600-02ee-5182-89be-7464342516f2"
+    assert grant.inputs["roleAssignmentName"] != system_grant.inputs["roleAssignmentName"]
+    assert system.one(DS).inputs["properties"]["serviceDataAccessAuthIdentity"] == "WorkspaceSystemAssignedIdentity"
+
+
+def test_a_created_identity_is_protected_with_the_stack():
+    run = plan(stack({"azureml-infra:protect": True, "azureml-infra:workspace": {"identity": "userAssigned"}}))
+    identity = run.one(UAI)
+    assert identity.protect and identity.retain_on_delete
+
+
+def test_the_grants_before_the_workspace_add_the_waves_they_force():
+    # rg → Log Analytics → Application Insights → its grant → workspace: the grant on Application
+    # Insights (created in wave 3) must exist before the workspace, and Contributor on the
+    # workspace comes after it (as a workspace's diagnostic setting or a compute would anyway).
+    off = {"azureml-infra:diagnostics": {"enabled": False}}
+    system = deployment_depth(nodes_from_registrations(plan(stack(off)).registrations))
+    user = deployment_depth(nodes_from_registrations(identity_plan("userAssigned", **off).registrations))
+    assert (system.waves, user.waves) == (4, 6), (system.text(), user.text())
+    assert user.critical_path == ["resource-group", "log-analytics", "application-insights",
+                                  "identity-application-insights-contributor", "workspace",
+                                  "identity-workspace-contributor"]
+
+
+# --- reused ------------------------------------------------------------------------------------
+
+
+def test_a_reused_identity_is_used_as_is():
+    run = identity_plan({"type": "userAssigned", "id": SHARED_ID}, **{"azureml-infra:datastores": DATASTORE})
+    assert run.of_type(UAI) == []
+    assert identity_grants(run) == {}  # its owner grants its roles (docs/access.md)
+    workspace = run.one(MLW).inputs
+    assert workspace["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [SHARED_ID]}
+    assert workspace["primaryUserAssignedIdentity"] == SHARED_ID
+    # Its principal, as Azure reports it in the workspace's identity, gets the data roles.
+    (grant,) = [r for r in run.of_type(RA) if r.name == "raw-reader-workspace"]
+    assert grant.inputs["principalId"] == mock_uai(SHARED_ID)
+    assert run.one(DS).inputs["properties"]["serviceDataAccessAuthIdentity"] == "WorkspaceUserAssignedIdentity"
+    assert run.outputs["workspaceIdentityId"].value == SHARED_ID
+    assert run.outputs["workspaceIdentityClientId"].value == mock_uai(SHARED_ID, "client")
+    assert run.outputs["workspacePrincipalId"].value == mock_uai(SHARED_ID)
