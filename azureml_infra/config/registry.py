@@ -1,0 +1,119 @@
+"""Config of the shared Azure ML registry (key ``registry``).
+
+Models and environments move dev -> test -> prod through one Azure ML registry. One stack
+creates it (``create``); the others use it by ARM ``id``. Either way, the stack's workspace
+identity and each compute identity get *AzureML Registry User* on it.
+
+Sources (research notes /work/research/aks-registry-preflight.md, section B):
+- name: the REST spec's pattern ``^[a-zA-Z0-9][a-zA-Z0-9\\-_]{2,32}$`` (Azure/azure-rest-api-specs
+  .../stable/2024-04-01/registries.json @04c2cb7b) and "2-32 characters" in
+  MicrosoftDocs/azure-ai-docs how-to-manage-registries.md ("Choose a name"): 3-32 satisfies both;
+  unique within the Entra tenant and immutable;
+- regions: the primary region (the registry's location) must be in the replication list, and
+  cannot change later (how-to-manage-registries.md, CLI YAML note).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import AfterValidator, Field, field_validator, model_validator
+
+from azureml_infra.config.base import Check, Model, Problem, arm_id_of, azure_name
+from azureml_infra.naming import NameRule
+
+if TYPE_CHECKING:
+    from azureml_infra.config.stack import StackConfig
+
+ML_REGISTRY_TYPE = "Microsoft.MachineLearningServices/registries"
+
+ML_REGISTRY_NAME = NameRule(
+    "machine learning registry",
+    3,
+    32,
+    r"[A-Za-z0-9][A-Za-z0-9_-]*",
+    "may contain only letters, digits, hyphens and underscores, and must start with a letter or digit",
+)
+
+
+def _check_region(value: str) -> str:
+    if not re.fullmatch(r"[a-z][a-z0-9]+", value):
+        raise ValueError("must be an Azure region name such as westeurope (lowercase, no spaces)")
+    return value
+
+
+Region = Annotated[str, AfterValidator(_check_region)]
+
+
+class RegistryCreate(Model):
+    """A registry this stack creates (and protects, with `protect: true`)."""
+
+    name: azure_name(ML_REGISTRY_NAME) = Field(
+        description="3-32 letters, digits, hyphens and underscores; unique in the Entra tenant; cannot change. "
+        "CAF style: mlr-<workload>."
+    )
+    regions: list[Region] = Field(
+        min_length=1,
+        description="Regions the registry replicates to. The first is its primary region and must be the "
+        "stack's region; every workspace that uses the registry must be in one of them.",
+    )
+    public_network_access: Literal["Enabled", "Disabled"] = Field(
+        "Enabled", description="Disabled needs private endpoints, which this program does not create yet."
+    )
+
+    @field_validator("regions")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        repeated = sorted({r for r in value if value.count(r) > 1})
+        if repeated:
+            raise ValueError(f"lists {', '.join(repeated)} more than once")
+        return value
+
+
+class RegistrySettings(Model):
+    """The shared registry: `{create: {name, regions}}` in one stack, `{id: <ARM id>}` in the others."""
+
+    create: RegistryCreate | None = Field(None, description="Create the registry in this stack.")
+    id: arm_id_of(ML_REGISTRY_TYPE) | None = Field(
+        None,
+        description="ARM id of an existing Azure ML registry (Microsoft.MachineLearningServices/registries), "
+        "e.g. the registryId output of the stack that creates it.",
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self):
+        if (self.create is None) == (self.id is None):
+            raise ValueError(
+                "set exactly one of create (this stack creates the registry) or id (use an existing one)"
+                + (", not both" if self.create is not None else "")
+            )
+        return self
+
+    @property
+    def name(self) -> str:
+        """The registry's Azure name, from the config alone."""
+        if self.create is not None:
+            return self.create.name
+        assert self.id is not None
+        return self.id.rstrip("/").rsplit("/", 1)[-1]
+
+
+# --- rules across sections -------------------------------------------------------------
+
+
+def _primary_region_is_the_stacks(config: StackConfig) -> Iterable[Problem]:
+    registry = config.registry
+    if registry is None or registry.create is None:
+        return
+    if registry.create.regions[0] != config.location:
+        yield Problem.at(
+            "registry.create.regions",
+            f"must start with the stack's region {config.location} (the registry's primary region, "
+            f"where it is created; got {registry.create.regions[0]}): list {config.location} first",
+        )
+
+
+# Rules that need more than one section of the config: (StackConfig) -> problems.
+CHECKS: list[Check] = [_primary_region_is_the_stacks]

@@ -1,0 +1,138 @@
+"""The shared Azure ML registry: created here (stateful, protected) or used by id, and the
+role that lets this stack's workspace and computes read from it.
+
+Models and environments are promoted dev -> test -> prod through one registry rather than
+copied between workspaces. The owning stack creates it and exports ``registryId``; the others
+name that id in ``registry.id``. In every stack, the workspace identity and each compute
+identity get *AzureML Registry User* on the registry.
+
+Sources: research notes /work/research/aks-registry-preflight.md, B1 (RegistryArgs, the body of
+the documented REST create in MicrosoftDocs/azure-ai-docs how-to-manage-registries.md) and B2 (the
+role: registries/read and registries/assets/*, no data actions). Which identity needs access is
+not stated by the docs (B2, UNCONFIRMED): both the workspace's and the computes' get it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+from pulumi_azure_native import machinelearningservices as ml
+
+from azureml_infra.config.registry import RegistrySettings
+from azureml_infra.roles import Role
+from components.access import Grant, RoleAssignments
+from components.options import stateful
+
+
+@dataclass(frozen=True)
+class RegistryReader:
+    """An identity that reads from the registry; ``key`` names its assignment (config values only)."""
+
+    key: str
+    label: str
+    principal_id: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class MachineLearningRegistryArgs:
+    settings: RegistrySettings
+    resource_group_name: pulumi.Input[str]
+    location: str
+    readers: list[RegistryReader]
+    subscription_id: pulumi.Input[str]
+    protect: bool = False
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class MachineLearningRegistry(pulumi.ComponentResource):
+    """An Azure ML registry (created or existing) and its readers' role assignments."""
+
+    registry_id: pulumi.Output[str]
+    registry_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: MachineLearningRegistryArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("azureml-infra:ml_registry:MachineLearningRegistry", name, None, opts)
+        s = args.settings
+        if s.create is not None:
+            c = s.create
+            # The documented REST body: a system-assigned identity, and in every region a
+            # system-created storage account and a Premium container registry (Azure ML creates
+            # both; existing ones are not supported).
+            self.registry = ml.Registry(
+                "ml-registry",
+                registry_name=c.name,
+                resource_group_name=args.resource_group_name,
+                location=args.location,
+                identity=ml.ManagedServiceIdentityArgs(type=ml.ManagedServiceIdentityType.SYSTEM_ASSIGNED),
+                public_network_access=c.public_network_access,
+                region_details=[
+                    ml.RegistryRegionArmDetailsArgs(
+                        location=region,
+                        acr_details=[
+                            ml.AcrDetailsArgs(
+                                system_created_acr_account=ml.SystemCreatedAcrAccountArgs(acr_account_sku="Premium")
+                            )
+                        ],
+                        storage_account_details=[
+                            ml.StorageAccountDetailsArgs(
+                                system_created_storage_account=ml.SystemCreatedStorageAccountArgs(
+                                    storage_account_type="Standard_LRS", allow_blob_public_access=False
+                                )
+                            )
+                        ],
+                    )
+                    for region in c.regions
+                ],
+                tags=args.tags,
+                # Every promoted model and environment lives here: protected with protect: true.
+                opts=stateful(self, args.protect),
+            )
+            self.registry_id = self.registry.id
+            self.registry_name = self.registry.name
+        else:
+            self.registry = None
+            self.registry_id = pulumi.Output.from_input(s.id)
+            self.registry_name = pulumi.Output.from_input(s.name)
+
+        # The scope's config-only key: the registry's name is unique in the tenant.
+        scope_key = f"mlregistry/{s.name.lower()}"
+        grants = RoleAssignments()
+        self.role_assignments = [
+            grants.assign(
+                f"registry-user-{reader.label}",
+                Grant(
+                    role=Role.AZUREML_REGISTRY_USER,
+                    scope=self.registry_id,
+                    scope_key=scope_key,
+                    principal_id=reader.principal_id,
+                    principal_key=reader.key,
+                    subscription_id=args.subscription_id,
+                    description=f"azureml-infra: {reader.key} uses models and environments of registry {s.name}",
+                ),
+                parent=self,
+            )
+            for reader in args.readers
+        ]
+        self.register_outputs({"registryId": self.registry_id, "registryName": self.registry_name})
+
+
+def registry_readers(
+    workspace_key: str,
+    workspace_principal_id: pulumi.Input[str],
+    computes: dict,
+    workspace_identity_key: str | None = None,
+) -> list[RegistryReader]:
+    """The workspace's identity and every compute's that has one, keyed by config names.
+
+    ``workspace_identity_key`` is the workspace's user-assigned identity (its name, or its ARM id
+    when reused), None for its system-assigned identity: the same keys as the datastores' grants.
+    """
+    key = f"{workspace_key}/workspace" if workspace_identity_key is None else (
+        f"{workspace_key}/identity/{workspace_identity_key}".lower())
+    readers = [RegistryReader(key, "workspace", workspace_principal_id)]
+    for name, compute in sorted(computes.items()):
+        principal_id = getattr(compute, "principal_id", None)
+        if principal_id is not None:
+            readers.append(RegistryReader(f"{workspace_key}/computes/{name}", f"compute-{name}", principal_id))
+    return readers
