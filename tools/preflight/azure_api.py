@@ -1,0 +1,193 @@
+"""The preflight's only module that talks to Azure: read-only calls through Azure's SDKs.
+
+Runs in ``.venv-preflight`` (requirements-preflight.txt); imported by ``tools.preflight.__main__``
+only when the preflight really runs, never by the tests of the logic. Every method answers one
+question of ``checks.Azure`` and lets the SDK's exception through: the checks report it as an
+error, never as a pass.
+
+Calls and versions: /work/research/aks-registry-preflight.md, section C (C1-C6), checked in the
+installed SDK sources (paths below are under .venv-preflight/lib/python3.11/site-packages).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from tools.preflight.checks import DeletedVault, NameStatus, Permission, Provider, Usage, VmSize
+
+# Subscription-scope permissions have no SDK operation (azure-mgmt-authorization 4.0.0 has
+# list_for_resource_group and list_for_resource only); the REST call is documented in
+# MicrosoftDocs azure-docs, articles/azure-resource-manager/resource-manager-api-authentication.md
+# ("GET .../subscriptions/{id}/providers/microsoft.authorization/permissions?api-version=2015-07-01").
+SUBSCRIPTION_PERMISSIONS_API = "2015-07-01"
+# Permissions - List For Resource (Microsoft.Authorization 2022-04-01, the SDK's default).
+RESOURCE_PERMISSIONS_API = "2022-04-01"
+
+
+class AzureApi:
+    """checks.Azure over the management SDKs, for one subscription."""
+
+    def __init__(self, subscription_id: str, credential: Any):
+        self.subscription_id = subscription_id
+        self._credential = credential
+
+    # Clients are made on first use: a stack without computes never builds the ML client.
+    @functools.cached_property
+    def _resources(self):
+        # azure-mgmt-resource 26 moved the client: azure.mgmt.resource.resources (research C1).
+        from azure.mgmt.resource.resources import ResourceManagementClient
+
+        return ResourceManagementClient(self._credential, self.subscription_id)
+
+    @functools.cached_property
+    def _storage(self):
+        from azure.mgmt.storage import StorageManagementClient
+
+        return StorageManagementClient(self._credential, self.subscription_id)
+
+    @functools.cached_property
+    def _keyvault(self):
+        from azure.mgmt.keyvault import KeyVaultManagementClient
+
+        return KeyVaultManagementClient(self._credential, self.subscription_id)
+
+    @functools.cached_property
+    def _registry(self):
+        from azure.mgmt.containerregistry import ContainerRegistryManagementClient
+
+        return ContainerRegistryManagementClient(self._credential, self.subscription_id)
+
+    @functools.cached_property
+    def _ml(self):
+        from azure.mgmt.machinelearningservices import MachineLearningServicesMgmtClient
+
+        return MachineLearningServicesMgmtClient(self._credential, self.subscription_id)
+
+    @functools.cached_property
+    def _authorization(self):
+        from azure.mgmt.authorization import AuthorizationManagementClient
+
+        return AuthorizationManagementClient(self._credential, self.subscription_id)
+
+    # --- checks.Azure ---------------------------------------------------------------------
+
+    def provider(self, namespace: str) -> Provider:
+        # providers.get (resources/operations/_operations.py:6044); Provider.registration_state
+        # and resource_types[].resource_type/locations (models/_models.py).
+        found = self._resources.providers.get(namespace)
+        locations = {
+            (rt.resource_type or "").lower(): list(rt.locations or []) for rt in found.resource_types or []
+        }
+        return Provider(found.registration_state or "", locations)
+
+    def resource_group_exists(self, name: str) -> bool:
+        return bool(self._resources.resource_groups.check_existence(name))
+
+    def resources_in_group(self, name: str) -> list[tuple[str, str]]:
+        return [(r.type or "", r.name or "") for r in self._resources.resources.list_by_resource_group(name)]
+
+    def name_available(self, kind: str, name: str) -> NameStatus:
+        if kind == "storageAccount":
+            # storage_accounts.check_name_availability (storage/operations/_operations.py:7223)
+            result = self._storage.storage_accounts.check_name_availability(
+                {"name": name, "type": "Microsoft.Storage/storageAccounts"}
+            )
+        elif kind == "keyVault":
+            # vaults.check_name_availability (keyvault/operations/_operations.py:2872)
+            from azure.mgmt.keyvault.models import VaultCheckNameAvailabilityParameters
+
+            result = self._keyvault.vaults.check_name_availability(VaultCheckNameAvailabilityParameters(name=name))
+        elif kind == "containerRegistry":
+            # registries.check_name_availability; `type` is required (containerregistry
+            # models/_models.py:2744)
+            from azure.mgmt.containerregistry.models import RegistryNameCheckRequest
+
+            result = self._registry.registries.check_name_availability(
+                RegistryNameCheckRequest(name=name, type="Microsoft.ContainerRegistry/registries")
+            )
+        else:
+            raise ValueError(f"no name check for {kind}")
+        return NameStatus(bool(result.name_available), result.reason, result.message)
+
+    def deleted_vaults(self) -> list[DeletedVault]:
+        # vaults.list_deleted (keyvault/operations/_operations.py:2678): every region of the
+        # subscription, where get_deleted asks about one region only.
+        vaults = []
+        for vault in self._keyvault.vaults.list_deleted():
+            props = vault.properties
+            vaults.append(
+                DeletedVault(
+                    name=vault.name or "",
+                    location=(props.location if props else "") or "",
+                    scheduled_purge_date=str(props.scheduled_purge_date) if props and props.scheduled_purge_date else None,
+                    purge_protection=bool(props and props.purge_protection_enabled),
+                )
+            )
+        return vaults
+
+    def usages(self, location: str) -> list[Usage]:
+        # usages.list (machinelearningservices/operations/_usages_operations.py:90)
+        return [
+            Usage(u.type or "", (u.name.value if u.name else "") or "", int(u.current_value or 0), int(u.limit or 0))
+            for u in self._ml.usages.list(location)
+        ]
+
+    def vm_sizes(self, location: str) -> list[VmSize]:
+        # virtual_machine_sizes.list is not paged: the sizes are in .aml_compute
+        # (_virtual_machine_sizes_operations.py:99; models/_models_py3.py:4015).
+        result = self._ml.virtual_machine_sizes.list(location)
+        return [
+            VmSize(s.name or "", s.family or "", int(s.v_cp_us or 0), bool(s.low_priority_capable))
+            for s in result.aml_compute or []
+        ]
+
+    def permissions(self, scope: str) -> list[Permission]:
+        parts = scope.strip("/").split("/")
+        if len(parts) == 4 and parts[2].lower() == "resourcegroups" and parts[1] == self.subscription_id:
+            # permissions.list_for_resource_group (authorization v2022_04_01
+            # operations/_permissions_operations.py:134)
+            found = self._authorization.permissions.list_for_resource_group(parts[3])
+            return [Permission(tuple(p.actions or ()), tuple(p.not_actions or ())) for p in found]
+        api = SUBSCRIPTION_PERMISSIONS_API if len(parts) == 2 else RESOURCE_PERMISSIONS_API
+        return [Permission(tuple(p.get("actions") or ()), tuple(p.get("notActions") or ()))
+                for p in self._get_all(f"/{'/'.join(parts)}/providers/Microsoft.Authorization/permissions", api)]
+
+    def _get_all(self, path: str, api_version: str) -> list[dict]:
+        """A GET of a list, following nextLink, through the resource client's pipeline."""
+        from azure.core.exceptions import HttpResponseError
+        from azure.core.rest import HttpRequest
+
+        items: list[dict] = []
+        url: str | None = f"{path}?api-version={api_version}"
+        while url:
+            response = self._resources.send_request(HttpRequest("GET", url))
+            if response.status_code != 200:
+                raise HttpResponseError(response=response)
+            body = response.json()
+            items += body.get("value", [])
+            url = body.get("nextLink")
+        return items
+
+
+def default_subscription() -> str | None:
+    """The az CLI's current subscription, when the az CLI is signed in (as in the pipelines)."""
+    import shutil
+    import subprocess
+
+    az = shutil.which("az")
+    if not az:
+        return None
+    result = subprocess.run([az, "account", "show", "--query", "id", "--output", "tsv"],
+                            capture_output=True, text=True, timeout=60)
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def connect(subscription_id: str) -> AzureApi:
+    """The API for one subscription; raises when no credential can get a token (not signed in)."""
+    from azure.identity import DefaultAzureCredential
+
+    credential = DefaultAzureCredential()
+    # One token up front: signed out, the run stops on one line instead of an error per check.
+    credential.get_token("https://management.azure.com/.default")
+    return AzureApi(subscription_id, credential)

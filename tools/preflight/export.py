@@ -1,0 +1,107 @@
+"""Step 1 of the preflight, in the PROGRAM's venv: what a stack needs from Azure, as JSON.
+
+    .venv/bin/python -m tools.preflight.export --stack dev > build/preflight.dev.json
+    .venv/bin/python -m tools.preflight.export --stack-file examples/Pulumi.datastores.yaml
+
+The stack file is read as the CLI hands it to the program (``tools.harness``), validated by
+the program's own models (``azureml_infra.config.parse_config``: an invalid config prints its
+problems and exits 2, as ``tools.plan`` does), and planned offline (``secure:`` values are never
+decrypted). The plan's resources become the needs (``tools.preflight.needs``); the step after
+(``python -m tools.preflight``, in ``.venv-preflight``) asks Azure about them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from tools.harness import ARM_TYPES, ROOT, run_program
+from tools.plan import load_stack_file, plan_document, stack_name_of
+from tools.preflight.needs import derive_needs
+
+SUBSCRIPTION_KEY = "azure-native:subscriptionId"
+
+
+def _name_keys(config: Any) -> dict[str, str]:
+    """Azure name -> the stack-file key that sets it (for the fix of a name that is taken)."""
+    names = config.names()
+    keys = {
+        names.storage_account: "workspace.storageAccount.name",
+        names.key_vault: "workspace.keyVault.name",
+        names.container_registry: "workspace.containerRegistry.name",
+    }
+    if config.data_storage is not None:
+        keys[config.data_storage.account_name(config)] = "dataStorage.name"
+    return keys
+
+
+def _open(value: Any) -> Any:
+    """Secret inputs opened to their structure (the plan masks a secret object as a whole)."""
+    from tools.harness import SECRET_PLACEHOLDER, is_secret_value
+
+    if is_secret_value(value):
+        inner = value.get("value")
+        return _open(inner) if isinstance(inner, dict | list) else SECRET_PLACEHOLDER
+    if isinstance(value, dict):
+        return {k: _open(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_open(v) for v in value]
+    return value
+
+
+def export(stack_file: Path) -> dict[str, Any]:
+    """The needs of a stack file. Raises the program's ConfigError on an invalid config."""
+    from azureml_infra.config import parse_config
+
+    stack = stack_name_of(stack_file)
+    raw, secrets = load_stack_file(stack_file)
+    config = parse_config(raw, secrets, stack)
+    run = run_program(stack, raw, secrets, preview=True)
+    for registration in run.registrations:
+        registration.inputs = _open(registration.inputs)
+    try:
+        shown = str(stack_file.resolve().relative_to(ROOT))
+    except ValueError:
+        shown = str(stack_file)
+    document = plan_document(run, shown)
+    subscription = raw.get(SUBSCRIPTION_KEY)
+    return derive_needs(
+        document["resources"],
+        stack=stack,
+        stack_file=shown,
+        location=config.location,
+        resource_group=config.names().resource_group,
+        create_resource_group=not config.resource_group.existing,
+        subscription_id=subscription if isinstance(subscription, str) and subscription else None,
+        name_keys=_name_keys(config),
+        harness_paths={t: path for t, (_, path) in ARM_TYPES.items()},
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.preflight.export", description=__doc__.split("\n")[0])
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--stack", default="dev", help="Pulumi.<stack>.yaml in the project (default: dev)")
+    source.add_argument("--stack-file", type=Path, help="this Pulumi.<stack>.yaml file")
+    args = parser.parse_args(argv)
+    path = args.stack_file or ROOT / f"Pulumi.{args.stack}.yaml"
+    if not path.exists():
+        print(f"error: no stack file {path}", file=sys.stderr)
+        return 2
+    from azureml_infra.config import ConfigError
+
+    try:
+        needs = export(path)
+    except ConfigError as exc:  # the program's own message, not a traceback
+        print(str(exc), file=sys.stderr)
+        return 2
+    json.dump(needs, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
