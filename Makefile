@@ -9,8 +9,10 @@ POLICY_VENV ?= .venv-policy
 POLICY_PY := $(POLICY_VENV)/bin/python
 VERIFY_VENV ?= .venv-verify
 VERIFY_PY := $(VERIFY_VENV)/bin/python
+PREFLIGHT_VENV ?= .venv-preflight
+PREFLIGHT_PY := $(PREFLIGHT_VENV)/bin/python
 
-.PHONY: help setup plan test lint clean docs setup-policy policy verify graphs bench
+.PHONY: help setup plan test lint clean docs setup-policy policy verify graphs bench adopt snapshot preflight
 
 help:
 	@echo "make plan [STACK=dev] [FORMAT=text|json]  offline plan of a stack (no Azure, no Pulumi CLI)"
@@ -21,6 +23,10 @@ help:
 	@echo "make lint                                 ruff"
 	@echo "make policy [STACK=dev]                   the policy pack's rules over the offline plan of a stack"
 	@echo "make verify STACK=dev                     after pulumi up: the deployed workspace, computes, datastores"
+	@echo "make preflight STACK=dev [FORMAT=json]    before pulumi up: read-only checks against Azure (docs/preflight.md)"
+	@echo "make adopt ARM=<folder> ENV=<env> STACK=<name> [RG=<group>] [COMPUTE=plain|vnet] [PREFIX=<p>] [FORCE=1]"
+	@echo "                                          legacy ARM parameter files -> Pulumi.<name>.yaml (docs/migration.md)"
+	@echo "make snapshot                             regenerate tests/snapshots/ (URNs and names of stateful resources)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -56,6 +62,29 @@ verify: setup $(VERIFY_VENV)/.installed
 	$(PY) policy/export_plan.py --stack $(STACK) > build/verify-plan.$(STACK).json
 	$(VERIFY_PY) -m tools.verify --outputs build/outputs.$(STACK).json --plan build/verify-plan.$(STACK).json
 
+# Legacy ARM templates' parameter files -> a stack file that adopts what they deployed (docs/migration.md).
+adopt: setup
+	@test -n "$(ARM)" -a -n "$(ENV)" -a -n "$(STACK)" || { echo "usage: make adopt ARM=<legacy arm-templates folder> ENV=<dev|test|...> STACK=<name> [RG=<group>] [COMPUTE=plain|vnet] [PREFIX=<p>] [FORCE=1]"; exit 2; }
+	$(PY) -m tools.adopt --arm $(ARM) --env $(ENV) --stack $(STACK) $(if $(RG),--rg $(RG)) $(if $(COMPUTE),--compute $(COMPUTE)) $(if $(PREFIX),--prefix $(PREFIX)) $(if $(FORCE),--force)
+
+# On purpose only: after a change that renames, moves or adds a stateful resource, and review the diff.
+snapshot: setup
+	$(PY) -m tools.urn_snapshot --write
+
+$(PREFLIGHT_VENV)/.installed: requirements-preflight.txt
+	test -x $(PREFLIGHT_PY) || python3 -m venv $(PREFLIGHT_VENV)
+	$(PREFLIGHT_PY) -m pip install --quiet --disable-pip-version-check -r requirements-preflight.txt
+	touch $@
+
+# Before pulumi up, signed in to Azure as pulumi up is (docs/preflight.md): what the stack needs
+# (program venv, offline) goes through a file to the read-only checks (Azure SDKs, own venv).
+# Exits non-zero when a check fails or Azure does not answer. STACK_FILE=path checks another file.
+# Quiet recipe lines: with FORMAT=json, stdout is the JSON document alone.
+preflight: setup $(PREFLIGHT_VENV)/.installed
+	@mkdir -p build
+	@$(PY) -m tools.preflight.export $(if $(STACK_FILE),--stack-file $(STACK_FILE),--stack $(STACK)) > build/preflight.$(STACK).json
+	@$(PREFLIGHT_PY) -m tools.preflight --needs build/preflight.$(STACK).json --format $(FORMAT)
+
 plan: setup
 	$(PY) -m tools.plan $(if $(STACK_FILE),--stack-file $(STACK_FILE),--stack $(STACK)) --format $(FORMAT)
 
@@ -74,7 +103,8 @@ lint: setup
 	$(PY) -m ruff check .
 
 clean:
-	rm -rf $(VENV) $(POLICY_VENV) $(VERIFY_VENV) .pytest_cache .hypothesis .ruff_cache
+	rm -rf $(VENV) $(POLICY_VENV) $(VERIFY_VENV) $(PREFLIGHT_VENV) .pytest_cache .hypothesis .ruff_cache
 
 docs: setup
 	$(PY) -m tools.config_reference
+	$(PY) -m tools.stack_schema

@@ -30,6 +30,12 @@ ML_WORKSPACE = "azure-native:machinelearningservices:Workspace"
 ML_COMPUTE = "azure-native:machinelearningservices:Compute"
 ML_DATASTORE = "azure-native:machinelearningservices:Datastore"
 MANAGEMENT_LOCK = "azure-native:authorization:ManagementLockByScope"
+USER_ASSIGNED_IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+ML_REGISTRY = "azure-native:machinelearningservices:Registry"
+AKS_CLUSTER = "azure-native:containerservice:ManagedCluster"
+K8S_EXTENSION = "azure-native:kubernetesconfiguration:Extension"
 
 # Resources that hold data, secrets or history: losing one loses more than a redeploy gives
 # back. With `protect: true` the program protects (and retains on delete) exactly these, and
@@ -44,6 +50,10 @@ STATEFUL_TYPES = frozenset(
         APPLICATION_INSIGHTS,
         CONTAINER_REGISTRY,
         ML_WORKSPACE,
+        # The workspace's user-assigned identity holds no data, but replacing it makes a new
+        # principal: every grant to the old one (on shared data, in other subscriptions) is lost.
+        USER_ASSIGNED_IDENTITY,
+        ML_REGISTRY,  # the shared Azure ML registry: every promoted model and environment
     }
 )
 
@@ -60,14 +70,14 @@ LOCKED_TYPES = frozenset({STORAGE_ACCOUNT, KEY_VAULT, CONTAINER_REGISTRY})
 
 # Days, hours, minutes and whole seconds, as Azure ML writes them (PT15M, P1DT12H). Years and
 # months have no fixed length, so they are not accepted; a T must be followed by a part.
-_DURATION_RE = re.compile(
+DURATION_RE = re.compile(
     r"P(?:(?P<days>\d+)D)?(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?"
 )
 
 
 def parse_duration(value: object) -> timedelta | None:
     """The length of an ISO 8601 duration such as PT15M or P1DT12H; None when it is not one."""
-    match = _DURATION_RE.fullmatch(value) if isinstance(value, str) else None
+    match = DURATION_RE.fullmatch(value) if isinstance(value, str) else None
     if not match or value == "P":
         return None
     return timedelta(**{unit: int(n) for unit, n in match.groupdict().items() if n})

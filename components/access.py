@@ -5,31 +5,45 @@ A role assignment's name is a GUID that Azure requires to be unique. ARM templat
 deployment, so the name is a uuid5 of config values instead (what the scope is, which identity
 from the config, which role). The name is then the same in every preview and never forces a
 replacement of its own, yet differs between stacks, scopes, identities and roles.
+
+``Access`` turns the stack file's ``access`` entries (people, groups and applications) into
+assignments on the stack's own resources; ``Grant``/``RoleAssignments`` serve the datastores'
+data roles and the workspace identity's roles (components/identity.py).
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 from pulumi_azure_native import authorization
 
-from azureml_infra.roles import Role
+from azureml_infra.config.access import AccessEntry
+from azureml_infra.roles import Role, role_named
 from components.options import child
 
 # Fixed namespace for assignment names: changing it would rename (replace) every assignment.
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "role-assignments.azureml-infra")
 
 
-def assignment_name(scope_key: str, role: Role, principal_key: str) -> str:
-    """Deterministic role assignment name from config values only (never from outputs)."""
-    return str(uuid.uuid5(_NAMESPACE, f"{scope_key}|{role.id}|{principal_key}"))
+def _role_id(role: Role | str) -> str:
+    """A built-in Role's GUID, or a role definition GUID given as text (lowercase)."""
+    return role.id if isinstance(role, Role) else role.lower()
 
 
-def role_definition_id(subscription_id: pulumi.Input[str], role: Role) -> pulumi.Output[str]:
+def assignment_name(scope_key: str, role: Role | str, principal_key: str) -> str:
+    """Deterministic role assignment name from config values only (never from outputs).
+
+    ``role`` is a built-in Role or a role definition GUID; a built-in role named by its GUID
+    gives the same name as by its Role.
+    """
+    return str(uuid.uuid5(_NAMESPACE, f"{scope_key}|{_role_id(role)}|{principal_key}"))
+
+
+def role_definition_id(subscription_id: pulumi.Input[str], role: Role | str) -> pulumi.Output[str]:
     return pulumi.Output.concat(
-        "/subscriptions/", subscription_id, "/providers/Microsoft.Authorization/roleDefinitions/", role.id
+        "/subscriptions/", subscription_id, "/providers/Microsoft.Authorization/roleDefinitions/", _role_id(role)
     )
 
 
@@ -41,13 +55,15 @@ class Grant:
     principal (e.g. ``rg-x/stdata/raw`` and ``mlw-x/workspace``): they name the assignment.
     """
 
-    role: Role
+    role: Role | str  # a built-in Role, or any role definition GUID
     scope: pulumi.Input[str]
     scope_key: str
     principal_id: pulumi.Input[str]
     principal_key: str
     subscription_id: pulumi.Input[str]
     description: str = ""
+    # Managed identities are service principals; a person is a User, a team a Group.
+    principal_type: str = "ServicePrincipal"
 
 
 def assign_role(
@@ -61,9 +77,10 @@ def assign_role(
         role_assignment_name=assignment_name(grant.scope_key, grant.role, grant.principal_key),
         role_definition_id=role_definition_id(grant.subscription_id, grant.role),
         principal_id=grant.principal_id,
-        # Managed identities are service principals; saying so skips the directory lookup that
-        # fails for a just-created identity (PrincipalNotFound while it replicates).
-        principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
+        # Saying what the principal is skips the directory lookup that fails for a just-created
+        # managed identity (PrincipalNotFound while it replicates); managed identities are
+        # service principals.
+        principal_type=grant.principal_type,
         scope=grant.scope,
         description=grant.description or None,
         # A new principal (a replaced cluster or workspace) replaces the assignment under the
@@ -95,3 +112,69 @@ class RoleAssignments:
         if name not in self._by_name:
             self._by_name[name] = assign_role(logical_name, grant, parent, depends_on)
         return self._by_name[name]
+
+
+# --- the stack file's access entries -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccessScope:
+    """One scope an access entry may name: its ARM id and its config-only key."""
+
+    id: pulumi.Input[str]
+    key: str
+
+
+@dataclass(frozen=True)
+class AccessArgs:
+    entries: list[AccessEntry]
+    # scope name in the stack file (workspace, resourceGroup...) -> where it is. Config checks
+    # (config.access.scope_unavailable) make sure every scope an entry names is here.
+    scopes: dict[str, AccessScope]
+    # Config-only identity of the stack (prefix-environment): in the assignment names, so that two
+    # stacks sharing an existing resource group never claim the same assignment.
+    stack_key: str
+    subscription_id: pulumi.Input[str]
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+
+
+def _slug(entry: AccessEntry) -> str:
+    role = role_named(entry.role)
+    text = role.name.lower().replace("_", "-") if role else entry.role
+    return f"{entry.scope}-{text}-{entry.principal_id.lower()}"
+
+
+class Access(pulumi.ComponentResource):
+    """The ``access`` entries: one role assignment each, named from config values only."""
+
+    assignments: dict[str, authorization.RoleAssignment]
+
+    def __init__(self, name: str, args: AccessArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("azureml-infra:access:Access", name, None, opts)
+        self.assignments = {}
+        for entry in args.entries:
+            scope = args.scopes[entry.scope]
+            role: Role | str = role_named(entry.role) or entry.role
+            # Logical names from config values too: removing one entry never renames another.
+            logical = f"access-{_slug(entry)}"
+            self.assignments[logical] = assign_role(
+                logical,
+                Grant(
+                    role=role,
+                    scope=scope.id,
+                    scope_key=scope.key,
+                    principal_id=entry.principal_id,
+                    principal_key=access_principal_key(args.stack_key, entry.principal_id),
+                    subscription_id=args.subscription_id,
+                    description=f"azureml-infra: access ({entry.role} on {entry.scope})",
+                    principal_type=entry.principal_type,
+                ),
+                parent=self,
+                depends_on=args.depends_on,
+            )
+        self.register_outputs({"assignments": sorted(self.assignments)})
+
+
+def access_principal_key(stack_key: str, principal_id: str) -> str:
+    """The config-only key of a principal of the ``access`` entries (compared ignoring case)."""
+    return f"{stack_key}/access/{principal_id.lower()}"

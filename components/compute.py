@@ -9,12 +9,14 @@ jobs use to reach data.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pulumi
 from pulumi_azure_native import authorization
 from pulumi_azure_native import machinelearningservices as ml
 
+from azureml_infra import facts
 from azureml_infra.config import compute as cfg
 from components.options import child
 
@@ -27,6 +29,18 @@ class Placement:
     workspace_name: pulumi.Input[str]
     location: str
     tags: dict[str, str] = field(default_factory=dict)
+    # adopt: true - (Pulumi type, Azure name) -> ARM id to import (azureml_infra.adoption).
+    import_ids: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    # The id of the training subnet the stack creates, for `subnetId: training` (components/network.py).
+    training_subnet_id: pulumi.Input[str] | None = None
+
+    def subnet(self, subnet_id: str | None) -> ml.ResourceIdArgs | None:
+        """A compute's subnet: an ARM id as given, or ``training``: the stack's training subnet."""
+        if subnet_id == cfg.TRAINING_SUBNET:
+            # Validated before anything is registered (config.network: the training subnet exists).
+            assert self.training_subnet_id is not None
+            return ml.ResourceIdArgs(id=self.training_subnet_id)
+        return _subnet(subnet_id)
 
     def of(self, compute_name: str) -> dict:
         """Arguments every ml.Compute of this workspace takes, for one compute name."""
@@ -51,10 +65,10 @@ class ComputeInstanceArgs:
     placement: Placement
 
 
-def _compute_options(parent: pulumi.Resource) -> pulumi.ResourceOptions:
+def _compute_options(parent: pulumi.Resource, import_id: str | None = None) -> pulumi.ResourceOptions:
     # The compute name is fixed by the config, so a replacement must delete the old compute
     # first: Azure refuses a second compute of the same name in the workspace.
-    return child(parent, delete_before_replace=True)
+    return child(parent, delete_before_replace=True, import_=import_id)
 
 
 def _subnet(subnet_id: str | None) -> ml.ResourceIdArgs | None:
@@ -91,7 +105,7 @@ class ComputeCluster(pulumi.ComponentResource):
                         max_node_count=s.max_nodes,
                         node_idle_time_before_scale_down=s.idle_time_before_scale_down,
                     ),
-                    subnet=_subnet(s.subnet_id),
+                    subnet=where.subnet(s.subnet_id),
                     enable_node_public_ip=s.node_public_ip,
                     user_account_credentials=self._credentials(s.ssh),
                     # Always explicit: the SDK's default, NotSpecified, opens the port on
@@ -99,7 +113,7 @@ class ComputeCluster(pulumi.ComponentResource):
                     remote_login_port_public_access="Enabled" if s.ssh and s.ssh.public_access else "Disabled",
                 ),
             ),
-            opts=_compute_options(self),
+            opts=_compute_options(self, where.import_ids.get((facts.ML_COMPUTE, s.name))),
         )
         self.compute_id = self.compute.id
         self.principal_id = (
@@ -141,7 +155,7 @@ class ComputeInstance(pulumi.ComponentResource):
                 disable_local_auth=s.disable_local_auth,
                 properties=ml.ComputeInstancePropertiesArgs(
                     vm_size=s.vm_size,
-                    subnet=_subnet(s.subnet_id),
+                    subnet=where.subnet(s.subnet_id),
                     idle_time_before_shutdown=s.idle_time_before_shutdown,
                     compute_instance_authorization_type="personal",
                     personal_compute_instance_settings=ml.PersonalComputeInstanceSettingsArgs(

@@ -23,7 +23,7 @@ from azureml_infra.roles import Role
 from components.access import Grant, RoleAssignments
 from components.locks import lock_against_deletion
 from components.options import child, stateful
-from components.workspace import MachineLearningWorkspace
+from components.workspace import MachineLearningWorkspace, private_storage_args
 
 # --- the data storage account ----------------------------------------------------------
 
@@ -37,6 +37,8 @@ class DataStorageArgs:
     # Shared keys stay off unless a datastore on this account authenticates with one (an
     # account key, or a SAS token, which is signed with one).
     allow_shared_key_access: bool = False
+    # Behind private endpoints (network.privateEndpoints): public network access off.
+    private_network: bool = False
     protect: bool = False
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -63,6 +65,7 @@ class DataStorage(pulumi.ComponentResource):
             minimum_tls_version=storage.MinimumTlsVersion.TLS1_2,
             allow_blob_public_access=False,
             allow_shared_key_access=args.allow_shared_key_access,
+            **private_storage_args(args.private_network),
             tags=args.tags,
             opts=stateful(self, args.protect),
         )
@@ -131,6 +134,8 @@ class AttachedDatastoreArgs:
     # granted once per identity and role.
     grants: RoleAssignments = field(default_factory=RoleAssignments)
     depends_on: list[pulumi.Resource] = field(default_factory=list)
+    # Which of the workspace's identities studio uses for identity-based data: the one it has.
+    service_identity: str = "WorkspaceSystemAssignedIdentity"
 
 
 def _credentials(s: DatastoreSettings, secret: pulumi.Input[str] | None):
@@ -182,7 +187,7 @@ class AttachedDatastore(pulumi.ComponentResource):
                 subscription_id=s.subscription_id,
                 # Studio features (preview, profile) read identity-based data as the workspace,
                 # which therefore gets the data role too.
-                service_data_access_auth_identity="WorkspaceSystemAssignedIdentity" if identity else "None",
+                service_data_access_auth_identity=args.service_identity if identity else "None",
             ),
             # Keep the whole properties block secret in the state, not only the wrapped value.
             opts=child(
@@ -244,16 +249,30 @@ class DatastoresArgs:
     location: str
     protect: bool = False
     tags: dict[str, str] = field(default_factory=dict)
+    # The workspace's user-assigned identity (workspace.identity: userAssigned), by its config-only
+    # key (its name, or its ARM id when reused); None: the workspace's system-assigned identity.
+    workspace_identity_key: str | None = None
+    # Private endpoints front the data lake (network.privateEndpoints): public network access off.
+    private_network: bool = False
 
 
-def _readers(workspace_key: str, workspace: MachineLearningWorkspace, computes: dict) -> list[Reader]:
+def _readers(args: DatastoresArgs, workspace: MachineLearningWorkspace, computes: dict) -> list[Reader]:
     """The workspace's identity and every compute cluster's that has one, keyed by config names."""
-    readers = [Reader(f"{workspace_key}/workspace", "workspace", workspace.principal_id)]
+    workspace_key = args.workspace_key
+    # The system-assigned identity keeps the key its grants were always named by.
+    key = f"{workspace_key}/workspace" if args.workspace_identity_key is None else (
+        f"{workspace_key}/identity/{args.workspace_identity_key}".lower())
+    readers = [Reader(key, "workspace", workspace.principal_id)]
     for name, compute in sorted(computes.items()):
         principal_id = getattr(compute, "principal_id", None)
         if principal_id is not None:
             readers.append(Reader(f"{workspace_key}/computes/{name}", f"compute-{name}", principal_id))
     return readers
+
+
+def create_data_storage(args: DatastoresArgs, workspace: MachineLearningWorkspace) -> DataStorage | None:
+    """The data lake account (``dataStorage``), or None; create_datastores makes it when not given."""
+    return _data_storage(args, workspace)
 
 
 def _data_storage(args: DatastoresArgs, workspace: MachineLearningWorkspace) -> DataStorage | None:
@@ -269,6 +288,7 @@ def _data_storage(args: DatastoresArgs, workspace: MachineLearningWorkspace) -> 
             resource_group_name=workspace.resource_group_name,
             location=args.location,
             allow_shared_key_access=shared_key,
+            private_network=args.private_network,
             protect=args.protect,
             tags=args.tags,
         ),
@@ -305,17 +325,20 @@ def _secret(s: DatastoreSettings, data_storage: DataStorage | None) -> pulumi.In
 
 
 def create_datastores(
-    args: DatastoresArgs, workspace: MachineLearningWorkspace, computes: dict[str, pulumi.Resource]
+    args: DatastoresArgs,
+    workspace: MachineLearningWorkspace,
+    computes: dict[str, pulumi.Resource],
+    data_storage: DataStorage | None = None,
 ) -> dict[str, pulumi.Resource]:
     """The data storage account (if configured) and one datastore per entry.
 
     Returns the datastores (``AttachedDatastore``) keyed by datastore name. ``computes`` maps a
     compute name to a component whose ``principal_id`` is an Output of its identity, or None.
     """
-    data_storage = _data_storage(args, workspace)
+    data_storage = data_storage or _data_storage(args, workspace)
     if not args.datastores:
         return {}
-    readers = _readers(args.workspace_key, workspace, computes)
+    readers = _readers(args, workspace, computes)
     deployment_subscription = authorization.get_client_config_output(
         opts=pulumi.InvokeOutputOptions(parent=workspace)
     ).subscription_id
@@ -340,6 +363,8 @@ def create_datastores(
                 scope_key="/".join(scope_key),
                 grants=grants,
                 depends_on=target.depends_on,
+                service_identity="WorkspaceSystemAssignedIdentity" if args.workspace_identity_key is None
+                else "WorkspaceUserAssignedIdentity",
             ),
             opts=child(workspace),
         )

@@ -56,6 +56,10 @@ ML_DATASTORE = facts.ML_DATASTORE
 STATEFUL_TYPES = facts.STATEFUL_TYPES
 LOCKED_TYPES = facts.LOCKED_TYPES
 LOCK = facts.MANAGEMENT_LOCK
+AKS_CLUSTER = facts.AKS_CLUSTER
+K8S_EXTENSION = facts.K8S_EXTENSION
+# The Azure ML extension type; ARM and the CLI compare it ignoring case (research notes A3).
+AZUREML_EXTENSION_TYPE = "microsoft.azureml.kubernetes"
 
 # Outside prod an idle cluster or instance should cost nothing for long.
 MAX_IDLE_SECONDS = 2 * 3600
@@ -202,14 +206,64 @@ def compute_no_public_ssh(resource_type: str, props: Mapping[str, Any], protect:
     return []
 
 
+def aks_no_local_accounts(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+    if resource_type != AKS_CLUSTER:
+        return []
+    # Azure's default keeps local accounts (a static cluster-admin certificate that bypasses
+    # Entra ID and Azure RBAC), so only an explicit true passes.
+    value = props.get("disableLocalAccounts")
+    if value is not True and value != UNKNOWN:
+        return [
+            f"disableLocalAccounts is {'not set' if value is None else str(value).lower()}: the cluster must accept "
+            "Entra ID identities only, no local admin certificate; set kubernetesComputes[].cluster."
+            "disableLocalAccounts: true"
+        ]
+    return []
+
+
+def inference_https_only(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+    if resource_type != K8S_EXTENSION or str(props.get("extensionType", "")).lower() != AZUREML_EXTENSION_TYPE:
+        return []
+    settings = props.get("configurationSettings") or {}
+    # The extension reads "True"/"False" strings; compare ignoring case, as the CLI does.
+    if str(settings.get("allowInsecureConnections", "")).lower() == "true":
+        return [
+            "configurationSettings.allowInsecureConnections is True: scoring endpoints would accept plain HTTP; "
+            "remove allowInsecureConnections and set https with the certificate and key secrets"
+        ]
+    return []
+
+
 def prod_workspace_private(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
     if resource_type == ML_WORKSPACE and props.get("publicNetworkAccess") != "Disabled":
         return [
             f"publicNetworkAccess is {props.get('publicNetworkAccess') or 'not set (Enabled)'}: a production "
-            "workspace should be reached through private endpoints only. ADVISORY until the private endpoint "
-            "release; it becomes mandatory then"
+            "workspace must be reached through private endpoints only; set azureml-infra:network.privateEndpoints"
         ]
     return []
+
+
+def _public_network_access(resource_type: str, props: Mapping[str, Any]) -> tuple[str, Any] | None:
+    """(wire path, value) of a dependency's public network access; None for other types."""
+    if resource_type in (STORAGE, REGISTRY):
+        return "publicNetworkAccess", props.get("publicNetworkAccess")
+    if resource_type == VAULT:
+        return "properties.publicNetworkAccess", get(props, "properties.publicNetworkAccess")
+    return None
+
+
+def prod_dependencies_private(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+    found = _public_network_access(resource_type, props)
+    if found is None:
+        return []
+    path, value = found
+    # Key Vault writes it in lowercase ('disabled'); the others capitalised.
+    if value == UNKNOWN or str(value).lower() == "disabled":
+        return []
+    return [
+        f"{path} is {value or 'not set (Enabled)'}: in prod a storage account, key vault or registry must be "
+        "reached through private endpoints only; set azureml-infra:network.privateEndpoints"
+    ]
 
 
 def prod_datastore_identity(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
@@ -276,10 +330,14 @@ RULES: tuple[Rule, ...] = (
          compute_scales_to_zero, skip=frozenset({PROD})),
     Rule("compute-no-ssh-password", "Compute nodes take SSH keys, never a password.", compute_no_ssh_password),
     Rule("compute-no-public-ssh", "No compute exposes its SSH port to the internet.", compute_no_public_ssh),
-    # Advisory even in prod until private endpoints exist: the shipped prod stack keeps public
-    # network access Enabled on purpose (see Pulumi.prod.yaml).
+    Rule("aks-no-local-accounts", "AKS clusters have local accounts disabled (Entra ID only).",
+         aks_no_local_accounts),
+    Rule("inference-https-only", "Outside dev, Azure ML scoring endpoints on Kubernetes use HTTPS.",
+         inference_https_only, skip=frozenset({DEV})),
     Rule("prod-workspace-private", "In prod, the workspace has public network access disabled.",
-         prod_workspace_private, only=PROD, level=ADVISORY),
+         prod_workspace_private, only=PROD),
+    Rule("prod-dependencies-private", "In prod, storage accounts, key vaults and registries have public "
+         "network access disabled.", prod_dependencies_private, only=PROD),
     Rule("prod-datastore-identity", "In prod, datastores hold no account key or SAS token.",
          prod_datastore_identity, only=PROD),
     Rule("prod-protect-stateful", "In prod, stateful resources are protected.", prod_protect_stateful,
@@ -324,6 +382,44 @@ def prod_lock_stateful(resources: list[StackResource]) -> list[tuple[StackResour
     ]
 
 
+DIAGNOSTIC_SETTING = facts.DIAGNOSTIC_SETTING
+# What must send its logs in prod: the resources whose audit trail matters. Storage logs live on
+# the blob service (<account>/blobServices/default), whose resourceUri is computed from the
+# account's id, so it is matched to the account like the others (docs/access.md, Diagnostics).
+AUDITED_TYPES = frozenset({ML_WORKSPACE, VAULT, REGISTRY, STORAGE})
+
+
+def _sends_logs(setting: StackResource) -> bool:
+    """An enabled log (a category group or a category) and a Log Analytics destination."""
+    logs = setting.props.get("logs")
+    enabled = isinstance(logs, list) and any(
+        isinstance(log, Mapping) and log.get("enabled") is True and (log.get("categoryGroup") or log.get("category"))
+        for log in logs
+    )
+    return enabled and bool(setting.props.get("workspaceId"))
+
+
+def prod_diagnostics(resources: list[StackResource]) -> list[tuple[StackResource, str]]:
+    """Every workspace, key vault, registry and storage account of the stack sends its logs to
+    Log Analytics through a diagnostic setting whose ``resourceUri`` was computed from it.
+
+    Only what the stack creates is checked: a resource reused by ARM id is not in the plan, and
+    its diagnostic settings are its owner's.
+    """
+    audited = {
+        urn
+        for setting in resources
+        if setting.type == DIAGNOSTIC_SETTING and _sends_logs(setting)
+        for urn in setting.property_dependencies.get("resourceUri", [])
+    }
+    return [
+        (r, "sends no logs to Log Analytics: in prod, who did what must be on record; keep "
+            "azureml-infra:diagnostics on (enabled: true, the default) with a Log Analytics workspace")
+        for r in resources
+        if r.type in AUDITED_TYPES and r.urn not in audited
+    ]
+
+
 @dataclass(frozen=True)
 class StackRule:
     """A rule over all of a stack's resources at once (CrossGuard's stack validation)."""
@@ -346,6 +442,8 @@ class StackRule:
 STACK_RULES: tuple[StackRule, ...] = (
     StackRule("prod-lock-stateful", "In prod, storage, key vaults and registries carry a CanNotDelete lock.",
               prod_lock_stateful, only=PROD),
+    StackRule("prod-diagnostics", "In prod, the workspace, key vaults, registries and storage send their logs "
+              "to Log Analytics.", prod_diagnostics, only=PROD),
 )
 
 BY_NAME: dict[str, Rule | StackRule] = {rule.name: rule for rule in (*RULES, *STACK_RULES)}

@@ -176,8 +176,8 @@ CASES = {
     ),
     "no public IP outside a subnet": (
         clusters(cluster(nodePublicIp=False)),
-        "azureml-infra:computes[0].nodePublicIp: false is only valid with subnetId: nodes without a "
-        "public IP reach Azure through your subnet",
+        "azureml-infra:computes[0].nodePublicIp: false is only valid with subnetId or a managed network "
+        "(network.isolation): nodes without a public IP reach Azure through your subnet or the managed network",
     ),
     "subnetId of a VNet": (
         clusters(cluster(subnetId=VNET)),
@@ -185,10 +185,10 @@ CASES = {
         f'Microsoft.Network/virtualNetworks/subnets (got "{VNET}")',
     ),
     "subnetId that is a name": (
-        clusters(cluster(subnetId="training")),
+        clusters(cluster(subnetId="snet-training")),
         "azureml-infra:computes[0].subnetId: is not a subnet's ARM id; expected /subscriptions/"
         "<subscription-guid>/resourceGroups/<group>/providers/Microsoft.Network/virtualNetworks/<vnet>"
-        '/subnets/<subnet> (got "training")',
+        '/subnets/<subnet>, or training for the training subnet this stack creates (got "snet-training")',
     ),
     "instance subnetId of an identity": (
         instances(instance(subnetId=IDENTITY)),

@@ -37,7 +37,8 @@ CASES = {
     "unknown nested key": (
         ws(keyVault={"skuu": "standard"}),
         "azureml-infra:workspace.keyVault.skuu: unknown key; did you mean 'sku'? "
-        "(known keys: id, name, sku, purgeProtection, softDeleteRetentionInDays)",
+        "(known keys: id, name, sku, purgeProtection, softDeleteRetentionInDays, authorization, "
+        "enabledForTemplateDeployment)",
     ),
     "storage name characters": (
         ws(storageAccount={"name": "My_Storage"}),

@@ -85,11 +85,14 @@ def test_the_policy_pack_reads_the_same_stateful_types_and_duration_grammar():
 
 
 # A stack that creates every stateful resource the program knows: the five dependencies,
-# the resource group, a data lake with a container.
+# the resource group, a data lake with a container, an Azure ML registry.
 EVERYTHING_PROTECTED = stack({
     "azureml-infra:protect": True,
     "azureml-infra:dataStorage": {"containers": ["raw"]},
     "azureml-infra:datastores": [{"name": "raw", "kind": "adlsGen2", "accountName": "dataStorage", "container": "raw"}],
+    "azureml-infra:registry": {"create": {"name": "mlr-mlops", "regions": ["westeurope"]}},
+    # The workspace's user-assigned identity: replacing it would lose every grant to it.
+    "azureml-infra:workspace": {"identity": "userAssigned"},
 })
 
 

@@ -74,8 +74,9 @@ def test_bad_stack_file_prints_every_problem_registers_nothing_and_exits_2(tmp_p
         "Invalid configuration for stack 'bad' (Pulumi.bad.yaml): 2 problems. Nothing was deployed.",
         '  - azureml-infra:workspace.storageAccount.name: a storage account name may contain only '
         'lowercase letters and digits (got "My_Storage")',
-        "  - azureml-infra:workspace.keyValt: unknown key; did you mean 'keyVault'? (known keys: name, "
-        "publicNetworkAccess, storageAccount, keyVault, logAnalytics, applicationInsights, containerRegistry)",
+        "  - azureml-infra:workspace.keyValt: unknown key; did you mean 'keyVault'? (known keys: name, identity, "
+        "publicNetworkAccess, storageAccount, keyVault, logAnalytics, applicationInsights, containerRegistry, "
+        "imageBuildCompute)",
         "(0 resources registered)",
     ]
 

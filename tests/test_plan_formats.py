@@ -42,15 +42,19 @@ def run_plan(capsys, *args: str) -> str:
 # - with a cluster: 5 the compute, created inside the workspace.
 # - reusing Log Analytics: Application Insights moves to wave 2, so 3 waves.
 # - in an existing resource group: everything moves up one wave, so 3 waves.
+# - diagnostics (on by default) add the workspace's diagnostic setting after the workspace: one
+#   wave more without a cluster; with one, it shares the cluster's wave.
 DEPTHS = [
-    ({}, ["resource-group", "log-analytics", "application-insights", "workspace"]),
+    ({}, ["resource-group", "log-analytics", "application-insights", "workspace", "workspace-diagnostics"]),
     ({"azureml-infra:computes": [CLUSTER]},
      ["resource-group", "log-analytics", "application-insights", "workspace", "cpu"]),
     # Several resources share wave 2; the plan names the first by logical name.
     ({"azureml-infra:workspace": {"logAnalytics": {"id": LOGS_ID}}},
-     ["resource-group", "application-insights", "workspace"]),
+     ["resource-group", "application-insights", "workspace", "workspace-diagnostics"]),
     ({"azureml-infra:resourceGroup": {"existing": True, "name": "rg-shared"}},
-     ["log-analytics", "application-insights", "workspace"]),
+     ["log-analytics", "application-insights", "workspace", "workspace-diagnostics"]),
+    ({"azureml-infra:diagnostics": {"enabled": False}},
+     ["resource-group", "log-analytics", "application-insights", "workspace"]),
 ]
 
 
@@ -97,7 +101,7 @@ def test_pictures_show_every_custom_resource_and_only_real_dependencies(capsys, 
     assert sorted(names.values()) == sorted(r.name for r in custom)
     assert len(names) == len(custom)
     # The components group their resources.
-    assert groups == ["workspace (MachineLearningWorkspace)"]
+    assert groups == ["workspace (MachineLearningWorkspace)", "diagnostics (Diagnostics)"]
 
     # Every arrow is a wait the engine would see; none is implied by a longer chain.
     by_urn = {r.urn: r.name for r in run.registrations}

@@ -50,11 +50,25 @@ def test_the_stacks_that_must_pass_are_there():
     assert {"Pulumi.dev.yaml", "Pulumi.test.yaml", "Pulumi.prod.yaml"} <= names
 
 
-def test_prod_passes_with_public_network_access_reported_as_advisory():
-    """Private endpoints come in a later release: until then prod only gets a warning."""
+def test_prod_is_private_and_passes_without_a_finding():
+    """prod reaches the workspace, storage, key vault and registry through private endpoints only."""
     result = run_policy(export_plan.policy_plan(ROOT / "Pulumi.prod.yaml"))
-    assert result.returncode == 0
-    assert findings(result.stdout) == {("advisory", "prod-workspace-private", "workspace")}
+    assert result.returncode == 0, result.stdout
+    assert findings(result.stdout) == set()
+
+
+def test_prod_without_private_endpoints_fails_the_network_rules():
+    """The unprotected prod fixture has no network section: every public endpoint is reported."""
+    result = run_policy(export_plan.policy_plan(FIXTURES / "Pulumi.policy-prod-unprotected.yaml"))
+    assert result.returncode == 1
+    public = {(rule, name) for level, rule, name in findings(result.stdout)
+              if level == "mandatory" and rule.endswith("-private")}
+    assert public == {
+        ("prod-workspace-private", "workspace"),
+        ("prod-dependencies-private", "storage-account"),
+        ("prod-dependencies-private", "key-vault"),
+        ("prod-dependencies-private", "container-registry"),
+    }
 
 
 def test_a_stack_that_breaks_the_rules_fails():

@@ -25,6 +25,7 @@ from typing import Any
 
 import pulumi
 import yaml
+from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 
@@ -118,9 +119,37 @@ ARM_TYPES: dict[str, tuple[str, str | None]] = {
         "containerName", "Microsoft.Storage/storageAccounts/{accountName}/blobServices/default/containers/{containerName}"),
     "azure-native:machinelearningservices:Datastore": (
         "name", "Microsoft.MachineLearningServices/workspaces/{workspaceName}/datastores/{name}"),
+    "azure-native:containerservice:ManagedCluster": (
+        "resourceName", "Microsoft.ContainerService/managedClusters/{resourceName}"),
+    # An extension is a child of its cluster: {cluster id}/providers/Microsoft.KubernetesConfiguration/...
+    "azure-native:kubernetesconfiguration:Extension": (
+        "extensionName", "Microsoft.ContainerService/managedClusters/{clusterName}/providers/"
+        "Microsoft.KubernetesConfiguration/extensions/{extensionName}"),
+    "azure-native:machinelearningservices:Registry": (
+        "registryName", "Microsoft.MachineLearningServices/registries/{registryName}"),
     # Really {scope}/providers/...; an id under the group is close enough for the mocks.
     "azure-native:authorization:RoleAssignment": (
         "roleAssignmentName", "Microsoft.Authorization/roleAssignments/{roleAssignmentName}"),
+    "azure-native:managedidentity:UserAssignedIdentity": (
+        "resourceName", "Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}"),
+    # An extension resource: its id is under the resource it is set on (a path from the root).
+    "azure-native:monitor:DiagnosticSetting": (
+        "name", "{resourceUri}/providers/Microsoft.Insights/diagnosticSettings/{name}"),
+    "azure-native:network:VirtualNetwork": (
+        "virtualNetworkName", "Microsoft.Network/virtualNetworks/{virtualNetworkName}"),
+    "azure-native:machinelearningservices:ManagedNetworkSettingsRule": (
+        "ruleName", "Microsoft.MachineLearningServices/workspaces/{workspaceName}/outboundRules/{ruleName}"),
+    "azure-native:network:NetworkSecurityGroup": (
+        "networkSecurityGroupName", "Microsoft.Network/networkSecurityGroups/{networkSecurityGroupName}"),
+    "azure-native:network:PrivateEndpoint": (
+        "privateEndpointName", "Microsoft.Network/privateEndpoints/{privateEndpointName}"),
+    "azure-native:network:PrivateDnsZoneGroup": (
+        "privateDnsZoneGroupName",
+        "Microsoft.Network/privateEndpoints/{privateEndpointName}/privateDnsZoneGroups/{privateDnsZoneGroupName}"),
+    "azure-native:privatedns:PrivateZone": ("privateZoneName", "Microsoft.Network/privateDnsZones/{privateZoneName}"),
+    "azure-native:privatedns:VirtualNetworkLink": (
+        "virtualNetworkLinkName",
+        "Microsoft.Network/privateDnsZones/{privateZoneName}/virtualNetworkLinks/{virtualNetworkLinkName}"),
 }
 
 
@@ -154,6 +183,22 @@ def _identity_computed(inputs: dict, name: str) -> dict:
     return {"identity": computed}
 
 
+def _user_assigned_identity_computed(inputs: dict, name: str) -> dict:
+    # The same principal and client ids a workspace using this identity reports for it.
+    identity_id = arm_id("azure-native:managedidentity:UserAssignedIdentity", inputs, name)
+    return {
+        "principalId": _guid_from(f"principal/{identity_id}"),
+        "clientId": _guid_from(f"client/{identity_id}"),
+        "tenantId": TENANT_ID,
+    }
+
+
+def _vnet_computed(inputs: dict, name: str) -> dict:
+    # Inline subnets come back with their ids (the program reads them from the VNet's output).
+    vnet_id = arm_id("azure-native:network:VirtualNetwork", inputs, name)
+    return {"subnets": [{**s, "id": f"{vnet_id}/subnets/{s.get('name')}"} for s in inputs.get("subnets") or []]}
+
+
 def _workspace_computed(inputs: dict, name: str) -> dict:
     return {
         **_identity_computed(inputs, name),
@@ -169,6 +214,17 @@ COMPUTED: dict[str, Callable[[dict, str], dict]] = {
     "azure-native:containerregistry:Registry": lambda i, n: {"loginServer": f"{n.lower()}.azurecr.io"},
     "azure-native:machinelearningservices:Workspace": _workspace_computed,
     "azure-native:machinelearningservices:Compute": _identity_computed,
+    "azure-native:network:VirtualNetwork": _vnet_computed,
+    "azure-native:managedidentity:UserAssignedIdentity": _user_assigned_identity_computed,
+    "azure-native:containerservice:ManagedCluster": lambda i, n: {
+        **_identity_computed(i, n),
+        "fqdn": f"{i.get('dnsPrefix', n)}.hcp.{i.get('location')}.azmk8s.io",
+    },
+    "azure-native:kubernetesconfiguration:Extension": _identity_computed,
+    "azure-native:machinelearningservices:Registry": lambda i, n: {
+        **_identity_computed(i, n),
+        "discoveryUrl": f"https://{i.get('location')}.api.azureml.ms/registrymanagement/v1.0/registries/{n}/discovery",
+    },
 }
 
 # Invoke token -> result.
@@ -210,6 +266,8 @@ def arm_id(type_: str, inputs: Mapping[str, Any], logical_name: str) -> str:
     if path is None:
         return base
     try:
+        if path.startswith("{resourceUri}"):
+            return path.format(**plain)
         return f"{base}/providers/{path.format(**plain)}"
     except (KeyError, IndexError):
         return f"{base}/providers/mock/{type_.replace(':', '.')}/{logical_name}"
@@ -256,6 +314,14 @@ class Registration:
     additional_secret_outputs: list[str]
     aliases: list[Any]
     import_id: str
+    # The aliases as sent (protobuf Alias messages), for the URN snapshot guard, which reads
+    # them with alias_specs (tools/urn_snapshot.py).
+    alias_messages: list[Any] = field(default_factory=list)
+
+    @property
+    def alias_specs(self) -> list[dict[str, Any]]:
+        """The aliases as data: {"urn": ...} or {"spec": {name, type, parentUrn | noParent, ...}}."""
+        return [json_format.MessageToDict(a) for a in self.alias_messages]
 
     @property
     def azure_name(self) -> str | None:
@@ -288,6 +354,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     additional_secret_outputs=list(request.additionalSecretOutputs),
                     aliases=[str(a) for a in request.aliases],
                     import_id=request.importId,
+                    alias_messages=list(request.aliases),
                 )
             )
         return response

@@ -25,6 +25,7 @@ from typing import Any
 
 from pulumi.output import Unknown
 
+from azureml_infra import adoption
 from tools.graph import Depth, deployment_depth, nodes_from_registrations, render_dot, render_mermaid
 from tools.harness import (
     PROJECT,
@@ -109,8 +110,14 @@ def plan_document(run: Run, stack_file: str) -> dict[str, Any]:
                 "propertyDependencies": {k: sorted(v) for k, v in sorted(reg.property_dependencies.items()) if v},
                 "protect": reg.protect,
                 "retainOnDelete": reg.retain_on_delete,
+                # adopt: true - the ARM id imported, and what the first `pulumi up` changes on it.
+                "import": reg.import_id or None,
+                "adoptionChanges": [c.as_json() for c in adoption.changes(reg.type, display_value(reg.inputs))]
+                if reg.import_id
+                else None,
             }
         )
+    imported = sum(1 for r in resources if r["import"])
     outputs = {}
     for key, out in run.outputs.items():
         if out.secret:
@@ -126,24 +133,24 @@ def plan_document(run: Run, stack_file: str) -> dict[str, Any]:
         "stackFile": stack_file,
         "resources": resources,
         "outputs": outputs,
-        "summary": {"create": len(resources) + 1},
+        "summary": {"create": len(resources) + 1 - imported, **({"import": imported} if imported else {})},
         # Custom resources that must be created one after another (tools/graph.py).
         "depth": deployment_depth(nodes_from_registrations(run.registrations)).as_json(),
     }
 
 
-def _tree_rows(doc: dict[str, Any]) -> list[tuple[str, str]]:
-    """(tree-drawn type, logical name) rows, children under their parent, in registration order."""
+def _tree_rows(doc: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(tree-drawn type, logical name, + create or = import) rows, children under their parent, in registration order."""
     children: dict[str | None, list[dict]] = {}
     for res in doc["resources"]:
         children.setdefault(res["parent"], []).append(res)
-    rows = [(STACK_TYPE, f"{PROJECT}-{doc['stack']}")]
+    rows = [(STACK_TYPE, f"{PROJECT}-{doc['stack']}", "+")]
 
     def walk(parent: str | None, indent: str) -> None:
         kids = children.get(parent, [])
         for i, res in enumerate(kids):
             last = i == len(kids) - 1
-            rows.append((f"{indent}{'└─' if last else '├─'} {res['type']}", res["name"]))
+            rows.append((f"{indent}{'└─' if last else '├─'} {res['type']}", res["name"], "=" if res.get("import") else "+"))
             walk(res["urn"], indent + ("   " if last else "│  "))
 
     walk(None, "")
@@ -163,9 +170,9 @@ def render_text(doc: dict[str, Any]) -> str:
         "",
     ]
     rows = _tree_rows(doc)
-    width = max(len(t) for t, _ in rows) + 2
+    width = max(len(t) for t, _, _ in rows) + 2
     lines.append(f"     {'Type':<{width}}Name")
-    lines.extend(f" +   {t:<{width}}{n}" for t, n in rows)
+    lines.extend(f" {op}   {t:<{width}}{n}" for t, n, op in rows)
 
     custom = [r for r in doc["resources"] if r["custom"]]
     if custom:
@@ -177,7 +184,7 @@ def render_text(doc: dict[str, Any]) -> str:
     lines += ["", "Resource details:"]
     for res in custom:
         flags = [f for f, on in (("protect", res["protect"]), ("retainOnDelete", res["retainOnDelete"])) if on]
-        head = f"  + {res['name']} ({res['type']})"
+        head = f"  {'=' if res.get('import') else '+'} {res['name']} ({res['type']})"
         if res["azureName"]:
             head += f"  name: {res['azureName']}"
         if flags:
@@ -189,12 +196,37 @@ def render_text(doc: dict[str, Any]) -> str:
         deps = [d for d in res["dependsOn"]]
         if deps:
             lines.append(f"      depends on: {', '.join(deps)}")
+        if res.get("import"):
+            lines.append(f"      import: {res['import']}")
+    lines += _adoption_lines(doc)
     lines += ["", "Outputs:"]
     for key, value in sorted(doc["outputs"].items()):
         lines.append(f"    {key}: {_format_scalar(value)}")
     lines += ["", Depth.from_json(doc["depth"]).text()]
     lines += ["", "Resources:", f"    + {doc['summary']['create']} to create"]
+    if doc["summary"].get("import"):
+        lines.append(f"    = {doc['summary']['import']} to import")
     return "\n".join(lines) + "\n"
+
+
+def _adoption_lines(doc: dict[str, Any]) -> list[str]:
+    """adopt: true - per imported resource, every setting the first `pulumi up` changes on it."""
+    adopted = [r for r in doc["resources"] if r.get("import")]
+    if not adopted:
+        return []
+    lines = [
+        "",
+        f"Adoption (adopt: true): {len(adopted)} resources the legacy templates deployed are imported by ARM id;",
+        "the first `pulumi up` then changes these settings on them (legacy -> ours):",
+    ]
+    for res in adopted:
+        changes = res["adoptionChanges"]
+        lines.append(f"  = {res['name']} ({res['azureName']}){'' if changes else ': no change'}")
+        for change in changes:
+            legacy = adoption.Legacy(change["legacy"], change["legacySource"])
+            shown = adoption.Change(change["property"], legacy, change["ours"], change["immutable"], change["oneWay"])
+            lines.append(f"      {shown.text()}")
+    return lines
 
 
 def stack_name_of(path: Path) -> str:

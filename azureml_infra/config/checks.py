@@ -5,10 +5,22 @@ Each section module keeps its own list ``CHECKS`` of functions (StackConfig) -> 
 
 from __future__ import annotations
 
-from azureml_infra.config import compute, datastores
+from azureml_infra.config import (
+    access,
+    adopt,
+    compute,
+    datastores,
+    diagnostics,
+    kubernetes,
+    network,
+    registry,
+)
 from azureml_infra.config.stack import StackConfig
 
-CHECKS = [*compute.CHECKS, *datastores.CHECKS]
+CHECKS = [
+    *compute.CHECKS, *datastores.CHECKS, *access.CHECKS, *diagnostics.CHECKS, *kubernetes.CHECKS, *registry.CHECKS,
+    *network.CHECKS, *adopt.CHECKS,
+]
 
 
 def cross_checks(config: StackConfig) -> list:

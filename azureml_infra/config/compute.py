@@ -71,20 +71,28 @@ def _check_vm_size(value: str) -> str:
 VmSize = Annotated[str, AfterValidator(_check_vm_size)]
 
 
-def _check_subnet_id(value: str) -> str:
+# ``subnetId: training``: the training subnet of the VNet this stack creates
+# (network.privateEndpoints.vnet.trainingSubnet; the rule is in config.network).
+TRAINING_SUBNET = "training"
+
+
+def _check_compute_subnet_id(value: str) -> str:
+    if value == TRAINING_SUBNET:
+        return value
     problem = arm.check_resource_id(value, SUBNET_TYPE)
     if problem and arm.parse_resource_id(value) is None:
         # A subnet id nests under its VNet, which the generic example does not show.
         problem = (
             "is not a subnet's ARM id; expected /subscriptions/<subscription-guid>/resourceGroups/<group>"
-            "/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>"
+            "/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>, or training for the "
+            "training subnet this stack creates"
         )
     if problem:
         raise ValueError(problem)
     return value
 
 
-SubnetId = Annotated[str, AfterValidator(_check_subnet_id)]
+SubnetId = Annotated[str, AfterValidator(_check_compute_subnet_id)]
 
 # Key types OpenSSH writes to a .pub file that Azure Linux VMs accept.
 _SSH_KEY_TYPES = ("ssh-rsa", "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521")
@@ -208,11 +216,14 @@ class ComputeCluster(Model):
         "Jobs reach data with this identity.",
     )
     subnet_id: SubnetId | None = Field(
-        None, description="ARM id of a subnet (Microsoft.Network/virtualNetworks/subnets) to put the nodes in."
+        None,
+        description="ARM id of a subnet (Microsoft.Network/virtualNetworks/subnets) to put the nodes in, or "
+        "`training` for the training subnet of the stack's VNet (network.privateEndpoints.vnet.trainingSubnet).",
     )
     node_public_ip: bool = Field(
         True,
-        description="false: nodes get no public IP (needs subnetId, and outbound access through that subnet).",
+        description="false: nodes get no public IP (needs subnetId and outbound access through that subnet, "
+        "or a managed network: network.isolation).",
     )
     ssh: SshSettings | None = Field(None, description="Admin user for SSH. Absent: no SSH at all.")
     disable_local_auth: bool = Field(
@@ -237,11 +248,6 @@ class ComputeCluster(Model):
     def _consistent(self):
         if self.max_nodes < self.min_nodes:
             raise key_error("maxNodes", f"must be at least minNodes ({self.min_nodes})")
-        if not self.node_public_ip and self.subnet_id is None:
-            raise key_error(
-                "nodePublicIp",
-                "false is only valid with subnetId: nodes without a public IP reach Azure through your subnet",
-            )
         if self.ssh and self.ssh.public_access and not self.node_public_ip:
             raise key_error(
                 "ssh.publicAccess",
@@ -265,7 +271,9 @@ class ComputeInstance(Model):
         "PT60M", description="ISO 8601 duration of inactivity after which the instance shuts down."
     )
     subnet_id: SubnetId | None = Field(
-        None, description="ARM id of a subnet (Microsoft.Network/virtualNetworks/subnets) to put the VM in."
+        None,
+        description="ARM id of a subnet (Microsoft.Network/virtualNetworks/subnets) to put the VM in, or "
+        "`training` for the training subnet of the stack's VNet.",
     )
     disable_local_auth: bool = Field(
         True, description="Refuse key-based (local) authentication; only Entra ID and managed identities."
@@ -291,5 +299,19 @@ def _unique_compute_names(config: StackConfig) -> Iterable[Problem]:
                 )
 
 
+def _no_public_ip_needs_a_network(config: StackConfig) -> Iterable[Problem]:
+    """Nodes without a public IP reach Azure through a subnet of yours, or through the workspace's
+    managed network (how-to-managed-network-compute.md: no subnet, enable_node_public_ip=False)."""
+    if config.network.isolation != "Disabled":
+        return
+    for index, cluster in enumerate(config.computes):
+        if not cluster.node_public_ip and cluster.subnet_id is None:
+            yield Problem.at(
+                f"computes[{index}].nodePublicIp",
+                "false is only valid with subnetId or a managed network (network.isolation): nodes "
+                "without a public IP reach Azure through your subnet or the managed network",
+            )
+
+
 # Rules that need more than one section of the config: (StackConfig) -> problems.
-CHECKS: list[Check] = [_unique_compute_names]
+CHECKS: list[Check] = [_unique_compute_names, _no_public_ip_needs_a_network]

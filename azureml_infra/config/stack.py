@@ -6,9 +6,14 @@ import re
 
 from pydantic import Field, field_validator
 
+from azureml_infra.config.access import AccessEntry
 from azureml_infra.config.base import Model
 from azureml_infra.config.compute import ComputeCluster, ComputeInstance
 from azureml_infra.config.datastores import DataStorageSettings, DatastoreSettings
+from azureml_infra.config.diagnostics import DiagnosticsSettings
+from azureml_infra.config.kubernetes import KubernetesCompute
+from azureml_infra.config.network import NetworkSettings
+from azureml_infra.config.registry import RegistrySettings
 from azureml_infra.config.workspace import ResourceGroupSettings, WorkspaceSettings
 from azureml_infra.naming import ENVIRONMENT_RE, PREFIX_RE, SUFFIX_RE, ResourceNames, generated_names
 
@@ -33,6 +38,12 @@ class StackConfig(Model):
     protect: bool = Field(
         False, description="true: protect and retain-on-delete every stateful resource."
     )
+    adopt: bool = Field(
+        False,
+        description="true on the first `pulumi up` of a stack written by `make adopt`: every resource the legacy "
+        "ARM templates deployed is imported by its ARM id instead of created. Remove it after that run "
+        "(docs/migration.md).",
+    )
     resource_group: ResourceGroupSettings = Field(default_factory=ResourceGroupSettings)
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     computes: list[ComputeCluster] = Field(default_factory=list, description="AmlCompute clusters.")
@@ -43,6 +54,26 @@ class StackConfig(Model):
         None, description="A data lake account created for this environment."
     )
     datastores: list[DatastoreSettings] = Field(default_factory=list, description="Datastores to attach.")
+    kubernetes_computes: list[KubernetesCompute] = Field(
+        default_factory=list,
+        description="Kubernetes computes: an AKS cluster (created or existing) with the Azure ML extension.",
+    )
+    registry: RegistrySettings | None = Field(
+        None, description="The shared Azure ML registry: created here, or an existing one by id."
+    )
+    access: list[AccessEntry] = Field(
+        default_factory=list,
+        description="Role assignments for people and applications: {principalId, principalType, role, scope}.",
+    )
+    diagnostics: DiagnosticsSettings = Field(
+        default_factory=DiagnosticsSettings,
+        description="Diagnostic settings of the stack's resources to Log Analytics (on by default).",
+    )
+    network: NetworkSettings = Field(
+        default_factory=NetworkSettings,
+        description="Network isolation: the workspace's managed network (isolation, outboundRules) and private "
+        "endpoints (privateEndpoints). Default: none, public endpoints as before.",
+    )
 
     @field_validator("location")
     @classmethod

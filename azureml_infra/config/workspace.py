@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from azureml_infra.config.base import Model, Reusable, azure_name, key_error
+from azureml_infra.config.base import Model, Reusable, arm_id_of, azure_name, key_error
+
+USER_ASSIGNED_IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
 
 
 class ResourceGroupSettings(Model):
@@ -54,7 +56,7 @@ class StorageAccountSettings(Reusable):
 
 
 class KeyVaultSettings(Reusable):
-    """Holds the workspace's secrets; RBAC authorization and soft delete are always on."""
+    """Holds the workspace's secrets; soft delete is always on, RBAC authorization unless `accessPolicies`."""
 
     RESOURCE_TYPE: ClassVar[str] = "Microsoft.KeyVault/vaults"
     name: azure_name("key_vault") | None = Field(
@@ -67,6 +69,15 @@ class KeyVaultSettings(Reusable):
         "Once on, Azure never lets it be turned off.",
     )
     soft_delete_retention_in_days: int = Field(90, ge=7, le=90, description="7-90 days.")
+    authorization: Literal["rbac", "accessPolicies"] = Field(
+        "rbac",
+        description="rbac: Azure RBAC roles decide who reads secrets. accessPolicies: the vault's access "
+        "policies do (a legacy vault; the program never rewrites them). Switching a vault from access "
+        "policies to rbac revokes every policy, the workspace's included: grant roles first.",
+    )
+    enabled_for_template_deployment: bool = Field(
+        False, description="ARM template deployments may read secrets from the vault (the legacy template's true)."
+    )
 
 
 class LogAnalyticsSettings(Reusable):
@@ -96,11 +107,54 @@ class ContainerRegistrySettings(Reusable):
         None, description="Globally unique. Default: cr<prefix><environment><suffix>."
     )
     sku: Literal["Basic", "Standard", "Premium"] = Field(
-        "Basic", description="Premium is needed later for private endpoints."
+        "Basic", description="Premium is required with network.privateEndpoints (only Premium takes one)."
     )
     admin_user_enabled: bool = Field(
         False, description="Legacy username/password login. Off: the workspace uses its identity."
     )
+
+
+def user_assigned_identity_name(prefix: str, environment: str) -> str:
+    """The name of the identity a stack creates for its workspace (CAF abbreviation ``id``)."""
+    return f"id-{prefix}-{environment}"
+
+
+class WorkspaceIdentity(Model):
+    """The workspace's managed identity: `systemAssigned`, or `{type: userAssigned[, id: <ARM id>]}`."""
+
+    type: Literal["systemAssigned", "userAssigned"] = Field(
+        "systemAssigned",
+        description="systemAssigned: created and deleted with the workspace. userAssigned: an identity of "
+        "its own (id-<prefix>-<environment>, or `id`), granted its roles before the workspace exists.",
+    )
+    id: arm_id_of(USER_ASSIGNED_IDENTITY_TYPE) | None = Field(
+        None,
+        description="ARM id of an existing user-assigned identity (Microsoft.ManagedIdentity/"
+        "userAssignedIdentities) to use instead of creating one; its owner grants its roles.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: Any) -> Any:
+        if value in ("systemAssigned", "userAssigned"):
+            return {"type": value}
+        if isinstance(value, dict):
+            return value
+        raise ValueError("must be systemAssigned, userAssigned, or {type: userAssigned, id: <ARM id>}")
+
+    @model_validator(mode="after")
+    def _id_only_for_user_assigned(self):
+        if self.id is not None and self.type != "userAssigned":
+            raise key_error("id", "is only for type: userAssigned (a system-assigned identity has no id to give)")
+        return self
+
+    @property
+    def user_assigned(self) -> bool:
+        return self.type == "userAssigned"
+
+    @property
+    def reused(self) -> bool:
+        return self.id is not None
 
 
 class WorkspaceSettings(Model):
@@ -109,15 +163,29 @@ class WorkspaceSettings(Model):
     name: azure_name("ml_workspace") | None = Field(
         None, description="Default: mlw-<prefix>-<environment>."
     )
+    identity: WorkspaceIdentity = Field(
+        default_factory=WorkspaceIdentity,
+        json_schema_extra={"defaultText": "`systemAssigned`"},
+        description="systemAssigned (default), {type: userAssigned} (an identity created for the stack) or "
+        "{type: userAssigned, id: <ARM id>} (an existing one). Choose before the first deployment.",
+    )
     public_network_access: Literal["Enabled", "Disabled"] = Field(
         "Enabled",
-        description="Disabled needs private endpoints, which this program does not create yet.",
+        description="Disabled: reachable only through private endpoints. network.privateEndpoints turns it "
+        "off by itself (on the workspace and its dependencies); Disabled without them leaves only endpoints "
+        "made outside this stack.",
     )
     storage_account: StorageAccountSettings = Field(default_factory=StorageAccountSettings)
     key_vault: KeyVaultSettings = Field(default_factory=KeyVaultSettings)
     log_analytics: LogAnalyticsSettings = Field(default_factory=LogAnalyticsSettings)
     application_insights: ApplicationInsightsSettings = Field(default_factory=ApplicationInsightsSettings)
     container_registry: ContainerRegistrySettings = Field(default_factory=ContainerRegistrySettings)
+    image_build_compute: str | None = Field(
+        None,
+        description="Name of a compute cluster of `computes` that builds environment images (CPU only). "
+        "Required with network.privateEndpoints: a private registry cannot build images itself. "
+        "Default: Azure ML's serverless image builds.",
+    )
 
     @model_validator(mode="after")
     def _log_analytics_only_for_new_insights(self):
@@ -127,5 +195,22 @@ class WorkspaceSettings(Model):
                 "logAnalytics",
                 "has no effect when applicationInsights reuses an existing resource "
                 "(it only backs a new Application Insights): remove it",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _created_identity_needs_an_rbac_vault(self):
+        # A created identity gets Key Vault Administrator (how-to-identity-based-service-authentication,
+        # "when using RBAC permission model"); with access policies it would need a policy, which
+        # this program never writes.
+        if self.identity.user_assigned and not self.identity.reused and not self.key_vault.reused and (
+            self.key_vault.authorization == "accessPolicies"
+        ):
+            raise key_error(
+                "identity",
+                "userAssigned creates an identity that gets its key vault access as RBAC roles, but "
+                "keyVault.authorization is accessPolicies, and this program writes no access policies: use "
+                "keyVault.authorization: rbac, or give an existing identity an access policy and reuse it "
+                "with identity: {type: userAssigned, id: <ARM id>}",
             )
         return self

@@ -11,16 +11,22 @@ STORAGE = {
     "accessTier": "Hot", "accountName": "stmlopsprodkdui", "allowBlobPublicAccess": False,
     "allowSharedKeyAccess": True, "enableHttpsTrafficOnly": True, "isHnsEnabled": False, "kind": "StorageV2",
     "minimumTlsVersion": "TLS1_2", "resourceGroupName": "rg-mlops-prod", "sku": {"name": "Standard_RAGRS"},
+    "publicNetworkAccess": "Disabled", "networkRuleSet": {"bypass": "AzureServices", "defaultAction": "Deny"},
 }
 VAULT = {
     "properties": {
         "enablePurgeProtection": True, "enableRbacAuthorization": True, "enableSoftDelete": True,
         "sku": {"family": "A", "name": "standard"}, "softDeleteRetentionInDays": 90,
         "tenantId": "11111111-1111-1111-1111-111111111111",
+        "publicNetworkAccess": "disabled", "networkAcls": {"bypass": "AzureServices", "defaultAction": "Deny"},
     },
     "resourceGroupName": "rg-mlops-prod", "vaultName": "kv-mlops-prod-kdui",
 }
-REGISTRY = {"adminUserEnabled": False, "registryName": "crmlopsprodkdui", "sku": {"name": "Standard"}}
+REGISTRY = {
+    "adminUserEnabled": False, "registryName": "crmlopsprodkdui", "sku": {"name": "Premium"},
+    "publicNetworkAccess": "Disabled", "networkRuleBypassOptions": "AzureServices",
+    "networkRuleSet": {"defaultAction": "Deny"},
+}
 APP_INSIGHTS = {
     "applicationType": "web", "ingestionMode": "LogAnalytics", "kind": "web", "resourceName": "appi-mlops-prod",
     "workspaceResourceId": "output<string>",
@@ -55,6 +61,21 @@ DATASTORE = {
         "datastoreType": "AzureBlob", "accountName": "stmlopsdataprod", "containerName": "raw",
         "credentials": {"credentialsType": "None"}, "serviceDataAccessAuthIdentity": "WorkspaceSystemAssignedIdentity",
     },
+}
+
+# An AKS cluster and its Azure ML extension as examples/Pulumi.aks-inference.yaml plans them.
+AKS_CLUSTER = {
+    "resourceName": "aks-mlops-dev-myaks", "disableLocalAccounts": True, "enableRBAC": True,
+    "aadProfile": {"managed": True, "enableAzureRBAC": True}, "identity": {"type": "SystemAssigned"},
+    "kubernetesVersion": "1.36",
+}
+AML_EXTENSION = {
+    "extensionName": "azureml-extension", "extensionType": "Microsoft.AzureML.Kubernetes",
+    "configurationSettings": {
+        "enableInference": "True", "enableTraining": "False", "allowInsecureConnections": "False",
+        "inferenceRouterServiceType": "LoadBalancer", "sslCname": "scoring.contoso.com",
+    },
+    "configurationProtectedSettings": {"scoringFe.sslCert": "[secret]", "scoringFe.sslKey": "[secret]"},
 }
 
 

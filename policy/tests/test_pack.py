@@ -35,7 +35,7 @@ def test_every_rule_is_a_policy_with_its_default_level():
     assert [p.name for p in policies] == [r.name for r in (*rules.RULES, *rules.STACK_RULES)]
     levels = {p.name: p.enforcement_level for p in policies}
     assert levels["storage-secure-transfer"] == EnforcementLevel.MANDATORY
-    assert levels["prod-workspace-private"] == EnforcementLevel.ADVISORY
+    assert levels["prod-workspace-private"] == EnforcementLevel.MANDATORY
 
 
 def test_wrapper_reports_the_rule_message():
@@ -81,9 +81,10 @@ def test_config_file_is_current(stack):
         f"regenerate with: .venv-policy/bin/python policy/write_config.py {stack}")
 
 
-def test_prod_config_keeps_the_private_workspace_rule_advisory():
+def test_prod_config_makes_the_private_network_rules_mandatory():
     config = json.loads((POLICY_DIR / "config" / "prod.json").read_text())
-    assert config["prod-workspace-private"] == {"enforcementLevel": "advisory", "environment": "prod"}
+    assert config["prod-workspace-private"] == {"enforcementLevel": "mandatory", "environment": "prod"}
+    assert config["prod-dependencies-private"] == {"enforcementLevel": "mandatory", "environment": "prod"}
     assert config["prod-protect-stateful"]["enforcementLevel"] == "mandatory"
     assert config["compute-scales-to-zero"]["enforcementLevel"] == "disabled"
 

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import pytest
 import rules
-from compliant import APP_INSIGHTS, CLUSTER, DATASTORE, INSTANCE, REGISTRY, STORAGE, VAULT, WORKSPACE, good
+from compliant import (
+    AKS_CLUSTER,
+    AML_EXTENSION,
+    APP_INSIGHTS,
+    CLUSTER,
+    DATASTORE,
+    INSTANCE,
+    REGISTRY,
+    STORAGE,
+    VAULT,
+    WORKSPACE,
+    good,
+)
 from rules import BY_NAME
 
 T_STORAGE = "azure-native:storage:StorageAccount"
@@ -33,8 +45,13 @@ COMPLIANT = [
     ("compute-no-public-ssh", T_COMPUTE, CLUSTER, False),
     ("compute-no-public-ssh", T_COMPUTE, INSTANCE, False),
     ("prod-workspace-private", T_WORKSPACE, WORKSPACE, True),
+    ("prod-dependencies-private", T_STORAGE, STORAGE, True),
+    ("prod-dependencies-private", T_VAULT, VAULT, True),
+    ("prod-dependencies-private", T_REGISTRY, REGISTRY, True),
     ("prod-datastore-identity", T_DATASTORE, DATASTORE, False),
     ("prod-protect-stateful", T_WORKSPACE, WORKSPACE, True),
+    ("aks-no-local-accounts", "azure-native:containerservice:ManagedCluster", AKS_CLUSTER, False),
+    ("inference-https-only", "azure-native:kubernetesconfiguration:Extension", AML_EXTENSION, False),
 ]
 
 
@@ -222,13 +239,41 @@ def test_instance_with_public_ssh_fails():
 # --- prod ------------------------------------------------------------------------------
 
 
-def test_public_prod_workspace_is_reported_as_advisory():
+def test_public_prod_workspace_fails_in_prod_only():
     assert check("prod-workspace-private", T_WORKSPACE, good(WORKSPACE, publicNetworkAccess="Enabled")) == [
-        "publicNetworkAccess is Enabled: a production workspace should be reached through private endpoints "
-        "only. ADVISORY until the private endpoint release; it becomes mandatory then"
+        "publicNetworkAccess is Enabled: a production workspace must be reached through private endpoints "
+        "only; set azureml-infra:network.privateEndpoints"
+    ]
+    assert check("prod-workspace-private", T_WORKSPACE, good(WORKSPACE, publicNetworkAccess=None)) == [
+        "publicNetworkAccess is not set (Enabled): a production workspace must be reached through private "
+        "endpoints only; set azureml-infra:network.privateEndpoints"
     ]
     rule = BY_NAME["prod-workspace-private"]
-    assert [rule.level_in(env) for env in ("dev", "test", "prod")] == ["disabled", "disabled", "advisory"]
+    assert [rule.level_in(env) for env in ("dev", "test", "prod")] == ["disabled", "disabled", "mandatory"]
+
+
+PUBLIC_DEPENDENCIES = {
+    "storage": (T_STORAGE, good(STORAGE, publicNetworkAccess=None),
+                "publicNetworkAccess is not set (Enabled)"),
+    "vault": (T_VAULT, good(VAULT, properties__publicNetworkAccess="enabled"),
+              "properties.publicNetworkAccess is enabled"),
+    "registry": (T_REGISTRY, good(REGISTRY, publicNetworkAccess="Enabled"), "publicNetworkAccess is Enabled"),
+}
+
+
+@pytest.mark.parametrize("kind", PUBLIC_DEPENDENCIES)
+def test_public_prod_dependency_fails_in_prod_only(kind):
+    resource_type, props, start = PUBLIC_DEPENDENCIES[kind]
+    assert check("prod-dependencies-private", resource_type, props) == [
+        f"{start}: in prod a storage account, key vault or registry must be reached through private endpoints "
+        "only; set azureml-infra:network.privateEndpoints"
+    ]
+    rule = BY_NAME["prod-dependencies-private"]
+    assert [rule.level_in(env) for env in ("dev", "test", "prod")] == ["disabled", "disabled", "mandatory"]
+
+
+def test_unknown_public_access_of_a_dependency_is_not_judged():
+    assert check("prod-dependencies-private", T_STORAGE, good(STORAGE, publicNetworkAccess="output<string>")) == []
 
 
 @pytest.mark.parametrize("kind", ["AccountKey", "Sas"])
