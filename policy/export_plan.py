@@ -26,33 +26,19 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tools.harness import SECRET_PLACEHOLDER, is_secret_value, run_program  # noqa: E402
-from tools.plan import load_stack_file, plan_document, stack_name_of  # noqa: E402
+from tools.harness import Run  # noqa: E402
+from tools.plan import make_plan, opened, plan_document, plan_stack_file, shown_path  # noqa: E402
 
 
-def open_secrets(value: Any) -> Any:
-    """Secret objects/lists opened to their structure; secret scalars masked."""
-    if is_secret_value(value):
-        inner = value.get("value")
-        return open_secrets(inner) if isinstance(inner, dict | list) else SECRET_PLACEHOLDER
-    if isinstance(value, dict):
-        return {k: open_secrets(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [open_secrets(v) for v in value]
-    return value
+def policy_plan(stack_file: Path, run: Run | None = None) -> dict[str, Any]:
+    """The plan document of a stack file, secrets opened. Raises the program's error.
 
-
-def policy_plan(stack_file: Path) -> dict[str, Any]:
-    """The plan document of a stack file, secrets opened. Raises the program's error."""
-    raw, secrets = load_stack_file(stack_file)
-    run = run_program(stack_name_of(stack_file), raw, secrets, preview=True)
-    for registration in run.registrations:
-        registration.inputs = open_secrets(registration.inputs)
-    try:
-        shown = str(stack_file.resolve().relative_to(ROOT))
-    except ValueError:
-        shown = str(stack_file)
-    return plan_document(run, shown)
+    ``run``: the preview run of that stack file, if already made (tools.plan.plan_stack_file).
+    """
+    run, _ = make_plan(stack_file, run or plan_stack_file(stack_file))
+    if run.error is not None:
+        raise run.error
+    return plan_document(opened(run), shown_path(stack_file))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,35 +1,55 @@
 """The policy pack over the offline plan of every stack file: shipped stacks pass, bad ones fail.
 
-The plan is made here, in the program's venv (policy/export_plan.py); the rules run in the
-policy pack's own venv (.venv-policy, from `make setup-policy`), as `make policy` runs them.
+The plan is made here, in the program's venv (policy/export_plan.py). The rules are pure Python,
+so most tests run policy/offline.py in this process; `make policy` and the exit-2 test run it in
+the policy pack's own venv (.venv-policy, from `make setup-policy`), as the pipelines do.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import re
 import subprocess
+import sys
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
+from unittest import mock
 
 import pytest
+
+from tests.conftest import SHIPPED_STACK_FILES, planned_file
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY_PY = ROOT / ".venv-policy" / "bin" / "python"
 FIXTURES = ROOT / "tests" / "fixtures"
-STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml")) + sorted((ROOT / "examples").glob("Pulumi.*.yaml"))
+STACK_FILES = SHIPPED_STACK_FILES
 
-_spec = importlib.util.spec_from_file_location("export_plan", ROOT / "policy" / "export_plan.py")
-export_plan = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(export_plan)
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "policy" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+# offline.py imports the pack's rules as a top-level module, as the CLI runs policy/.
+sys.path.insert(0, str(ROOT / "policy"))
+export_plan, offline = _load("export_plan"), _load("offline")
 
 LINE = re.compile(r"^\[(?P<level>\w+)\] (?P<rule>[\w-]+): (?P<type>\S+) (?P<name>\S+)")
 
 
 def run_policy(plan: dict, *args: str) -> subprocess.CompletedProcess:
-    assert POLICY_PY.exists(), "no .venv-policy: run `make setup-policy` (make test does)"
-    return subprocess.run([str(POLICY_PY), str(ROOT / "policy" / "offline.py"), *args],
-                          input=json.dumps(plan), capture_output=True, text=True, timeout=60)
+    """policy/offline.py on a plan, in this process: it is pure Python (rules.py needs no SDK).
+
+    The policy venv runs it for real in test_make_policy and test_not_a_plan_exits_2.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    with mock.patch.object(sys, "stdin", io.StringIO(json.dumps(plan))), redirect_stdout(out), redirect_stderr(err):
+        code = offline.main(list(args))
+    return subprocess.CompletedProcess(["policy/offline.py", *args], code, out.getvalue(), err.getvalue())
 
 
 def findings(out: str) -> set[tuple[str, str, str]]:
@@ -39,7 +59,7 @@ def findings(out: str) -> set[tuple[str, str, str]]:
 
 @pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_stack_file_passes_the_policy_pack(path):
-    result = run_policy(export_plan.policy_plan(path))
+    result = run_policy(export_plan.policy_plan(path, planned_file(path)))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "[mandatory]" not in result.stdout
     assert "[unchecked]" not in result.stdout  # every secret object was opened
@@ -122,11 +142,12 @@ def test_a_plan_with_a_masked_secret_object_is_reported_unchecked():
 
 def test_open_secrets_keeps_secret_scalars_masked():
     from tools.harness import _SECRET_SIG
+    from tools.plan import open_secrets
 
     secret = dict([_SECRET_SIG])
     value = {"properties": {**secret, "value": {"computeType": "AmlCompute", "key": {**secret, "value": "k"}}},
              "password": {**secret, "value": "hunter2"}}
-    assert export_plan.open_secrets(value) == {
+    assert open_secrets(value) == {
         "properties": {"computeType": "AmlCompute", "key": "[secret]"}, "password": "[secret]"}
 
 

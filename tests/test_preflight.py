@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SHIPPED_STACK_FILES, planned_file
 from tools.harness import ARM_TYPES
 from tools.preflight import checks, needs, report
 from tools.preflight.__main__ import subscription_of
@@ -203,9 +204,8 @@ def test_every_shipped_stack_maps_every_resource_type():
     """A resource type the preflight cannot map is a warning at run time; none ships unmapped."""
     from tools.preflight.export import export
 
-    files = [*ROOT.glob("Pulumi.*.yaml"), *ROOT.glob("examples/Pulumi.*.yaml")]
-    for path in sorted(p for p in files if p.name != "Pulumi.yaml"):
-        assert export(path)["unknownTypes"] == [], path.name
+    for path in SHIPPED_STACK_FILES:
+        assert export(path, planned_file(path))["unknownTypes"] == [], path.name
 
 
 # --- names ---------------------------------------------------------------------------------------

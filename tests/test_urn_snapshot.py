@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import plan, shipped_plan, stack
+from tests.conftest import plan, planned_file, shipped_plan, stack
 from tools import urn_snapshot
 from tools.harness import run_program
 
@@ -25,7 +25,7 @@ STORAGE_URN = (
 
 @pytest.mark.parametrize("stack_file", urn_snapshot.stack_files(), ids=lambda p: p.name)
 def test_stateful_resources_keep_their_urn_and_azure_name(stack_file):
-    problems = urn_snapshot.check(stack_file)
+    problems = urn_snapshot.check(stack_file, planned_file(stack_file))
     assert problems == [], "\n".join(problems)
 
 

@@ -15,6 +15,8 @@ An invalid config prints the validation message and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
 import gc
 import json
 import os
@@ -244,17 +246,61 @@ def load_stack_file(path: Path) -> tuple[dict[str, str], set[str]]:
     return config_from_yaml(document.get("config") or {}, project.get("config") or {})
 
 
-def make_plan(stack_file: Path) -> tuple[Run, dict[str, Any] | None]:
-    stack = stack_name_of(stack_file)
+def shown_path(stack_file: Path) -> str:
+    """A stack file's path as the plan shows it: relative to the repository when inside it."""
+    try:
+        return str(stack_file.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(stack_file)
+
+
+def open_secrets(value: Any) -> Any:
+    """Secret objects/lists opened to their structure; secret scalars masked.
+
+    When one nested value is a secret (an admin password, a datastore key), the engine receives
+    the whole top-level input as one secret and the plan shows it as ``[secret]``; the policy
+    pack and the preflight need to see inside. Nothing real is revealed: offline, every secret is
+    already the placeholder before the program runs, and invoke results come from the mocks.
+    """
+    if is_secret_value(value):
+        inner = value.get("value")
+        return open_secrets(inner) if isinstance(inner, dict | list) else SECRET_PLACEHOLDER
+    if isinstance(value, dict):
+        return {k: open_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [open_secrets(v) for v in value]
+    return value
+
+
+def opened(run: Run) -> Run:
+    """A copy of ``run`` whose registrations have their secret objects opened (``open_secrets``)."""
+    return dataclasses.replace(
+        run, registrations=[dataclasses.replace(r, inputs=open_secrets(r.inputs)) for r in run.registrations]
+    )
+
+
+def plan_stack_file(stack_file: Path) -> Run:
+    """The program run in preview on a stack file, as ``pulumi preview`` of a first deployment.
+
+    A run depends on nothing but the stack file and Pulumi.yaml (two runs give identical inputs,
+    tests/test_workspace.py), so one process plans the same files once: the tests plan every
+    shipped file from several modules. What it returns is shared: never change it.
+    """
     raw, secrets = load_stack_file(stack_file)
-    run = run_program(stack, raw, secrets, preview=True, raise_errors=False)
+    return _plan(stack_name_of(stack_file), json.dumps(raw, sort_keys=True), tuple(sorted(secrets)))
+
+
+@functools.lru_cache(maxsize=64)
+def _plan(stack: str, raw_json: str, secrets: tuple[str, ...]) -> Run:
+    return run_program(stack, json.loads(raw_json), set(secrets), preview=True, raise_errors=False)
+
+
+def make_plan(stack_file: Path, run: Run | None = None) -> tuple[Run, dict[str, Any] | None]:
+    """The run and its plan document (None when the program stopped); ``run`` if already made."""
+    run = run or plan_stack_file(stack_file)
     if run.error is not None:
         return run, None
-    try:
-        shown = str(stack_file.resolve().relative_to(ROOT))
-    except ValueError:
-        shown = str(stack_file)
-    return run, plan_document(run, shown)
+    return run, plan_document(run, shown_path(stack_file))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,6 +29,7 @@ from typing import Any
 
 from azureml_infra.facts import STATEFUL_TYPES
 from tools.harness import ROOT, Registration, Run
+from tools.plan import plan_stack_file, shown_path
 
 SNAPSHOT_DIR = ROOT / "tests" / "snapshots"
 REGENERATE = "make snapshot"
@@ -51,17 +52,9 @@ def snapshot_path(stack_file: Path) -> Path:
     return SNAPSHOT_DIR / f"{where}{stack}.json"
 
 
-def _shown(stack_file: Path) -> str:
-    try:
-        return str(stack_file.resolve().relative_to(ROOT))
-    except ValueError:
-        return str(stack_file)
-
-
 def plan_of(stack_file: Path) -> Run:
-    from tools.plan import make_plan  # the plan reads stack files the way the CLI does
-
-    run, _ = make_plan(stack_file)
+    """The stack file planned the way ``make plan`` does (the URNs the snapshot records)."""
+    run = plan_stack_file(stack_file)
     if run.error is not None:
         raise run.error
     return run
@@ -86,7 +79,7 @@ def entries(registrations: list[Registration]) -> list[Entry]:
 
 def document(stack_file: Path, registrations: list[Registration]) -> dict[str, Any]:
     return {
-        "stackFile": _shown(stack_file),
+        "stackFile": shown_path(stack_file),
         "note": NOTE,
         "resources": [e.as_json() for e in entries(registrations)],
     }
@@ -196,14 +189,15 @@ def compare(stack: str, snapshot: list[dict[str, Any]], registrations: list[Regi
     return problems
 
 
-def check(stack_file: Path) -> list[str]:
+def check(stack_file: Path, run: Run | None = None) -> list[str]:
+    """Problems of ``stack_file`` against its snapshot; ``run``: its plan, if already made."""
     path = snapshot_path(stack_file)
     shown = str(path.relative_to(ROOT))
     if not path.exists():
-        return [f"{_shown(stack_file)}: no snapshot {shown}; create it: {REGENERATE}"]
+        return [f"{shown_path(stack_file)}: no snapshot {shown}; create it: {REGENERATE}"]
     snapshot = json.loads(path.read_text())
-    run = plan_of(stack_file)
-    return compare(_shown(stack_file), snapshot["resources"], run.registrations, shown)
+    run = run or plan_of(stack_file)
+    return compare(shown_path(stack_file), snapshot["resources"], run.registrations, shown)
 
 
 def write(stack_file: Path) -> Path:

@@ -18,8 +18,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tools.harness import ARM_TYPES, ROOT, run_program
-from tools.plan import load_stack_file, plan_document, stack_name_of
+from azureml_infra.config import parse_config
+from tools.harness import ARM_TYPES, ROOT, Run
+from tools.plan import load_stack_file, opened, plan_document, plan_stack_file, shown_path, stack_name_of
 from tools.preflight.needs import derive_needs
 
 SUBSCRIPTION_KEY = "azure-native:subscriptionId"
@@ -38,35 +39,19 @@ def _name_keys(config: Any) -> dict[str, str]:
     return keys
 
 
-def _open(value: Any) -> Any:
-    """Secret inputs opened to their structure (the plan masks a secret object as a whole)."""
-    from tools.harness import SECRET_PLACEHOLDER, is_secret_value
+def export(stack_file: Path, run: Run | None = None) -> dict[str, Any]:
+    """The needs of a stack file. Raises the program's ConfigError on an invalid config.
 
-    if is_secret_value(value):
-        inner = value.get("value")
-        return _open(inner) if isinstance(inner, dict | list) else SECRET_PLACEHOLDER
-    if isinstance(value, dict):
-        return {k: _open(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_open(v) for v in value]
-    return value
-
-
-def export(stack_file: Path) -> dict[str, Any]:
-    """The needs of a stack file. Raises the program's ConfigError on an invalid config."""
-    from azureml_infra.config import parse_config
-
+    ``run``: the preview run of that stack file, if already made (tools.plan.plan_stack_file).
+    """
     stack = stack_name_of(stack_file)
     raw, secrets = load_stack_file(stack_file)
     config = parse_config(raw, secrets, stack)
-    run = run_program(stack, raw, secrets, preview=True)
-    for registration in run.registrations:
-        registration.inputs = _open(registration.inputs)
-    try:
-        shown = str(stack_file.resolve().relative_to(ROOT))
-    except ValueError:
-        shown = str(stack_file)
-    document = plan_document(run, shown)
+    run = run or plan_stack_file(stack_file)
+    if run.error is not None:
+        raise run.error
+    shown = shown_path(stack_file)
+    document = plan_document(opened(run), shown)
     subscription = raw.get(SUBSCRIPTION_KEY)
     return derive_needs(
         document["resources"],
