@@ -13,12 +13,12 @@ from azureml_infra.config import load_stack_config
 from azureml_infra.config.diagnostics import diagnostics_on
 from azureml_infra.config.workspace import user_assigned_identity_name
 from azureml_infra.roles import Role
-from components.access import Access, AccessArgs, AccessScope, Grant
+from components.access import Access, AccessArgs, AccessScope, Grant, principals_of, workspace_principal_key
 from components.compute import Placement, computes_output, create_computes
 from components.datastores import DatastoresArgs, create_data_storage, create_datastores, datastores_output
 from components.diagnostics import Diagnostics, DiagnosticsArgs, Target, blob_service_id
 from components.kubernetes import create_kubernetes_computes
-from components.ml_registry import MachineLearningRegistry, MachineLearningRegistryArgs, registry_readers
+from components.ml_registry import MachineLearningRegistry, MachineLearningRegistryArgs
 from components.network import (
     DataStorageOutboundRules,
     DataStorageRulesArgs,
@@ -139,9 +139,7 @@ if data_storage is not None and config.network.managed:
                 scope_key=f"{names.resource_group}/storageaccounts/{lake_name}".lower(),
                 principal_id=workspace.principal_id,
                 # The same key as the workspace identity's data roles (components/datastores.py).
-                principal_key=f"{names.ml_workspace}/workspace"
-                if datastores_args.workspace_identity_key is None
-                else f"{names.ml_workspace}/identity/{datastores_args.workspace_identity_key}".lower(),
+                principal_key=workspace_principal_key(names.ml_workspace, datastores_args.workspace_identity_key),
                 subscription_id=authorization.get_client_config_output(
                     opts=pulumi.InvokeOutputOptions(parent=workspace)
                 ).subscription_id,
@@ -191,7 +189,7 @@ if config.registry is not None:
             settings=config.registry,
             resource_group_name=workspace.resource_group_name,
             location=config.location,
-            readers=registry_readers(
+            readers=principals_of(
                 names.ml_workspace, workspace.principal_id, computes, datastores_args.workspace_identity_key
             ),
             subscription_id=existing.subscription_id

@@ -14,6 +14,7 @@ data roles and the workspace identity's roles (components/identity.py).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pulumi
@@ -64,6 +65,41 @@ class Grant:
     description: str = ""
     # Managed identities are service principals; a person is a User, a team a Group.
     principal_type: str = "ServicePrincipal"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An identity of the stack that gets roles: ``key`` identifies it from config values only (it
+    names the role assignments), ``label`` is short, for logical names."""
+
+    key: str
+    label: str
+    principal_id: pulumi.Input[str]
+
+
+def workspace_principal_key(workspace_key: str, identity_key: str | None = None) -> str:
+    """The config-only key of the workspace's identity: its system-assigned identity, or the
+    user-assigned one by name (created here) or ARM id (reused). A new identity is a new principal,
+    so its key, and with it the names of its assignments, changes with it."""
+    if identity_key is None:
+        return f"{workspace_key}/workspace"  # the key its grants were always named by
+    return f"{workspace_key}/identity/{identity_key}".lower()
+
+
+def principals_of(
+    workspace_key: str,
+    workspace_principal_id: pulumi.Input[str],
+    computes: Mapping[str, pulumi.Resource],
+    identity_key: str | None = None,
+) -> list[Principal]:
+    """The workspace's identity and every compute's that has one (``principal_id`` not None):
+    the identities that read data and models."""
+    principals = [Principal(workspace_principal_key(workspace_key, identity_key), "workspace", workspace_principal_id)]
+    for name, compute in sorted(computes.items()):
+        principal_id = getattr(compute, "principal_id", None)
+        if principal_id is not None:
+            principals.append(Principal(f"{workspace_key}/computes/{name}", f"compute-{name}", principal_id))
+    return principals
 
 
 def assign_role(

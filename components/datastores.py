@@ -20,7 +20,7 @@ from pulumi_azure_native import machinelearningservices as ml
 
 from azureml_infra.config.datastores import AUTHS, KINDS, DataStorageSettings, DatastoreSettings
 from azureml_infra.roles import Role
-from components.access import Grant, RoleAssignments
+from components.access import Grant, Principal, RoleAssignments, principals_of
 from components.locks import lock_against_deletion
 from components.options import child, stateful
 from components.workspace import MachineLearningWorkspace, private_storage_args
@@ -104,19 +104,6 @@ class DataStorage(pulumi.ComponentResource):
 
 
 @dataclass(frozen=True)
-class Reader:
-    """An identity that reads the datastore's data.
-
-    ``key`` identifies it from config values only (it names the role assignment in Azure);
-    ``label`` is short, for the logical name.
-    """
-
-    key: str
-    label: str
-    principal_id: pulumi.Input[str]
-
-
-@dataclass(frozen=True)
 class AttachedDatastoreArgs:
     settings: DatastoreSettings
     workspace_name: pulumi.Input[str]
@@ -126,7 +113,7 @@ class AttachedDatastoreArgs:
     # The key, SAS token or client secret (a secret Output); None for identity.
     secret: pulumi.Input[str] | None = None
     # identity only: who gets the data role, where, and the config-only key of that scope.
-    readers: list[Reader] = field(default_factory=list)
+    readers: list[Principal] = field(default_factory=list)
     subscription_id: pulumi.Input[str] | None = None
     account_resource_group_name: pulumi.Input[str] | None = None
     scope_key: str = ""
@@ -205,7 +192,7 @@ class AttachedDatastore(pulumi.ComponentResource):
             )
         self.register_outputs({"name": s.name, "kind": s.kind, "accountName": self.account_name})
 
-    def _grant(self, args: AttachedDatastoreArgs, reader: Reader) -> authorization.RoleAssignment:
+    def _grant(self, args: AttachedDatastoreArgs, reader: Principal) -> authorization.RoleAssignment:
         s = args.settings
         role = Role.STORAGE_BLOB_DATA_CONTRIBUTOR if s.read_write else Role.STORAGE_BLOB_DATA_READER
         # The container (ADLS Gen2 filesystem) itself: the least the reader needs. See
@@ -254,20 +241,6 @@ class DatastoresArgs:
     workspace_identity_key: str | None = None
     # Private endpoints front the data lake (network.privateEndpoints): public network access off.
     private_network: bool = False
-
-
-def _readers(args: DatastoresArgs, workspace: MachineLearningWorkspace, computes: dict) -> list[Reader]:
-    """The workspace's identity and every compute cluster's that has one, keyed by config names."""
-    workspace_key = args.workspace_key
-    # The system-assigned identity keeps the key its grants were always named by.
-    key = f"{workspace_key}/workspace" if args.workspace_identity_key is None else (
-        f"{workspace_key}/identity/{args.workspace_identity_key}".lower())
-    readers = [Reader(key, "workspace", workspace.principal_id)]
-    for name, compute in sorted(computes.items()):
-        principal_id = getattr(compute, "principal_id", None)
-        if principal_id is not None:
-            readers.append(Reader(f"{workspace_key}/computes/{name}", f"compute-{name}", principal_id))
-    return readers
 
 
 def create_data_storage(args: DatastoresArgs, workspace: MachineLearningWorkspace) -> DataStorage | None:
@@ -338,7 +311,7 @@ def create_datastores(
     data_storage = data_storage or _data_storage(args, workspace)
     if not args.datastores:
         return {}
-    readers = _readers(args, workspace, computes)
+    readers = principals_of(args.workspace_key, workspace.principal_id, computes, args.workspace_identity_key)
     deployment_subscription = authorization.get_client_config_output(
         opts=pulumi.InvokeOutputOptions(parent=workspace)
     ).subscription_id

@@ -21,17 +21,8 @@ from pulumi_azure_native import machinelearningservices as ml
 
 from azureml_infra.config.registry import RegistrySettings
 from azureml_infra.roles import Role
-from components.access import Grant, RoleAssignments
+from components.access import Grant, Principal, RoleAssignments
 from components.options import stateful
-
-
-@dataclass(frozen=True)
-class RegistryReader:
-    """An identity that reads from the registry; ``key`` names its assignment (config values only)."""
-
-    key: str
-    label: str
-    principal_id: pulumi.Input[str]
 
 
 @dataclass(frozen=True)
@@ -39,7 +30,7 @@ class MachineLearningRegistryArgs:
     settings: RegistrySettings
     resource_group_name: pulumi.Input[str]
     location: str
-    readers: list[RegistryReader]
+    readers: list[Principal]
     subscription_id: pulumi.Input[str]
     protect: bool = False
     tags: dict[str, str] = field(default_factory=dict)
@@ -115,24 +106,3 @@ class MachineLearningRegistry(pulumi.ComponentResource):
             for reader in args.readers
         ]
         self.register_outputs({"registryId": self.registry_id, "registryName": self.registry_name})
-
-
-def registry_readers(
-    workspace_key: str,
-    workspace_principal_id: pulumi.Input[str],
-    computes: dict,
-    workspace_identity_key: str | None = None,
-) -> list[RegistryReader]:
-    """The workspace's identity and every compute's that has one, keyed by config names.
-
-    ``workspace_identity_key`` is the workspace's user-assigned identity (its name, or its ARM id
-    when reused), None for its system-assigned identity: the same keys as the datastores' grants.
-    """
-    key = f"{workspace_key}/workspace" if workspace_identity_key is None else (
-        f"{workspace_key}/identity/{workspace_identity_key}".lower())
-    readers = [RegistryReader(key, "workspace", workspace_principal_id)]
-    for name, compute in sorted(computes.items()):
-        principal_id = getattr(compute, "principal_id", None)
-        if principal_id is not None:
-            readers.append(RegistryReader(f"{workspace_key}/computes/{name}", f"compute-{name}", principal_id))
-    return readers

@@ -31,6 +31,7 @@ from azureml_infra import facts
 from azureml_infra.config.network import NetworkSettings
 from azureml_infra.config.workspace import WorkspaceSettings
 from azureml_infra.naming import ResourceNames
+from components.access import workspace_principal_key
 from components.identity import DEPENDENCY_ROLES, Dependency, WorkspaceIdentity, WorkspaceIdentityArgs
 from components.locks import lock_against_deletion
 from components.options import child, stateful
@@ -149,7 +150,7 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
                 resource_group_name=self.resource_group_name,
                 location=args.location,
                 # The principal's config-only key: the identity's own (a new identity is a new principal).
-                principal_key=f"{names.ml_workspace}/identity/{s.identity.id or args.identity_name}".lower(),
+                principal_key=workspace_principal_key(names.ml_workspace, s.identity.id or args.identity_name),
                 subscription_id=subscription_id,
                 dependencies=dependencies,
                 protect=args.protect,

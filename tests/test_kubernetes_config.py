@@ -284,10 +284,15 @@ def network(address_space: str = "10.20.0.0/16", training: str | None = "10.20.1
     return {"azureml-infra:network": {"privateEndpoints": {"vnet": vnet}}}
 
 
+# A subnet of someone else's network, for the cluster of PRIVATE when the stack's VNet has no
+# training subnet (with private endpoints and no managed network, every compute needs a subnet).
+HUB_SUBNET = f"/subscriptions/{SUB}/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/snet-train"
+IN_HUB = {"azureml-infra:computes": [{"name": "cpu-compute", "vmSize": "STANDARD_D3_V2", "maxNodes": 2,
+                                      "subnetId": HUB_SUBNET}]}
+
+
 def test_created_cluster_needs_the_training_subnet():
-    computes = {"azureml-infra:computes": [{"name": "cpu-compute", "vmSize": "STANDARD_D3_V2", "maxNodes": 2}],
-                "azureml-infra:network": {"isolation": "AllowInternetOutbound",
-                                          **network(training=None)["azureml-infra:network"]}}
+    computes = {**IN_HUB, **network(training=None)}
     assert_refused(config(entry(), extra={**PRIVATE, **computes}), [
         f"{KEY}.cluster: is created in the stack's training subnet when the stack has network.privateEndpoints "
         "(outside it, the cluster cannot reach the workspace's private endpoints), and there is none: set "
@@ -304,8 +309,37 @@ def test_vnet_must_stay_clear_of_the_clusters_ranges():
 
 
 def test_attached_cluster_needs_no_training_subnet():
-    computes = {"azureml-infra:network": {"isolation": "AllowInternetOutbound",
-                                          **network(training=None)["azureml-infra:network"]},
-                "azureml-infra:computes": [{"name": "cpu-compute", "vmSize": "STANDARD_D3_V2", "maxNodes": 2}]}
+    computes = {**IN_HUB, **network(training=None)}
     run = plan(config(entry(cluster=None, clusterId=AKS), extra={**PRIVATE, **computes}))
     assert run.one("azure-native:kubernetesconfiguration:Extension")
+
+
+def test_no_kubernetes_compute_under_a_managed_network():
+    # "Kubernetes and attached VMs aren't supported in an Azure Machine Learning managed virtual
+    # network" (how-to-managed-network, Limitations).
+    managed = {"azureml-infra:network": {"isolation": "AllowInternetOutbound"}}
+    assert_refused(config(entry(cluster=None, clusterId=AKS), extra=managed), [
+        "azureml-infra:kubernetesComputes: Azure ML does not support Kubernetes computes in a workspace with a "
+        "managed network (network.isolation is AllowInternetOutbound): remove them, or set network.isolation: "
+        "Disabled and keep the workspace private with network.privateEndpoints and a trainingSubnet"
+    ])
+
+
+def test_no_kubernetes_compute_with_a_user_assigned_workspace_identity():
+    identity = {"azureml-infra:workspace": {"identity": "userAssigned"}}
+    assert_refused(config(entry(cluster=None, clusterId=AKS), extra=identity), [
+        "azureml-infra:kubernetesComputes: cannot be attached by a user-assigned workspace identity "
+        "(workspace.identity is userAssigned): it would need Reader, Kubernetes Extension Contributor and "
+        "Azure Kubernetes Service Cluster Admin on each cluster first, which this program does not grant; use "
+        "workspace.identity: systemAssigned with Kubernetes computes"
+    ])
+
+
+def test_a_created_cluster_in_a_private_stack_with_its_training_subnet_plans():
+    # The combination the reviews found refused both ways: private endpoints, a training subnet,
+    # no managed network.
+    computes = {"azureml-infra:computes": [{"name": "cpu-compute", "vmSize": "STANDARD_D3_V2", "maxNodes": 2,
+                                            "subnetId": "training"}]}
+    run = plan(config(entry(), extra={**PRIVATE, **computes, **network()}))
+    cluster = run.one("azure-native:containerservice:ManagedCluster")
+    assert cluster.inputs["agentPoolProfiles"][0]["vnetSubnetID"] != ""

@@ -268,3 +268,12 @@ def _snapshot(run):
 
 def test_two_runs_give_identical_inputs():
     assert _snapshot(run_program("test")) == _snapshot(run_program("test"))
+
+
+def test_prod_storage_takes_no_account_keys():
+    # No credential-based access in prod: the workspace's own datastores use its identity.
+    prod = shipped_plan("prod")
+    storage = prod.one("azure-native:storage:StorageAccount", "storage-account")
+    workspace = prod.one("azure-native:machinelearningservices:Workspace")
+    assert storage.inputs["allowSharedKeyAccess"] is False
+    assert workspace.inputs["systemDatastoresAuthMode"] == "Identity"

@@ -354,8 +354,8 @@ def _created_clusters_in_the_network(config: StackConfig) -> Iterable[Problem]:
     """With network.privateEndpoints, a created cluster goes in the training subnet: it must exist,
     and the cluster's pod and service ranges must stay clear of the VNet."""
     endpoints = config.network.private_endpoints
-    if endpoints is None:
-        return
+    if endpoints is None or config.network.managed:
+        return  # under a managed network, _not_in_a_managed_network says what to do
     vnet = endpoints.vnet
     for index, compute in enumerate(config.kubernetes_computes):
         if compute.cluster is None:
@@ -380,4 +380,37 @@ def _created_clusters_in_the_network(config: StackConfig) -> Iterable[Problem]:
 
 
 # Rules that need more than one section of the config: (StackConfig) -> problems.
-CHECKS: list[Check] = [_unique_names, _one_compute_per_cluster, _created_clusters_in_the_network]
+def _not_in_a_managed_network(config: StackConfig) -> Iterable[Problem]:
+    """ "Kubernetes and attached VMs aren't supported in an Azure Machine Learning managed virtual
+    network" (how-to-managed-network.md@d675e2ff, Limitations): a managed network's workspace
+    cannot use them, and a created cluster could not join a training subnet there either."""
+    if config.network.managed and config.kubernetes_computes:
+        yield Problem.at(
+            "kubernetesComputes",
+            f"Azure ML does not support Kubernetes computes in a workspace with a managed network "
+            f"(network.isolation is {config.network.isolation}): remove them, or set network.isolation: "
+            "Disabled and keep the workspace private with network.privateEndpoints and a trainingSubnet",
+        )
+
+
+def _workspace_identity_can_attach(config: StackConfig) -> Iterable[Problem]:
+    """A user-assigned workspace identity needs Reader, Kubernetes Extension Contributor and Azure
+    Kubernetes Service Cluster Admin on the cluster before the attach (Azure ML, "Attach a
+    Kubernetes cluster", user-assigned identity); this program grants them to no identity."""
+    if config.workspace.identity.user_assigned and config.kubernetes_computes:
+        yield Problem.at(
+            "kubernetesComputes",
+            "cannot be attached by a user-assigned workspace identity (workspace.identity is userAssigned): "
+            "it would need Reader, Kubernetes Extension Contributor and Azure Kubernetes Service Cluster "
+            "Admin on each cluster first, which this program does not grant; use workspace.identity: "
+            "systemAssigned with Kubernetes computes",
+        )
+
+
+CHECKS: list[Check] = [
+    _unique_names,
+    _one_compute_per_cluster,
+    _created_clusters_in_the_network,
+    _not_in_a_managed_network,
+    _workspace_identity_can_attach,
+]

@@ -32,7 +32,8 @@ SECRET_SETTINGS = (
     "is stored as a secret (or holds a secure: value), but it holds settings, which this program "
     "reads as plain text and would keep in the state unencrypted; keep each secret in a key of its "
     "own, set with: pulumi config set --secret <key> <value>, and name that key where a secret is "
-    "expected (ssh.passwordSecret, datastores[].secret)"
+    "expected (ssh.passwordSecret, datastores[].secret, kubernetesComputes[].https.certificateSecret and "
+    "keySecret)"
 )
 
 
