@@ -21,7 +21,7 @@ _TAG_FORBIDDEN = re.compile(r"[<>%&\\?/]")
 
 
 class StackConfig(Model):
-    """Everything a stack file says. Later sections (network, access) go beside these."""
+    """Everything a stack file says: one field per section, each a model of its own module."""
 
     location: str = Field(description="Azure region, from azure-native:location, e.g. westeurope.")
     prefix: str = Field(description="Workload name in every resource name: 2-10 lowercase letters/digits.")
