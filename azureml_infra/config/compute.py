@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 import struct
 from collections.abc import Iterable
 from datetime import timedelta
@@ -19,7 +18,18 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from azureml_infra import arm
-from azureml_infra.config.base import Check, Guid, Model, Problem, SecretRef, arm_id_of, azure_name, key_error
+from azureml_infra.config.base import (
+    TRAINING_SUBNET,
+    Check,
+    Guid,
+    Model,
+    Problem,
+    SecretRef,
+    VmSize,
+    arm_id_of,
+    azure_name,
+    key_error,
+)
 from azureml_infra.facts import parse_duration
 from azureml_infra.naming import NameRule
 
@@ -60,20 +70,6 @@ def _check_duration(value: str) -> str:
 
 
 Duration = Annotated[str, AfterValidator(_check_duration)]
-
-
-def _check_vm_size(value: str) -> str:
-    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", value):
-        raise ValueError("must be an Azure VM size such as STANDARD_D3_V2 or Standard_DS3_v2")
-    return value
-
-
-VmSize = Annotated[str, AfterValidator(_check_vm_size)]
-
-
-# ``subnetId: training``: the training subnet of the VNet this stack creates
-# (network.privateEndpoints.vnet.trainingSubnet; the rule is in config.network).
-TRAINING_SUBNET = "training"
 
 
 def _check_compute_subnet_id(value: str) -> str:
@@ -284,9 +280,13 @@ class ComputeInstance(Model):
 
 
 def _unique_compute_names(config: StackConfig) -> Iterable[Problem]:
-    """Clusters and instances share the workspace's compute namespace."""
+    """Clusters, instances and Kubernetes computes share the workspace's compute names."""
     first_use: dict[str, str] = {}
-    for key, computes in (("computes", config.computes), ("computeInstances", config.compute_instances)):
+    for key, computes in (
+        ("computes", config.computes),
+        ("computeInstances", config.compute_instances),
+        ("kubernetesComputes", config.kubernetes_computes),
+    ):
         for index, compute in enumerate(computes):
             where = f"{key}[{index}]"
             # ARM compares resource names case-insensitively.
@@ -294,8 +294,8 @@ def _unique_compute_names(config: StackConfig) -> Iterable[Problem]:
             if earlier != where:
                 yield Problem.at(
                     f"{where}.name",
-                    f"'{compute.name}' is already the name of {earlier}; compute clusters and "
-                    "instances share the workspace's compute names (compared ignoring case)",
+                    f"'{compute.name}' is already the name of {earlier}; all computes of a workspace "
+                    "share one set of names (compared ignoring case)",
                 )
 
 

@@ -25,7 +25,17 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from azureml_infra.config.base import Check, Guid, Model, Problem, SecretRef, arm_id_of, azure_name, key_error
+from azureml_infra.config.base import (
+    Check,
+    Guid,
+    Model,
+    Problem,
+    SecretRef,
+    VmSize,
+    arm_id_of,
+    azure_name,
+    key_error,
+)
 from azureml_infra.naming import NameRule
 
 if TYPE_CHECKING:
@@ -97,17 +107,10 @@ def _check_namespace(value: str) -> str:
 Namespace = Annotated[str, AfterValidator(_check_namespace)]
 
 
-# The VM size rule of config/compute.py (section modules import only from config.base).
-def _check_vm_size(value: str) -> str:
-    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", value):
-        raise ValueError("must be an Azure VM size such as Standard_D4s_v5")
-    return value
-
-
 class ClusterSettings(Model):
     """An AKS cluster created for this compute: Entra ID with Azure RBAC, no local accounts."""
 
-    vm_size: Annotated[str, AfterValidator(_check_vm_size)] = Field(
+    vm_size: VmSize = Field(
         description="VM size of the nodes, e.g. Standard_D4s_v5 (Azure ML asks for 4 vCPU / 14 GB or more in production)."
     )
     node_count: int = Field(
@@ -316,24 +319,6 @@ class KubernetesCompute(Model):
 # --- rules across sections -------------------------------------------------------------
 
 
-def _unique_names(config: StackConfig) -> Iterable[Problem]:
-    """Kubernetes computes share the workspace's compute names with clusters and instances."""
-    first_use: dict[str, str] = {}
-    for key, computes in (("computes", config.computes), ("computeInstances", config.compute_instances)):
-        for index, compute in enumerate(computes):
-            first_use.setdefault(compute.name.lower(), f"{key}[{index}]")
-    for index, compute in enumerate(config.kubernetes_computes):
-        where = f"kubernetesComputes[{index}]"
-        # ARM compares resource names case-insensitively.
-        earlier = first_use.setdefault(compute.name.lower(), where)
-        if earlier != where:
-            yield Problem.at(
-                f"{where}.name",
-                f"'{compute.name}' is already the name of {earlier}; all computes of a workspace "
-                "share one set of names (compared ignoring case)",
-            )
-
-
 def _one_compute_per_cluster(config: StackConfig) -> Iterable[Problem]:
     """Two entries on one existing cluster would install the extension on it twice."""
     first_use: dict[str, int] = {}
@@ -408,7 +393,6 @@ def _workspace_identity_can_attach(config: StackConfig) -> Iterable[Problem]:
 
 
 CHECKS: list[Check] = [
-    _unique_names,
     _one_compute_per_cluster,
     _created_clusters_in_the_network,
     _not_in_a_managed_network,

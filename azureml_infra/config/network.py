@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from azureml_infra import arm
-from azureml_infra.config.base import Check, Model, Problem, arm_id_of, key_error
+from azureml_infra.config.base import TRAINING_SUBNET, Check, Model, Problem, arm_id_of, key_error
 
 if TYPE_CHECKING:
     from azureml_infra.config.stack import StackConfig
@@ -30,7 +30,6 @@ SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
 DNS_ZONE_TYPE = "Microsoft.Network/privateDnsZones"
 
 # The value of a compute's ``subnetId`` that places it in the training subnet this stack creates.
-TRAINING = "training"
 
 # --- private endpoints: group ids and DNS zones ----------------------------------------------
 # Azure public cloud. Sources: azure-docs private-link/private-endpoint-dns.md@42655f0e (one row
@@ -502,13 +501,13 @@ def _computes_in_subnets(config: StackConfig) -> Iterable[Problem]:
                     f"a compute cannot join a subnet of yours under {_NETWORK}.isolation {network.isolation}: "
                     "it runs in the workspace's managed network; remove subnetId",
                 )
-            elif compute.subnet_id == TRAINING and network.training_subnet is None:
+            elif compute.subnet_id == TRAINING_SUBNET and network.training_subnet is None:
                 yield Problem.at(
                     where,
-                    f"'{TRAINING}' names the training subnet this stack creates, and "
+                    f"'{TRAINING_SUBNET}' names the training subnet this stack creates, and "
                     f"{_PE}.vnet.trainingSubnet is not set: add it, or give a subnet's ARM id",
                 )
-            elif compute.subnet_id == TRAINING:
+            elif compute.subnet_id == TRAINING_SUBNET:
                 nodes = getattr(compute, "max_nodes", 1)
                 needed += nodes
                 placed.append(f"{compute.name}: {nodes}")
@@ -532,7 +531,7 @@ def _computes_reach_the_endpoints(config: StackConfig) -> Iterable[Problem]:
                     f"{key}[{index}].subnetId",
                     f"is required with {_PE} and {_NETWORK}.isolation Disabled: outside a network of yours "
                     "the compute cannot reach the workspace's storage, key vault and registry; set subnetId: "
-                    f"{TRAINING} (with {_PE}.vnet.trainingSubnet) or a subnet that reaches the endpoints, or "
+                    f"{TRAINING_SUBNET} (with {_PE}.vnet.trainingSubnet) or a subnet that reaches the endpoints, or "
                     f"turn on {_NETWORK}.isolation",
                 )
 

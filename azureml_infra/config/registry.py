@@ -15,13 +15,12 @@ Sources (research notes /work/research/aks-registry-preflight.md, section B):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from azureml_infra.config.base import Check, Model, Problem, arm_id_of, azure_name
+from azureml_infra.config.base import Check, Model, Problem, Region, arm_id_of, azure_name
 from azureml_infra.naming import NameRule
 
 if TYPE_CHECKING:
@@ -38,13 +37,6 @@ ML_REGISTRY_NAME = NameRule(
 )
 
 
-def _check_region(value: str) -> str:
-    if not re.fullmatch(r"[a-z][a-z0-9]+", value):
-        raise ValueError("must be an Azure region name such as westeurope (lowercase, no spaces)")
-    return value
-
-
-Region = Annotated[str, AfterValidator(_check_region)]
 
 
 class RegistryCreate(Model):

@@ -7,7 +7,7 @@ import re
 from pydantic import Field, field_validator
 
 from azureml_infra.config.access import AccessEntry
-from azureml_infra.config.base import Model
+from azureml_infra.config.base import Model, Region
 from azureml_infra.config.compute import ComputeCluster, ComputeInstance
 from azureml_infra.config.datastores import DataStorageSettings, DatastoreSettings
 from azureml_infra.config.diagnostics import DiagnosticsSettings
@@ -23,7 +23,7 @@ _TAG_FORBIDDEN = re.compile(r"[<>%&\\?/]")
 class StackConfig(Model):
     """Everything a stack file says: one field per section, each a model of its own module."""
 
-    location: str = Field(description="Azure region, from azure-native:location, e.g. westeurope.")
+    location: Region = Field(description="Azure region, from azure-native:location, e.g. westeurope.")
     prefix: str = Field(description="Workload name in every resource name: 2-10 lowercase letters/digits.")
     environment: str = Field(
         description="dev, test, prod...: 1-8 lowercase letters/digits, used in names and tags.",
@@ -74,13 +74,6 @@ class StackConfig(Model):
         description="Network isolation: the workspace's managed network (isolation, outboundRules) and private "
         "endpoints (privateEndpoints). Default: none, public endpoints as before.",
     )
-
-    @field_validator("location")
-    @classmethod
-    def _region(cls, value: str) -> str:
-        if not re.fullmatch(r"[a-z][a-z0-9]+", value):
-            raise ValueError("must be an Azure region name such as westeurope (lowercase, no spaces)")
-        return value
 
     @field_validator("prefix")
     @classmethod
