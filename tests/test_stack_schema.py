@@ -185,6 +185,8 @@ GOOD: dict[str, dict[str, Any]] = {
     },
 }
 
+AKS_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-aks/providers/Microsoft.ContainerService/managedClusters/aks-shared"
+
 BAD: dict[str, dict[str, Any]] = {
     "no prefix": {"azureml-infra:prefix": None},
     "a prefix with capitals": {"azureml-infra:prefix": "MLops"},
@@ -213,6 +215,24 @@ BAD: dict[str, dict[str, Any]] = {
         {"name": "archive", "kind": "blob", "accountName": "starchive01", "container": "exports",
          "auth": "accountKey", "secret": "my key!"}]},
     "a container listed twice": {"azureml-infra:dataStorage": {"containers": ["raw", "raw"]}},
+    # The sections of issues 9-11 (found in review: the schema accepted each of these).
+    "a CIDR prefix over 32": {"azureml-infra:network": {"privateEndpoints": {"vnet": {
+        "addressSpace": "10.20.0.0/33", "privateEndpointSubnet": "10.20.1.0/24"}}}},
+    "an outbound rule name with a space": {"azureml-infra:network": {
+        "isolation": "AllowOnlyApprovedOutbound", "outboundRules": [{"name": "py pi", "fqdn": "pypi.org"}]}},
+    "an fqdn that is no host name": {"azureml-infra:network": {
+        "isolation": "AllowOnlyApprovedOutbound", "outboundRules": [{"name": "pypi", "fqdn": "pypi org"}]}},
+    "an unknown role name": {"azureml-infra:access": [{"principalId": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                                                      "principalType": "Group", "role": "Data Wizard",
+                                                      "scope": "workspace"}]},
+    "a namespace with capitals": {"azureml-infra:kubernetesComputes": [
+        {"name": "myaks", "clusterId": AKS_ID, "namespace": "Bad_NS", "inference": False, "training": True}]},
+    "zero AKS nodes": {"azureml-infra:kubernetesComputes": [
+        {"name": "myaks", "cluster": {"vmSize": "Standard_D4s_v5", "nodeCount": 0}, "inference": False,
+         "training": True}]},
+    "a Kubernetes version in words": {"azureml-infra:kubernetesComputes": [
+        {"name": "myaks", "cluster": {"vmSize": "Standard_D4s_v5", "kubernetesVersion": "latest"},
+         "inference": False, "training": True}]},
     "a plain value under a secret's key": {
         "azureml-infra:computes": [{**CLUSTER, "ssh": {"adminUserName": "azureuser", "passwordSecret": "adminPw"}}],
         "azureml-infra:adminPw": "hunter2",

@@ -40,11 +40,13 @@ from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import core_schema
 
 from azureml_infra import arm
+from azureml_infra.config import kubernetes, network
 from azureml_infra.config.base import LOCATION_KEY
 from azureml_infra.config.datastores import DATA_STORAGE, RESERVED_NAMES
 from azureml_infra.config.stack import StackConfig
 from azureml_infra.facts import DURATION_RE, PROJECT
 from azureml_infra.naming import ENVIRONMENT_RE, PREFIX_RE, RULES, SUFFIX_RE, NameRule
+from azureml_infra.roles import Role
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "schemas" / "stack-config.schema.json"
@@ -106,6 +108,7 @@ def _duration_pattern() -> str:
 # Validators (by qualified name) whose rule a schema keyword can say, as the keywords that
 # say it. A validator not listed here leaves the schema looser than the program, never stricter.
 _GUID_SCHEMA = {"pattern": f"^{arm._GUID}$"}
+_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _STORAGE_ACCOUNT_SCHEMA = _name_rule(RULES["storage_account"])
 KNOWN_VALIDATORS: dict[str, Callable[[Callable], dict[str, Any]]] = {
     # azureml_infra.config.base
@@ -132,6 +135,17 @@ KNOWN_VALIDATORS: dict[str, Callable[[Callable], dict[str, Any]]] = {
         "propertyNames": {"minLength": 1, "maxLength": 128, "pattern": "^[^<>%&\\\\?/]*$"},
         "additionalProperties": {"type": "string", "maxLength": 256},
     },
+    # azureml_infra.config.network (a CIDR's "bits set after the prefix" is left to the program)
+    "_check_cidr": lambda f: {"pattern": f"^{_OCTET}(?:\\.{_OCTET}){{3}}/(?:3[0-2]|[12]?[0-9])$"},
+    "OutboundRule._fqdn": lambda f: {"pattern": _anchored(network._FQDN.pattern), "maxLength": 253},
+    "OutboundRule._name": lambda f: {"pattern": _anchored(network._RULE_NAME.pattern)},
+    # azureml_infra.config.access: a built-in role's name in any case, or a role definition GUID
+    "_check_role": lambda f: {"anyOf": [
+        dict(_GUID_SCHEMA), {"pattern": "^(?:" + "|".join(_case_insensitive(r.value) for r in Role) + ")$"}]},
+    # azureml_infra.config.kubernetes
+    "_check_namespace": lambda f: {"pattern": _anchored(kubernetes._DNS_LABEL.pattern)},
+    "ClusterSettings._node_range": lambda f: {"minimum": kubernetes.MIN_NODES, "maximum": kubernetes.MAX_NODES},
+    "ClusterSettings._version": lambda f: {"pattern": _anchored(kubernetes._KUBERNETES_VERSION.pattern)},
     # azureml_infra.config.datastores
     "DataStorageSettings._unique_containers": lambda f: {"uniqueItems": True},
     "DatastoreSettings._not_reserved": lambda f: {"not": {"enum": list(RESERVED_NAMES)}},
