@@ -17,7 +17,8 @@ from tests.conftest import plan
 from tools.adopt import main
 from tools.harness import ROOT, is_secret_value
 
-SEED = ROOT.parent / "shared" / "seed" / "arm-templates"
+# An unchanged copy of shared/seed/arm-templates (tests/fixtures/legacy-arm-templates/README.md).
+SEED = ROOT / "tests" / "fixtures" / "legacy-arm-templates"
 FLAT = ROOT / "tests" / "fixtures" / "legacy-flat"
 
 
@@ -129,7 +130,8 @@ def test_vnet_variant_placeholders_are_reported_with_file_and_parameter_and_neve
     assert "xxxx" not in text and "Fill-here" not in text
     # The password's placeholder is not reported as one to fill in: it is never copied anyway.
     assert "'adminUserPassword'" not in out
-    assert "pulumi config set --secret cpuComputeAdminPassword '<password>' --stack legacy" in out
+    # The prompt form: the password never goes on a command line (shell history).
+    assert "pulumi config set --secret cpuComputeAdminPassword --stack legacy (it prompts for the value)" in out
     # the stack file is still valid: the unknown parts are left as comments
     assert "subnetId" not in config_of(tmp_path / "Pulumi.legacy.yaml")["azureml-infra:computes"][0]
 

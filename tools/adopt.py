@@ -413,7 +413,7 @@ def _compute(template: Template, workspace_name: str | None) -> tuple[list[Line]
             L(f"{prefix}ssh:"),
             L(f"{prefix}  adminUserName: {_q(user) if user else '<the deployed admin user>'}"),
             L(f"{prefix}  passwordSecret: {password_key}",
-              f"the password is never copied: pulumi config set --secret {password_key} <password>"),
+              f"the password is never copied: pulumi config set --secret {password_key} (prompts for it)"),
         ]
     return lines, password_key
 
@@ -434,8 +434,9 @@ def todo(conversion: Conversion, path: Path, stack: str) -> list[str]:
     steps += [f"Fill in: {p.text()}" for p in conversion.placeholders]
     if conversion.password_key:
         steps.append(
+            # Without a value the CLI prompts for it: the password stays out of the shell history.
             f"Store the cluster's admin password (never copied): pulumi config set --secret {conversion.password_key} "
-            f"'<password>' --stack {stack}"
+            f"--stack {stack} (it prompts for the value)"
         )
     steps += [
         f"Pin the subscription the import ids name: pulumi config set azure-native:subscriptionId <id> --stack {stack}",
