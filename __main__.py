@@ -2,7 +2,9 @@
 
 The stack config is parsed and validated as a whole first; an invalid config stops the
 program here, before any resource is registered. Then each component gets the part of the
-config it needs, as typed arguments.
+config it needs, as typed arguments, in the order their dependencies run: the workspace and its
+dependencies, the network, computes, data, then what points at all of those (private endpoints,
+the registry's and people's role assignments, diagnostic settings).
 """
 
 import pulumi
@@ -12,21 +14,19 @@ from azureml_infra import adoption, arm
 from azureml_infra.config import load_stack_config
 from azureml_infra.config.diagnostics import diagnostics_on
 from azureml_infra.config.workspace import user_assigned_identity_name
-from azureml_infra.roles import Role
-from components.access import Access, AccessArgs, AccessScope, Grant, principals_of, workspace_principal_key
+from components.access import Access, AccessArgs, access_scopes, principals_of, workspace_principal_key
 from components.compute import Placement, computes_output, create_computes
 from components.datastores import DatastoresArgs, create_data_storage, create_datastores, datastores_output
-from components.diagnostics import Diagnostics, DiagnosticsArgs, Target, blob_service_id
+from components.diagnostics import Diagnostics, DiagnosticsArgs, diagnostic_targets
 from components.kubernetes import create_kubernetes_computes
 from components.ml_registry import MachineLearningRegistry, MachineLearningRegistryArgs
 from components.network import (
-    DataStorageOutboundRules,
-    DataStorageRulesArgs,
-    EndpointTarget,
     Network,
     NetworkArgs,
     PrivateEndpoints,
     PrivateEndpointsArgs,
+    data_storage_outbound_rules,
+    endpoint_targets,
     network_names,
 )
 from components.workspace import MachineLearningWorkspace, WorkspaceArgs
@@ -45,6 +45,9 @@ import_ids = (
     if config.adopt
     else {}
 )
+
+# The deployment's subscription (role definition ids and scopes are built in it).
+subscription_id = authorization.get_client_config_output().subscription_id
 
 workspace = MachineLearningWorkspace(
     "workspace",
@@ -102,8 +105,7 @@ computes.update(
         # A created cluster goes in the stack's training subnet when the stack has a network.
         subnet_id=network.training_subnet_id if network else None,
         subnet_key=f"{names.resource_group}/{network_names(config.prefix, config.environment).vnet}/training".lower(),
-        subscription_id=authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=workspace))
-        .subscription_id,
+        subscription_id=subscription_id,
     )
 )
 identity = config.workspace.identity
@@ -124,47 +126,13 @@ datastores_args = DatastoresArgs(
 data_storage = create_data_storage(datastores_args, workspace)
 datastores = create_datastores(datastores_args, workspace, computes, data_storage)
 
+lake_name = datastores_args.data_storage_account_name
+workspace_principal = workspace_principal_key(names.ml_workspace, datastores_args.workspace_identity_key)
 if data_storage is not None and config.network.managed:
-    # Jobs in the managed network reach the data lake through private endpoints Azure ML creates.
-    lake_name = datastores_args.data_storage_account_name
-    DataStorageOutboundRules(
-        "data-storage-outbound",
-        DataStorageRulesArgs(
-            resource_group_name=workspace.resource_group_name,
-            workspace_name=workspace.workspace_name,
-            account_id=data_storage.account.id,
-            approver=Grant(
-                role=Role.AZURE_AI_ENTERPRISE_NETWORK_CONNECTION_APPROVER,
-                scope=data_storage.account.id,
-                scope_key=f"{names.resource_group}/storageaccounts/{lake_name}".lower(),
-                principal_id=workspace.principal_id,
-                # The same key as the workspace identity's data roles (components/datastores.py).
-                principal_key=workspace_principal_key(names.ml_workspace, datastores_args.workspace_identity_key),
-                subscription_id=authorization.get_client_config_output(
-                    opts=pulumi.InvokeOutputOptions(parent=workspace)
-                ).subscription_id,
-                description="azureml-infra: the workspace approves its managed network's endpoints to the data lake",
-            ),
-        ),
-        opts=pulumi.ResourceOptions(parent=workspace),
-    )
+    data_storage_outbound_rules(names, workspace, data_storage, lake_name, workspace_principal, subscription_id)
 
 endpoints = None
 if network is not None:
-    # A dependency reused by id still gets its endpoint; its own network settings stay its owner's.
-    endpoint_targets = [
-        EndpointTarget("workspace", names.ml_workspace, workspace.workspace_id, "amlworkspace"),
-        EndpointTarget("storage-account-blob", names.storage_account, workspace.storage_account_id, "blob"),
-        EndpointTarget("storage-account-file", names.storage_account, workspace.storage_account_id, "file"),
-        EndpointTarget("key-vault", names.key_vault, workspace.key_vault_id, "vault"),
-        EndpointTarget("container-registry", names.container_registry, workspace.container_registry_id, "registry"),
-    ]
-    if data_storage is not None:
-        lake = datastores_args.data_storage_account_name
-        endpoint_targets += [
-            EndpointTarget("data-storage-blob", lake, data_storage.account.id, "blob"),
-            EndpointTarget("data-storage-dfs", lake, data_storage.account.id, "dfs"),
-        ]
     endpoints = PrivateEndpoints(
         "private-endpoints",
         PrivateEndpointsArgs(
@@ -172,7 +140,7 @@ if network is not None:
             location=config.location,
             subnet_id=network.private_endpoint_subnet_id,
             zone_ids=network.zone_ids,
-            targets=endpoint_targets,
+            targets=endpoint_targets(names, workspace, data_storage, lake_name),
             tags=tags,
         ),
         opts=pulumi.ResourceOptions(parent=network),
@@ -192,56 +160,25 @@ if config.registry is not None:
             readers=principals_of(
                 names.ml_workspace, workspace.principal_id, computes, datastores_args.workspace_identity_key
             ),
-            subscription_id=existing.subscription_id
-            if existing
-            else authorization.get_client_config_output(
-                opts=pulumi.InvokeOutputOptions(parent=workspace)
-            ).subscription_id,
+            subscription_id=existing.subscription_id if existing else subscription_id,
             protect=config.protect,
             tags=tags,
         ),
         opts=pulumi.ResourceOptions(parent=workspace),
     )
 
-# Role assignments of the stack file's `access` entries, on this stack's own resources (the
-# config checks refuse a scope the stack does not own). Keys are config values only: they name
-# the assignments (components/access.py).
-rg_key = names.resource_group.lower()
-subscription_id = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=workspace)).subscription_id
 if config.access:
-    access_scopes = {
-        "workspace": AccessScope(workspace.workspace_id, f"{rg_key}/workspaces/{names.ml_workspace}".lower()),
-        "resourceGroup": AccessScope(
-            pulumi.Output.concat("/subscriptions/", subscription_id, "/resourceGroups/", workspace.resource_group_name),
-            f"resourcegroups/{rg_key}",
-        ),
-        "storageAccount": AccessScope(workspace.storage_account_id, f"{rg_key}/storageaccounts/{names.storage_account}"),
-        "keyVault": AccessScope(workspace.key_vault_id, f"{rg_key}/vaults/{names.key_vault}".lower()),
-        "containerRegistry": AccessScope(
-            workspace.container_registry_id, f"{rg_key}/registries/{names.container_registry}"
-        ),
-    }
-    if workspace.log_analytics_id is not None:
-        access_scopes["logAnalytics"] = AccessScope(
-            workspace.log_analytics_id, f"{rg_key}/loganalytics/{names.log_analytics}".lower()
-        )
-    if data_storage is not None:
-        access_scopes["dataStorage"] = AccessScope(
-            data_storage.account.id, f"{rg_key}/storageaccounts/{datastores_args.data_storage_account_name}"
-        )
     Access(
         "access",
         AccessArgs(
             entries=config.access,
-            scopes=access_scopes,
+            scopes=access_scopes(names, workspace, subscription_id, data_storage, lake_name),
             stack_key=f"{config.prefix}-{config.environment}",
             subscription_id=subscription_id,
         ),
         opts=pulumi.ResourceOptions(parent=workspace),
     )
 
-# Diagnostic settings of what this stack creates (a reused resource is its owner's to change),
-# to diagnostics.workspaceId or the stack's Log Analytics (config.diagnostics: when there is none).
 if config.diagnostics.enabled and not diagnostics_on(config):
     pulumi.log.warn(
         "no diagnostic settings: this stack reuses Application Insights, so it has no Log Analytics "
@@ -249,24 +186,12 @@ if config.diagnostics.enabled and not diagnostics_on(config):
         "diagnostics.enabled: false to silence this warning (docs/access.md, Diagnostics)"
     )
 if diagnostics_on(config):
-    ws_settings = config.workspace
-    targets = [Target("workspace", workspace.workspace_id)]
-    if not ws_settings.key_vault.reused:
-        targets.append(Target("key-vault", workspace.key_vault_id))
-    if not ws_settings.storage_account.reused:
-        targets += [Target("storage-account-blob", blob_service_id(workspace.storage_account_id), "blob"),
-                    Target("storage-account", workspace.storage_account_id, "metrics")]
-    if not ws_settings.container_registry.reused:
-        targets.append(Target("container-registry", workspace.container_registry_id))
-    if data_storage is not None:
-        targets += [Target("data-storage-blob", blob_service_id(data_storage.account.id), "blob"),
-                    Target("data-storage", data_storage.account.id, "metrics")]
     destination = config.diagnostics.workspace_id or workspace.log_analytics_id
     assert destination is not None, "config.diagnostics checks that logs have somewhere to go"
     Diagnostics(
         "diagnostics",
         DiagnosticsArgs(
-            targets=targets,
+            targets=diagnostic_targets(config.workspace, workspace, data_storage),
             workspace_id=destination,
             logs=config.diagnostics.logs,
             metrics=config.diagnostics.metrics,

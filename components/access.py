@@ -16,13 +16,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pulumi
 from pulumi_azure_native import authorization
 
 from azureml_infra.config.access import AccessEntry
+from azureml_infra.naming import ResourceNames
 from azureml_infra.roles import Role, role_named
 from components.options import child
+
+if TYPE_CHECKING:
+    from components.datastores import DataStorage
+    from components.workspace import MachineLearningWorkspace
 
 # Fixed namespace for assignment names: changing it would rename (replace) every assignment.
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "role-assignments.azureml-infra")
@@ -214,3 +220,34 @@ class Access(pulumi.ComponentResource):
 def access_principal_key(stack_key: str, principal_id: str) -> str:
     """The config-only key of a principal of the ``access`` entries (compared ignoring case)."""
     return f"{stack_key}/access/{principal_id.lower()}"
+
+
+def access_scopes(
+    names: ResourceNames,
+    workspace: MachineLearningWorkspace,
+    subscription_id: pulumi.Input[str],
+    data_storage: DataStorage | None = None,
+    lake_name: str | None = None,
+) -> dict[str, AccessScope]:
+    """The stack's own resources an ``access`` entry may name, each with its config-only key
+    (the config checks refuse a scope the stack does not own)."""
+    group = names.resource_group.lower()
+    scopes = {
+        "workspace": AccessScope(workspace.workspace_id, f"{group}/workspaces/{names.ml_workspace}".lower()),
+        "resourceGroup": AccessScope(
+            pulumi.Output.concat("/subscriptions/", subscription_id, "/resourceGroups/", workspace.resource_group_name),
+            f"resourcegroups/{group}",
+        ),
+        "storageAccount": AccessScope(workspace.storage_account_id, f"{group}/storageaccounts/{names.storage_account}"),
+        "keyVault": AccessScope(workspace.key_vault_id, f"{group}/vaults/{names.key_vault}".lower()),
+        "containerRegistry": AccessScope(
+            workspace.container_registry_id, f"{group}/registries/{names.container_registry}"
+        ),
+    }
+    if workspace.log_analytics_id is not None:
+        scopes["logAnalytics"] = AccessScope(
+            workspace.log_analytics_id, f"{group}/loganalytics/{names.log_analytics}".lower()
+        )
+    if data_storage is not None:
+        scopes["dataStorage"] = AccessScope(data_storage.account.id, f"{group}/storageaccounts/{lake_name}")
+    return scopes

@@ -21,11 +21,17 @@ A reused resource gets none: a diagnostic setting is a change to its owner's res
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pulumi
 from pulumi_azure_native import monitor
 
 from components.options import child
+
+if TYPE_CHECKING:
+    from azureml_infra.config.workspace import WorkspaceSettings
+    from components.datastores import DataStorage
+    from components.workspace import MachineLearningWorkspace
 
 SETTING_NAME = "azureml-infra"
 
@@ -91,3 +97,21 @@ class Diagnostics(pulumi.ComponentResource):
 def blob_service_id(account_id: pulumi.Input[str]) -> pulumi.Output[str]:
     """The storage account's blob service, where its blob logs are set (``blobServices/default``)."""
     return pulumi.Output.concat(account_id, "/blobServices/default")
+
+
+def diagnostic_targets(
+    settings: WorkspaceSettings, workspace: MachineLearningWorkspace, data_storage: DataStorage | None
+) -> list[Target]:
+    """What this stack creates that sends logs; a resource reused by id is its owner's to change."""
+    targets = [Target("workspace", workspace.workspace_id)]
+    if not settings.key_vault.reused:
+        targets.append(Target("key-vault", workspace.key_vault_id))
+    if not settings.storage_account.reused:
+        targets += [Target("storage-account-blob", blob_service_id(workspace.storage_account_id), "blob"),
+                    Target("storage-account", workspace.storage_account_id, "metrics")]
+    if not settings.container_registry.reused:
+        targets.append(Target("container-registry", workspace.container_registry_id))
+    if data_storage is not None:
+        targets += [Target("data-storage-blob", blob_service_id(data_storage.account.id), "blob"),
+                    Target("data-storage", data_storage.account.id, "metrics")]
+    return targets

@@ -16,6 +16,7 @@ Facts and sources: /work/research/network-access.md.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pulumi
 from pulumi_azure_native import machinelearningservices as ml
@@ -29,8 +30,14 @@ from azureml_infra.config.network import (
     data_storage_rule_name,
     required_zones,
 )
+from azureml_infra.naming import ResourceNames
+from azureml_infra.roles import Role
 from components.access import Grant, assign_role
 from components.options import child
+
+if TYPE_CHECKING:
+    from components.datastores import DataStorage
+    from components.workspace import MachineLearningWorkspace
 
 _POLICIES = network.VirtualNetworkPrivateEndpointNetworkPolicies
 
@@ -358,3 +365,55 @@ class DataStorageOutboundRules(pulumi.ComponentResource):
             for sub in DATA_STORAGE_ENDPOINTS
         ]
         self.register_outputs({"rules": [r.name for r in self.rules]})
+
+
+def endpoint_targets(
+    names: ResourceNames, workspace: MachineLearningWorkspace, data_storage: DataStorage | None, lake_name: str | None
+) -> list[EndpointTarget]:
+    """What gets a private endpoint: the workspace and its dependencies, reused ones included (their
+    own network settings stay their owner's), and the data lake when the stack has one."""
+    targets = [
+        EndpointTarget("workspace", names.ml_workspace, workspace.workspace_id, "amlworkspace"),
+        EndpointTarget("storage-account-blob", names.storage_account, workspace.storage_account_id, "blob"),
+        EndpointTarget("storage-account-file", names.storage_account, workspace.storage_account_id, "file"),
+        EndpointTarget("key-vault", names.key_vault, workspace.key_vault_id, "vault"),
+        EndpointTarget("container-registry", names.container_registry, workspace.container_registry_id, "registry"),
+    ]
+    if data_storage is not None:
+        assert lake_name is not None
+        targets += [
+            EndpointTarget("data-storage-blob", lake_name, data_storage.account.id, "blob"),
+            EndpointTarget("data-storage-dfs", lake_name, data_storage.account.id, "dfs"),
+        ]
+    return targets
+
+
+def data_storage_outbound_rules(
+    names: ResourceNames,
+    workspace: MachineLearningWorkspace,
+    data_storage: DataStorage,
+    lake_name: str,
+    principal_key: str,
+    subscription_id: pulumi.Input[str],
+) -> DataStorageOutboundRules:
+    """Jobs in the managed network reach the data lake through private endpoints Azure ML creates,
+    once the workspace identity may approve them."""
+    return DataStorageOutboundRules(
+        "data-storage-outbound",
+        DataStorageRulesArgs(
+            resource_group_name=workspace.resource_group_name,
+            workspace_name=workspace.workspace_name,
+            account_id=data_storage.account.id,
+            approver=Grant(
+                role=Role.AZURE_AI_ENTERPRISE_NETWORK_CONNECTION_APPROVER,
+                scope=data_storage.account.id,
+                scope_key=f"{names.resource_group}/storageaccounts/{lake_name}".lower(),
+                principal_id=workspace.principal_id,
+                # The same key as the workspace identity's data roles (components/datastores.py).
+                principal_key=principal_key,
+                subscription_id=subscription_id,
+                description="azureml-infra: the workspace approves its managed network's endpoints to the data lake",
+            ),
+        ),
+        opts=pulumi.ResourceOptions(parent=workspace),
+    )
