@@ -16,7 +16,6 @@ invoke results (account keys) come from the mocks.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -27,7 +26,15 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tools.harness import Run  # noqa: E402
-from tools.plan import make_plan, opened, plan_document, plan_stack_file, shown_path  # noqa: E402
+from tools.plan import (  # noqa: E402
+    make_plan,
+    opened,
+    plan_document,
+    plan_stack_file,
+    shown_path,
+    stack_file_of,
+    stack_file_parser,
+)
 
 
 def policy_plan(stack_file: Path, run: Run | None = None) -> dict[str, Any]:
@@ -42,14 +49,9 @@ def policy_plan(stack_file: Path, run: Run | None = None) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="policy/export_plan.py", description=__doc__.split("\n")[0])
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--stack", default="dev", help="plan Pulumi.<stack>.yaml (default: dev)")
-    source.add_argument("--stack-file", type=Path, help="plan this Pulumi.<stack>.yaml file")
-    args = parser.parse_args(argv)
-    path = args.stack_file or ROOT / f"Pulumi.{args.stack}.yaml"
-    if not path.exists():
-        print(f"error: no stack file {path}", file=sys.stderr)
+    args = stack_file_parser("policy/export_plan.py", __doc__.split("\n")[0]).parse_args(argv)
+    path = stack_file_of(args)
+    if path is None:
         return 2
     from azureml_infra.config import ConfigError
 

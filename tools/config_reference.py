@@ -17,6 +17,7 @@ from pydantic_core import PydanticUndefined
 from azureml_infra.config.base import LOCATION_KEY, submodel
 from azureml_infra.config.stack import StackConfig
 from azureml_infra.facts import PROJECT
+from tools.generated import write_or_check
 
 TARGET = Path(__file__).resolve().parent.parent / "docs" / "config-reference.md"
 
@@ -104,15 +105,7 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        if not TARGET.exists() or TARGET.read_text() != text:
-            print(f"{TARGET} is stale: run `make docs`", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(text)
-    print(f"wrote {TARGET}")
-    return 0
+    return write_or_check(TARGET, render(), argv)
 
 
 if __name__ == "__main__":

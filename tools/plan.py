@@ -303,17 +303,30 @@ def make_plan(stack_file: Path, run: Run | None = None) -> tuple[Run, dict[str, 
     return run, plan_document(run, shown_path(stack_file))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n")[0])
+def stack_file_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """The arguments every tool that reads a stack file takes: --stack NAME or --stack-file PATH."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--stack", default="dev", help="plan Pulumi.<stack>.yaml (default: dev)")
-    source.add_argument("--stack-file", type=Path, help="plan this Pulumi.<stack>.yaml file")
-    parser.add_argument("--format", choices=["text", "json", "mermaid", "dot"], default="text")
-    args = parser.parse_args(argv)
+    source.add_argument("--stack", default="dev", help="Pulumi.<stack>.yaml of the project (default: dev)")
+    source.add_argument("--stack-file", type=Path, help="this Pulumi.<stack>.yaml file (examples/, elsewhere)")
+    return parser
 
+
+def stack_file_of(args: argparse.Namespace) -> Path | None:
+    """The stack file the arguments name; None (after saying so) when there is no such file."""
     path = args.stack_file or ROOT / f"Pulumi.{args.stack}.yaml"
     if not path.exists():
         print(f"error: no stack file {path}", file=sys.stderr)
+        return None
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = stack_file_parser("python -m tools.plan", __doc__.split("\n")[0])
+    parser.add_argument("--format", choices=["text", "json", "mermaid", "dot"], default="text")
+    args = parser.parse_args(argv)
+    path = stack_file_of(args)
+    if path is None:
         return 2
     run, doc = make_plan(path)
     if doc is None:

@@ -47,6 +47,7 @@ from azureml_infra.config.stack import StackConfig
 from azureml_infra.facts import DURATION_RE, PROJECT
 from azureml_infra.naming import ENVIRONMENT_RE, PREFIX_RE, RULES, SUFFIX_RE, NameRule
 from azureml_infra.roles import Role
+from tools.generated import write_or_check
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "schemas" / "stack-config.schema.json"
@@ -340,15 +341,7 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        if not TARGET.exists() or TARGET.read_text() != text:
-            print(f"{TARGET} is stale: run `make docs`", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(text)
-    print(f"wrote {TARGET}")
-    return 0
+    return write_or_check(TARGET, render(), argv)
 
 
 if __name__ == "__main__":

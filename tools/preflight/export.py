@@ -12,15 +12,23 @@ decrypted). The plan's resources become the needs (``tools.preflight.needs``); t
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from azureml_infra.config import parse_config
-from tools.harness import ARM_TYPES, ROOT, Run
-from tools.plan import load_stack_file, opened, plan_document, plan_stack_file, shown_path, stack_name_of
+from tools.harness import ARM_TYPES, Run
+from tools.plan import (
+    load_stack_file,
+    opened,
+    plan_document,
+    plan_stack_file,
+    shown_path,
+    stack_file_of,
+    stack_file_parser,
+    stack_name_of,
+)
 from tools.preflight.needs import derive_needs
 
 SUBSCRIPTION_KEY = "azure-native:subscriptionId"
@@ -67,14 +75,9 @@ def export(stack_file: Path, run: Run | None = None) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.preflight.export", description=__doc__.split("\n")[0])
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--stack", default="dev", help="Pulumi.<stack>.yaml in the project (default: dev)")
-    source.add_argument("--stack-file", type=Path, help="this Pulumi.<stack>.yaml file")
-    args = parser.parse_args(argv)
-    path = args.stack_file or ROOT / f"Pulumi.{args.stack}.yaml"
-    if not path.exists():
-        print(f"error: no stack file {path}", file=sys.stderr)
+    args = stack_file_parser("python -m tools.preflight.export", __doc__.split("\n")[0]).parse_args(argv)
+    path = stack_file_of(args)
+    if path is None:
         return 2
     from azureml_infra.config import ConfigError
 
