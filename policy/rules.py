@@ -291,10 +291,12 @@ def prod_protect_stateful(resource_type: str, props: Mapping[str, Any], protect:
 
 
 @dataclass(frozen=True)
-class Rule:
+class _Policy:
+    """What every rule has: a name, where it applies and at which level."""
+
     name: str
     description: str
-    check: Check
+    check: Callable[..., Any]
     # Environments where the rule does not apply; `only` restricts it to one environment.
     skip: frozenset[str] = frozenset()
     only: str | None = None
@@ -311,6 +313,12 @@ class Rule:
         if not self.applies(environment):
             return DISABLED
         return self.dev_level if environment == DEV else self.level
+
+
+
+@dataclass(frozen=True)
+class Rule(_Policy):
+    """A rule over one resource at a time: ``check`` is a Check."""
 
     def violations(self, resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
         return self.check(resource_type, props, protect)
@@ -421,19 +429,9 @@ def prod_diagnostics(resources: list[StackResource]) -> list[tuple[StackResource
 
 
 @dataclass(frozen=True)
-class StackRule:
-    """A rule over all of a stack's resources at once (CrossGuard's stack validation)."""
-
-    name: str
-    description: str
-    check: StackCheck
-    skip: frozenset[str] = frozenset()
-    only: str | None = None
-    dev_level: str = ADVISORY
-    level: str = MANDATORY
-
-    applies = Rule.applies
-    level_in = Rule.level_in
+class StackRule(_Policy):
+    """A rule over all of a stack's resources at once (CrossGuard's stack validation): ``check``
+    is a StackCheck."""
 
     def violations(self, resources: list[StackResource]) -> list[tuple[StackResource, str]]:
         return self.check(resources)
