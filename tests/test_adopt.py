@@ -22,6 +22,37 @@ SEED = ROOT / "tests" / "fixtures" / "legacy-arm-templates"
 FLAT = ROOT / "tests" / "fixtures" / "legacy-flat"
 
 
+# What the legacy templates deployed in dev, read off the parameter files by hand: what
+# `make adopt` must write (tests/test_adoption_plan.py plans it, with a subscription added).
+LEGACY_DEV: dict = {
+    "azure-native:location": "westeurope",
+    "azureml-infra:prefix": "mlops",
+    "azureml-infra:environment": "dev",
+    "azureml-infra:adopt": True,
+    "azureml-infra:resourceGroup": {"name": "mlopsexample-dev"},
+    "azureml-infra:workspace": {
+        "name": "mlops-mls-dev",
+        "storageAccount": {
+            "name": "mlopssadev", "sku": "Standard_RAGRS", "kind": "StorageV2", "accessTier": "Hot",
+            "allowBlobPublicAccess": True, "minTlsVersion": "TLS1_2",
+        },
+        "keyVault": {
+            "name": "mlops-kv-dev", "sku": "standard", "authorization": "accessPolicies",
+            "purgeProtection": False, "softDeleteRetentionInDays": 90, "enabledForTemplateDeployment": True,
+        },
+        "applicationInsights": {"name": "mlops-ain-dev"},
+        "containerRegistry": {"name": "mlopscrdev", "sku": "Basic", "adminUserEnabled": True},
+    },
+    "azureml-infra:computes": [
+        {
+            "name": "cpu-compute", "vmSize": "STANDARD_D3_V2", "minNodes": 0, "maxNodes": 3,
+            "idleTimeBeforeScaleDown": "PT15M", "priority": "Dedicated", "identity": "none",
+            "disableLocalAuth": False,
+        }
+    ],
+}
+
+
 @pytest.fixture
 def legacy(tmp_path: Path) -> Path:
     """A copy of the legacy folder that a test may break."""
@@ -50,33 +81,7 @@ def set_parameter(folder: Path, file: str, name: str, value) -> None:
 def test_dev_stack_file_holds_what_the_legacy_templates_deployed(capsys, tmp_path):
     code, out, err = convert(capsys, SEED, tmp_path, stack="legacy-dev")
     assert (code, err) == (0, "")
-    assert config_of(tmp_path / "Pulumi.legacy-dev.yaml") == {
-        "azure-native:location": "westeurope",
-        "azureml-infra:prefix": "mlops",
-        "azureml-infra:environment": "dev",
-        "azureml-infra:adopt": True,
-        "azureml-infra:resourceGroup": {"name": "mlopsexample-dev"},
-        "azureml-infra:workspace": {
-            "name": "mlops-mls-dev",
-            "storageAccount": {
-                "name": "mlopssadev", "sku": "Standard_RAGRS", "kind": "StorageV2", "accessTier": "Hot",
-                "allowBlobPublicAccess": True, "minTlsVersion": "TLS1_2",
-            },
-            "keyVault": {
-                "name": "mlops-kv-dev", "sku": "standard", "authorization": "accessPolicies",
-                "purgeProtection": False, "softDeleteRetentionInDays": 90, "enabledForTemplateDeployment": True,
-            },
-            "applicationInsights": {"name": "mlops-ain-dev"},
-            "containerRegistry": {"name": "mlopscrdev", "sku": "Basic", "adminUserEnabled": True},
-        },
-        "azureml-infra:computes": [
-            {
-                "name": "cpu-compute", "vmSize": "STANDARD_D3_V2", "minNodes": 0, "maxNodes": 3,
-                "idleTimeBeforeScaleDown": "PT15M", "priority": "Dedicated", "identity": "none",
-                "disableLocalAuth": False,
-            }
-        ],
-    }
+    assert config_of(tmp_path / "Pulumi.legacy-dev.yaml") == LEGACY_DEV
     assert "Still to do:" in out and "pulumi up --stack legacy-dev; then remove azureml-infra:adopt" in out
 
 

@@ -9,46 +9,19 @@ from __future__ import annotations
 import copy
 
 import pytest
-import yaml
 
 from azureml_infra import adoption, facts
 from tests.conftest import assert_refused, plan, shipped_plan, stack
+from tests.test_adopt import LEGACY_DEV
 from tools.harness import SUBSCRIPTION_ID
 from tools.plan import plan_document, render_text
 
 SUB = "5b1f3a9e-2c4d-4e6f-8a7b-9c0d1e2f3a4b"
 GROUP = f"/subscriptions/{SUB}/resourceGroups/mlopsexample-dev"
 
-# What `make adopt` writes for the legacy dev environment, plus the subscription the user adds
-# (test_the_stack_is_what_make_adopt_writes holds the two together).
-ADOPTED: dict = {
-    "azure-native:location": "westeurope",
-    "azure-native:subscriptionId": SUB,
-    "azureml-infra:prefix": "mlops",
-    "azureml-infra:environment": "dev",
-    "azureml-infra:adopt": True,
-    "azureml-infra:resourceGroup": {"name": "mlopsexample-dev"},
-    "azureml-infra:workspace": {
-        "name": "mlops-mls-dev",
-        "storageAccount": {
-            "name": "mlopssadev", "sku": "Standard_RAGRS", "kind": "StorageV2", "accessTier": "Hot",
-            "allowBlobPublicAccess": True, "minTlsVersion": "TLS1_2",
-        },
-        "keyVault": {
-            "name": "mlops-kv-dev", "sku": "standard", "authorization": "accessPolicies",
-            "purgeProtection": False, "softDeleteRetentionInDays": 90, "enabledForTemplateDeployment": True,
-        },
-        "applicationInsights": {"name": "mlops-ain-dev"},
-        "containerRegistry": {"name": "mlopscrdev", "sku": "Basic", "adminUserEnabled": True},
-    },
-    "azureml-infra:computes": [
-        {
-            "name": "cpu-compute", "vmSize": "STANDARD_D3_V2", "minNodes": 0, "maxNodes": 3,
-            "idleTimeBeforeScaleDown": "PT15M", "priority": "Dedicated", "identity": "none",
-            "disableLocalAuth": False,
-        }
-    ],
-}
+# What `make adopt` writes for the legacy dev environment (tests/test_adopt.py), plus the
+# subscription a user adds.
+ADOPTED: dict = {**LEGACY_DEV, "azure-native:subscriptionId": SUB}
 
 EXPECTED_IMPORTS = {
     "resource-group": GROUP,
@@ -241,13 +214,3 @@ def test_adopt_refuses_a_soft_delete_retention_azure_cannot_change():
         ],
         stack_name="legacy-dev",
     )
-
-
-def test_the_stack_is_what_make_adopt_writes(capsys, tmp_path):
-    from tests.test_adopt import SEED
-    from tools.adopt import main
-
-    assert main(["--arm", str(SEED), "--env", "dev", "--stack", "legacy-dev", "--out-dir", str(tmp_path)]) == 0
-    capsys.readouterr()
-    written = yaml.safe_load((tmp_path / "Pulumi.legacy-dev.yaml").read_text())["config"]
-    assert written == {k: v for k, v in ADOPTED.items() if k != "azure-native:subscriptionId"}
