@@ -211,3 +211,12 @@ def test_second_workspace_uses_the_names_dev_generates(second, dev_run):
                        ("azure-native:containerregistry:Registry", "containerRegistry")):
         assert ws[key].endswith("/" + dev_names[type_]), key
     assert ws["workspaceName"] != dev_names["azure-native:machinelearningservices:Workspace"]
+
+
+def test_a_registry_without_public_access_is_refused_as_unreachable():
+    assert_refused(stack({"azureml-infra:registry": {"create": {
+        "name": "mlr-mlops", "regions": ["westeurope"], "publicNetworkAccess": "Disabled"}}}), [
+        "azureml-infra:registry.create.publicNetworkAccess: Disabled would leave the registry unreachable: this "
+        "program creates no private endpoint for an Azure ML registry yet; keep Enabled (access still needs "
+        "Entra ID and the AzureML Registry User role) (got \"Disabled\")"
+    ])

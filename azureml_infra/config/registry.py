@@ -52,8 +52,23 @@ class RegistryCreate(Model):
         "stack's region; every workspace that uses the registry must be in one of them.",
     )
     public_network_access: Literal["Enabled", "Disabled"] = Field(
-        "Enabled", description="Disabled needs private endpoints, which this program does not create yet."
+        "Enabled",
+        description="Enabled: reached over its public endpoint, with Entra ID and AzureML Registry User. "
+        "Disabled needs a private endpoint for the registry, which this program does not create yet, so "
+        "it is refused.",
     )
+
+    @field_validator("public_network_access")
+    @classmethod
+    def _reachable(cls, value: str) -> str:
+        # A registry without public access and without a private endpoint reaches no workspace.
+        if value == "Disabled":
+            raise ValueError(
+                "Disabled would leave the registry unreachable: this program creates no private endpoint "
+                "for an Azure ML registry yet; keep Enabled (access still needs Entra ID and the AzureML "
+                "Registry User role)"
+            )
+        return value
 
     @field_validator("regions")
     @classmethod
