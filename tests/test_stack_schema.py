@@ -230,6 +230,8 @@ BAD: dict[str, dict[str, Any]] = {
     "zero AKS nodes": {"azureml-infra:kubernetesComputes": [
         {"name": "myaks", "cluster": {"vmSize": "Standard_D4s_v5", "nodeCount": 0}, "inference": False,
          "training": True}]},
+    "a registry no workspace could reach": {"azureml-infra:registry": {"create": {
+        "name": "mlr-mlops", "regions": ["westeurope"], "publicNetworkAccess": "Disabled"}}},
     "a Kubernetes version in words": {"azureml-infra:kubernetesComputes": [
         {"name": "myaks", "cluster": {"vmSize": "Standard_D4s_v5", "kubernetesVersion": "latest"},
          "inference": False, "training": True}]},

@@ -147,6 +147,8 @@ KNOWN_VALIDATORS: dict[str, Callable[[Callable], dict[str, Any]]] = {
     "_check_namespace": lambda f: {"pattern": _anchored(kubernetes._DNS_LABEL.pattern)},
     "ClusterSettings._node_range": lambda f: {"minimum": kubernetes.MIN_NODES, "maximum": kubernetes.MAX_NODES},
     "ClusterSettings._version": lambda f: {"pattern": _anchored(kubernetes._KUBERNETES_VERSION.pattern)},
+    # azureml_infra.config.registry: no private endpoint for a registry yet, so never Disabled
+    "RegistryCreate._reachable": lambda f: {"not": {"const": "Disabled"}},
     # azureml_infra.config.datastores
     "DataStorageSettings._unique_containers": lambda f: {"uniqueItems": True},
     "DatastoreSettings._not_reserved": lambda f: {"not": {"enum": list(RESERVED_NAMES)}},
