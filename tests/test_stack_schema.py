@@ -10,18 +10,19 @@ from __future__ import annotations
 import copy
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 import yaml
+from click.testing import Result
 
 from azureml_infra.config import ConfigError, parse_config
 from azureml_infra.config.base import fields_by_key
 from azureml_infra.config.stack import StackConfig
 from tests.conftest import MINIMAL, config_error, problem_lines, stack
+from tests.schema_cli import check_jsonschema, refused
 from tools import stack_schema
 from tools.harness import config_from_yaml
 
@@ -34,7 +35,6 @@ STACK_FILES = sorted(
 SUBNET = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/"
           "Microsoft.Network/virtualNetworks/vnet/subnets/snet")
 CLUSTER = {"name": "cpu-compute", "vmSize": "STANDARD_D3_V2", "maxNodes": 2}
-CHECK = ROOT / ".venv" / "bin" / "check-jsonschema"
 
 
 @pytest.fixture(scope="module")
@@ -134,17 +134,16 @@ def test_every_shipped_stack_file_points_at_the_schema(path):
     assert first == f"# yaml-language-server: $schema={relative.as_posix()}"
 
 
-def _check_jsonschema(schema: dict[str, Any], tmp_path: Path, files: list[Path]) -> subprocess.CompletedProcess:
+def _check_jsonschema(schema: dict[str, Any], tmp_path: Path, files: list[Path]) -> Result:
     """check-jsonschema with its default, ECMA-262 regex engine: the patterns as editors run them."""
     schema_file = tmp_path / "stack-config.schema.json"
     schema_file.write_text(json.dumps(schema))
-    return subprocess.run([str(CHECK), "--schemafile", str(schema_file), *map(str, files)],
-                          capture_output=True, text=True, timeout=120)
+    return check_jsonschema("--schemafile", str(schema_file), *map(str, files))
 
 
 def test_shipped_stack_files_validate_with_ecma_regexes(schema, tmp_path):
     result = _check_jsonschema(schema, tmp_path, STACK_FILES)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.exit_code == 0, result.output
 
 
 def test_bad_stack_files_are_refused_with_ecma_regexes(schema, tmp_path):
@@ -154,8 +153,8 @@ def test_bad_stack_files_are_refused_with_ecma_regexes(schema, tmp_path):
         path.write_text(yaml.safe_dump({"config": _config(BAD[name])}))
         files.append(path)
     result = _check_jsonschema(schema, tmp_path, files)
-    assert result.returncode == 1
-    assert [p.name for p in files if p.name not in result.stdout] == []
+    assert refused(result)
+    assert [p.name for p in files if p.name not in result.output] == []
 
 
 def test_pulumi_stack_keys_are_accepted_and_others_refused(validator):
