@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -80,16 +78,6 @@ def test_bad_stack_file_prints_every_problem_registers_nothing_and_exits_2(tmp_p
         "imageBuildCompute)",
         "(0 resources registered)",
     ]
-
-
-def test_make_plan_runs_as_a_process_and_fails_on_bad_config(tmp_path):
-    path = tmp_path / "Pulumi.bad.yaml"
-    path.write_text(BAD_STACK)
-    bad = subprocess.run(
-        [sys.executable, "-m", "tools.plan", "--stack-file", str(path)], cwd=ROOT, capture_output=True, text=True
-    )
-    assert bad.returncode == 2 and "My_Storage" in bad.stderr and "keyValt" in bad.stderr
-    # A good plan as a process: test_plan_formats.py::test_the_plan_process_flushes_everything_before_it_exits.
 
 
 def test_secure_values_are_masked_and_marked_secret():

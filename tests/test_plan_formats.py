@@ -180,13 +180,5 @@ def test_the_plan_process_flushes_everything_before_it_exits(tmp_path):
     assert done.returncode == 0, done.stderr
     assert len(done.stdout) > 8192
     assert json.loads(done.stdout)["depth"]["waves"] == 5
-
-    bad = tmp_path / "Pulumi.bad.yaml"
-    bad.write_text(yaml.safe_dump({"config": stack({"azureml-infra:prefix": "X"})}))
-    done = subprocess.run(
-        [sys.executable, "-m", "tools.plan", "--stack-file", str(bad)], cwd=ROOT, env=env, capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 2
-    assert done.stderr.startswith("Invalid configuration for stack 'bad' (Pulumi.bad.yaml): 1 problem.")
-    assert done.stderr.endswith("(0 resources registered)\n")
+    # The one run of tools.plan as a process (an interpreter and a plan: 1-2 s). Its exit status 2
+    # and message on a bad stack file are main()'s, tested in this process in tests/test_plan.py.

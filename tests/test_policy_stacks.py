@@ -1,7 +1,7 @@
 """The policy pack over the offline plan of every stack file: shipped stacks pass, bad ones fail.
 
 The plan is made here, in the program's venv (policy/export_plan.py). The rules are pure Python,
-so most tests run policy/offline.py in this process; `make policy` and the exit-2 test run it in
+so most tests run policy/offline.py in this process; the `make policy` and exit-2 tests run it in
 the policy pack's own venv (.venv-policy, from `make setup-policy`), as the pipelines do.
 """
 
@@ -44,7 +44,7 @@ LINE = re.compile(r"^\[(?P<level>\w+)\] (?P<rule>[\w-]+): (?P<type>\S+) (?P<name
 def run_policy(plan: dict, *args: str) -> subprocess.CompletedProcess:
     """policy/offline.py on a plan, in this process: it is pure Python (rules.py needs no SDK).
 
-    The policy venv runs it for real in test_make_policy and test_not_a_plan_exits_2.
+    The policy venv runs it for real in test_make_policy_* and test_not_a_plan_exits_2.
     """
     out, err = io.StringIO(), io.StringIO()
     with mock.patch.object(sys, "stdin", io.StringIO(json.dumps(plan))), redirect_stdout(out), redirect_stderr(err):
@@ -158,12 +158,24 @@ def test_not_a_plan_exits_2():
     assert "not an offline plan" in result.stderr
 
 
-@pytest.mark.parametrize("target,code", [
-    (["STACK=test"], 0),
-    (["STACK_FILE=tests/fixtures/Pulumi.policy-violations.yaml"], 2),
-])
-def test_make_policy(target, code):
-    """The Makefile target end to end: a violation makes make fail (its exit status is 2)."""
-    result = subprocess.run(["make", "--no-print-directory", "policy", *target], cwd=ROOT,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == code, result.stdout + result.stderr
+def test_make_policy_runs_the_plan_through_the_packs_own_venv(tmp_path):
+    """`make policy` step by step: its recipe (make -n), export_plan.py's command line (here, so
+    the plan is not made again in a second interpreter), then offline.py in .venv-policy on that
+    file, as the recipe runs it: a violation exits 1 (and fails make), with the same findings as
+    in this process."""
+    target = "tests/fixtures/Pulumi.policy-violations.yaml"
+    recipe = subprocess.run(["make", "-n", "--no-print-directory", "policy", f"STACK_FILE={target}"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.splitlines()
+    assert recipe[-2:] == [
+        f".venv/bin/python policy/export_plan.py --stack-file {target} > build/policy-plan.json",
+        ".venv-policy/bin/python policy/offline.py --plan build/policy-plan.json",
+    ]
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert export_plan.main(["--stack-file", str(ROOT / target)]) == 0
+    plan_file = tmp_path / "policy-plan.json"
+    plan_file.write_text(out.getvalue())
+    result = subprocess.run([str(POLICY_PY), "policy/offline.py", "--plan", str(plan_file)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert findings(result.stdout) == findings(run_policy(json.loads(out.getvalue())).stdout) != set()
