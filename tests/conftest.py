@@ -1,7 +1,9 @@
 """Shared helpers: run the program under mocks from a stack-file-like dict.
 
 Mocks are set inside tools.harness.run_program before __main__.py is executed with runpy,
-each run in a fresh root stack, so no test sees another's registrations.
+each run in a fresh root stack, so no test sees another's registrations. A run is made once
+per distinct config in a test process and shared by the tests that read it (plan, run_file,
+planned_file, shipped_plan).
 """
 
 from __future__ import annotations
@@ -9,25 +11,31 @@ from __future__ import annotations
 import copy
 import functools
 import gc
+import json
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from azureml_infra.config import ConfigError
 from tools.harness import ROOT, Run, config_from_yaml, run_program
-from tools.plan import plan_stack_file
+from tools.plan import load_stack_file, plan_stack_file, stack_name_of
 
-# The suite runs the program some 500 times; each run leaves cyclic garbage the SDK frees only
+# The suite runs the program some 450 times; each run leaves cyclic garbage the SDK frees only
 # after it (tools/harness.py pauses the collector during a run), and the default gen-0 threshold
 # of 700 allocations spent about a tenth of the suite's time in collections that found little.
 gc.set_threshold(50_000, 20, 100)
+
 
 # The smallest valid stack file; tests add what they exercise.
 MINIMAL: dict[str, Any] = {
     "azure-native:location": "westeurope",
     "azureml-infra:prefix": "mlops",
 }
+
+# Every stack file the repository ships: the stacks and the examples.
+SHIPPED_STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml")) + sorted((ROOT / "examples").glob("Pulumi.*.yaml"))
 
 
 def stack(extra: dict[str, Any] | None = None, secure: dict[str, str] | None = None) -> dict[str, Any]:
@@ -44,16 +52,94 @@ def mock_principal(azure_name: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"principal/{azure_name}"))
 
 
-def plan(config: dict[str, Any], stack_name: str = "dev", preview: bool = False, **kwargs) -> Run:
-    """Run the program on a stack-file-like config map, as the CLI would hand it over."""
+# --- runs shared within a test process -------------------------------------------------------
+#
+# A run depends on nothing but the stack name, the config and preview (two runs give identical
+# inputs: tests/test_workspace.py), and many tests read the same plan, so each distinct one is
+# made once per test process and kept as its record (Run.record(): no ``program``, whose live
+# objects would keep every run's object graph for the whole session and make each garbage
+# collection slower). What these helpers return is shared: never change it
+# (check_shared_runs_unchanged fails the session if a test does). A test that reads
+# ``program``, patches the program or watches what it logs runs it on its own:
+# plan(..., shared=False).
+
+_FINGERPRINTS: dict[int, tuple[Run, str]] = {}
+
+
+def _fingerprint(run: Run) -> str:
+    return repr((run.registrations, run.outputs, run.error))
+
+
+def _shared(run: Run) -> Run:
+    _FINGERPRINTS.setdefault(id(run), (run, _fingerprint(run)))
+    return run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def check_shared_runs_unchanged():
+    """A test that changed a shared run would change what later tests see, and which tests run
+    later differs between workers: fail the session instead, naming the stack."""
+    yield
+    changed = sorted({run.stack for run, before in _FINGERPRINTS.values() if _fingerprint(run) != before})
+    assert not changed, f"a test changed a shared run of stack(s) {changed}: copy it before changing it"
+
+
+@functools.cache
+def _shared_run(stack_name: str, raw_json: str, secret_keys: tuple[str, ...], preview: bool) -> Run:
+    run = run_program(stack_name, json.loads(raw_json), set(secret_keys), preview=preview, raise_errors=False)
+    return _shared(run.record())
+
+
+def run_config(
+    stack_name: str, raw: dict[str, str], secret_keys: set[str], preview: bool = False, raise_errors: bool = True
+) -> Run:
+    """tools.harness.run_program on raw config (key -> text), shared."""
+    run = _shared_run(stack_name, json.dumps(raw, sort_keys=True), tuple(sorted(secret_keys)), preview)
+    if run.error is not None and raise_errors:
+        raise run.error
+    return run
+
+
+def plan(
+    config: dict[str, Any], stack_name: str = "dev", preview: bool = False, raise_errors: bool = True,
+    shared: bool = True,
+) -> Run:
+    """Run the program on a stack-file-like config map, as the CLI would hand it over; shared
+    unless ``shared=False``."""
     raw, secrets = config_from_yaml(config)
-    return run_program(stack_name, raw, secrets, preview=preview, **kwargs)
+    if not shared:
+        return run_program(stack_name, raw, secrets, preview=preview, raise_errors=raise_errors)
+    return run_config(stack_name, raw, secrets, preview, raise_errors)
+
+
+def planned_file(stack_file: Path) -> Run:
+    """The offline plan's run of a stack file (tools.plan.plan_stack_file, a preview), shared."""
+    return _shared(plan_stack_file(stack_file))
+
+
+def run_file(path: Path, preview: bool = False) -> Run:
+    """The run of a stack file, its stack named after the file, shared."""
+    if preview:
+        return planned_file(path)
+    raw, secrets = load_stack_file(path)
+    return run_config(stack_name_of(path), raw, secrets)
+
+
+def shipped_plan(stack_name: str) -> Run:
+    """The run of a shipped stack (Pulumi.<stack>.yaml), shared."""
+    return run_file(ROOT / f"Pulumi.{stack_name}.yaml")
+
+
+@pytest.fixture(scope="module")
+def dev_run() -> Run:
+    return shipped_plan("dev")
+
+
+# --- refused and accepted configs ------------------------------------------------------------
 
 
 def config_error(config: dict[str, Any], stack_name: str = "dev") -> tuple[str, Run]:
     """Run an invalid config; return the error text and the run (to check nothing registered)."""
-    from azureml_infra.config import ConfigError
-
     raw, secrets = config_from_yaml(config)
     run = run_program(stack_name, raw, secrets, raise_errors=False)
     assert isinstance(run.error, ConfigError), f"expected a ConfigError, got {run.error!r}"
@@ -70,26 +156,3 @@ def assert_refused(config: dict[str, Any], expected: list[str], stack_name: str 
     text, run = config_error(config, stack_name)
     assert problem_lines(text) == expected
     assert run.registrations == []
-
-
-@functools.cache
-def planned_file(stack_file: Path) -> Run:
-    """The preview plan of a stack file (tools.plan.plan_stack_file), made once per test process
-    and shared by every test that only reads it. Never change what it returns."""
-    return plan_stack_file(stack_file)
-
-
-# Every stack file the repository ships: the stacks and the examples.
-SHIPPED_STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml")) + sorted((ROOT / "examples").glob("Pulumi.*.yaml"))
-
-
-@functools.cache
-def shipped_plan(stack_name: str) -> Run:
-    """The plan of a shipped stack (Pulumi.<stack>.yaml), made once per test process and shared
-    by every test that only reads it. Never change what it returns."""
-    return run_program(stack_name)
-
-
-@pytest.fixture(scope="module")
-def dev_run() -> Run:
-    return shipped_plan("dev")

@@ -8,20 +8,19 @@ from typing import Any
 
 import pulumi
 import pytest
-import yaml
 
 from azureml_infra.arm import is_guid
-from tests.conftest import plan, shipped_plan, stack
+from tests.conftest import plan, run_file, shipped_plan, stack
 from tools.harness import (
     ROOT,
     SECRET_PLACEHOLDER,
     TENANT_ID,
     Registration,
     Run,
-    config_from_yaml,
     is_secret_value,
     run_program,
 )
+from tools.plan import load_stack_file, stack_name_of
 
 COMPUTE = "azure-native:machinelearningservices:Compute"
 CLUSTER = "azureml-infra:compute:ComputeCluster"
@@ -79,9 +78,13 @@ def resolved(output: pulumi.Output) -> Any:
 
 
 def run_example(path: Path, preview: bool = False) -> Run:
-    document = yaml.safe_load(path.read_text())
-    raw, secrets = config_from_yaml(document["config"])
-    return run_program(path.name.removeprefix("Pulumi.").removesuffix(".yaml"), raw, secrets, preview=preview)
+    return run_file(path, preview)
+
+
+def run_with_program(path: Path) -> Run:
+    """A run of a stack file of its own, with ``program``: some tests here read the components."""
+    raw, secrets = load_stack_file(path)
+    return run_program(stack_name_of(path), raw, secrets)
 
 
 @pytest.fixture(scope="module", params=["dev", "test"])
@@ -91,7 +94,7 @@ def seed_run(request) -> Run:
 
 @pytest.fixture(scope="module")
 def example_run() -> Run:
-    return run_example(EXAMPLE)
+    return run_with_program(EXAMPLE)
 
 
 # --- the seed's cluster in dev and test ---------------------------------------------------
@@ -148,7 +151,7 @@ def test_computes_output_gives_id_and_principal(seed_run):
 
 
 def test_principal_id_attribute_is_the_system_assigned_identity(seed_run):
-    cluster = seed_run.program["computes"]["cpu-compute"]
+    cluster = run_with_program(ROOT / f"Pulumi.{seed_run.stack}.yaml").program["computes"]["cpu-compute"]
     assert resolved(cluster.principal_id) == seed_run.outputs["computes"].value["cpu-compute"]["identityPrincipalId"]
 
 
@@ -215,14 +218,14 @@ def test_example_previews_like_a_first_deployment():
 
 
 def test_no_identity():
-    run = plan(one_cluster(identity="none"))
+    run = plan(one_cluster(identity="none"), shared=False)
     assert "identity" not in compute(run, "gpu").inputs
     assert run.program["computes"]["gpu"].principal_id is None
     assert set(run.outputs["computes"].value["gpu"]) == {"id"}
 
 
 def test_user_assigned_identity():
-    run = plan(one_cluster(identity={"userAssigned": [IDENTITY]}))
+    run = plan(one_cluster(identity={"userAssigned": [IDENTITY]}), shared=False)
     assert compute(run, "gpu").inputs["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [IDENTITY]}
     # Data roles go to the user-assigned identity itself, not to the cluster.
     assert run.program["computes"]["gpu"].principal_id is None

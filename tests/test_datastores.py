@@ -11,17 +11,14 @@ import uuid
 from typing import Any
 
 import pytest
-import yaml
 
-from tests.conftest import mock_principal, plan, stack
+from tests.conftest import mock_principal, plan, run_file, stack
 from tools.harness import (
     ROOT,
     SECRET_PLACEHOLDER,
     SUBSCRIPTION_ID,
     Run,
-    config_from_yaml,
     is_secret_value,
-    run_program,
 )
 
 DS = "azure-native:machinelearningservices:Datastore"
@@ -86,16 +83,9 @@ def plain_leaks(value: Any, needle: str, path: str = "") -> list[str]:
 # --- the example stack file ----------------------------------------------------------------
 
 
-def example_config() -> tuple[dict, set]:
-    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text()) or {}
-    document = yaml.safe_load(EXAMPLE.read_text())
-    return config_from_yaml(document["config"], project.get("config") or {})
-
-
 @pytest.fixture(scope="module")
 def example() -> Run:
-    raw, secrets = example_config()
-    return run_program("datastores", raw, secrets)
+    return run_file(EXAMPLE)
 
 
 def test_example_registers_one_datastore_of_each_kind(example):
@@ -290,7 +280,8 @@ def test_stand_in_computes_follow_the_principal_id_contract(monkeypatch):
         "b": StandIn(None),
     })
     monkeypatch.setattr(components.compute, "computes_output", lambda computes: {})
-    run = plan(datastores_stack([{"name": "raw", "kind": "blob", "accountName": "extdata", "container": "landing"}]))
+    run = plan(datastores_stack([{"name": "raw", "kind": "blob", "accountName": "extdata", "container": "landing"}]),
+               shared=False)
     principals = {r.name: r.inputs["principalId"] for r in assignments(run, "raw")}
     assert principals == {
         "raw-reader-compute-a": "aaaaaaaa-0000-0000-0000-000000000001",
@@ -342,8 +333,9 @@ def test_assignment_names_are_frozen():
 # --- the data lake account --------------------------------------------------------------------
 
 
-def lake(datastores: list[dict], secure=None, **storage) -> Run:
-    return plan(datastores_stack(datastores, {"containers": ["raw", "curated"], **storage}, secure=secure))
+def lake(datastores: list[dict], secure=None, shared: bool = True, **storage) -> Run:
+    return plan(datastores_stack(datastores, {"containers": ["raw", "curated"], **storage}, secure=secure),
+                shared=shared)
 
 
 ON_LAKE = {"name": "raw", "kind": "blob", "accountName": "dataStorage", "container": "raw"}
@@ -445,11 +437,12 @@ def test_output_resolves_the_data_storage_account_and_marks_the_default():
 
 
 def test_a_default_datastore_warns_that_azure_cannot_set_it(caplog):
-    lake([{**ON_LAKE, "default": True}])
+    # Runs of its own (shared=False): the warning is logged while the program runs.
+    lake([{**ON_LAKE, "default": True}], shared=False)
     warning = "datastore 'raw' has default: true, but Azure's datastore API treats isDefault as read-only"
     assert any(warning in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
     caplog.clear()
-    lake([ON_LAKE])
+    lake([ON_LAKE], shared=False)
     assert not any("isDefault" in r.getMessage() for r in caplog.records)
 
 

@@ -113,14 +113,15 @@ def test_reused_application_insights_with_a_workspace_id():
 
 def test_reused_application_insights_without_a_diagnostics_key_warns_and_sets_nothing(caplog):
     # Stack files from before diagnostics keep working: no Log Analytics here, so no settings.
+    # Runs of its own (shared=False): the warning is logged while the program runs.
     run = plan(stack({
         "azureml-infra:workspace": {"applicationInsights": {"id": f"{SHARED}/Microsoft.Insights/components/appi"}},
-    }))
+    }), shared=False)
     assert run.of_type(DIAG) == [] and run.of_type(LOG) == []
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert any(w.startswith("no diagnostic settings: this stack reuses Application Insights") for w in warnings)
     caplog.clear()
-    plan(stack())
+    plan(stack(), shared=False)
     assert not any("no diagnostic settings" in r.getMessage() for r in caplog.records)
 
 

@@ -9,7 +9,7 @@ import json
 import pytest
 import yaml
 
-from tests.conftest import plan, stack
+from tests.conftest import plan, run_file, stack
 from tools.graph import deployment_depth, nodes_from_registrations
 from tools.harness import ROOT, config_from_yaml, is_secret_value, run_program
 
@@ -25,9 +25,7 @@ HTTPS = {"certificateSecret": "tlsCert", "keySecret": "tlsKey", "cname": "scorin
 
 
 def example(name: str, preview: bool = False):
-    document = yaml.safe_load((ROOT / "examples" / f"Pulumi.{name}.yaml").read_text())
-    raw, secrets = config_from_yaml(document["config"])
-    return run_program(name, raw, secrets, preview=preview)
+    return run_file(ROOT / "examples" / f"Pulumi.{name}.yaml", preview)
 
 
 @pytest.fixture(scope="module")

@@ -6,14 +6,13 @@ from __future__ import annotations
 import uuid
 
 import pytest
-import yaml
 
 from azureml_infra import facts
 from azureml_infra.roles import Role
 from components.access import assignment_name
-from tests.conftest import assert_refused, plan, stack
+from tests.conftest import assert_refused, plan, run_file, stack
 from tools.graph import deployment_depth, nodes_from_registrations
-from tools.harness import ROOT, config_from_yaml, run_program
+from tools.harness import ROOT
 
 REGISTRY = "azure-native:machinelearningservices:Registry"
 ROLE = "azure-native:authorization:RoleAssignment"
@@ -24,9 +23,7 @@ REGISTRY_USER = "1823dd4f-9b8c-4ab6-ab4e-7397a3684615"
 
 
 def example(name: str):
-    document = yaml.safe_load((ROOT / "examples" / f"Pulumi.{name}.yaml").read_text())
-    raw, secrets = config_from_yaml(document["config"])
-    return run_program(name, raw, secrets)
+    return run_file(ROOT / "examples" / f"Pulumi.{name}.yaml")
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,12 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from azureml_infra import facts
-from tests.conftest import plan, stack
+from tests.conftest import plan, planned_file, run_file, shipped_plan, stack
 from tests.test_network_config import CLUSTER, STORAGE_ID, SUBNET_ID, VNET_ID, private, zone_id
 from tools.graph import deployment_depth, nodes_from_registrations
-from tools.harness import ROOT, Run, config_from_yaml, run_program
+from tools.harness import ROOT, Run
 
 PE = "azure-native:network:PrivateEndpoint"
 ZONE_GROUP = "azure-native:network:PrivateDnsZoneGroup"
@@ -39,14 +38,12 @@ PROD_ENDPOINTS = {
 
 @pytest.fixture(scope="module")
 def prod() -> Run:
-    return run_program("prod")
+    return shipped_plan("prod")
 
 
 @pytest.fixture(scope="module")
 def hub() -> Run:
-    document = yaml.safe_load((ROOT / "examples" / "Pulumi.private-hub.yaml").read_text())
-    raw, secrets = config_from_yaml(document["config"])
-    return run_program("private-hub", raw, secrets)
+    return run_file(ROOT / "examples" / "Pulumi.private-hub.yaml")
 
 
 def zone_names_of(run: Run, group: str) -> list[str]:
@@ -179,7 +176,7 @@ def test_network_resources_are_not_protected_but_the_stateful_ones_are(prod):
 
 
 def test_prod_plans_in_preview_with_unknown_ids():
-    run = run_program("prod", preview=True)
+    run = planned_file(ROOT / "Pulumi.prod.yaml")
     assert len(run.of_type(PE)) == 5
 
 

@@ -19,7 +19,7 @@ import gc
 import json
 import runpy
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -386,6 +386,11 @@ class Run:
 
     def by_urn(self, urn: str) -> Registration:
         return next(r for r in self.registrations if r.urn == urn)
+
+    def record(self) -> Run:
+        """What the run recorded, without ``program``: the module's live objects hold the run's
+        whole object graph (resources, outputs, futures), which a run kept for later does not need."""
+        return replace(self, program={})
 
 
 def run_program(

@@ -292,7 +292,7 @@ def plan_stack_file(stack_file: Path) -> Run:
 
 @functools.lru_cache(maxsize=64)
 def _plan(stack: str, raw_json: str, secrets: tuple[str, ...]) -> Run:
-    return run_program(stack, json.loads(raw_json), set(secrets), preview=True, raise_errors=False)
+    return run_program(stack, json.loads(raw_json), set(secrets), preview=True, raise_errors=False).record()
 
 
 def make_plan(stack_file: Path, run: Run | None = None) -> tuple[Run, dict[str, Any] | None]:
