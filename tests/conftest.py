@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from azureml_infra.config import ConfigError
+from tests.scheduling import ShippedPlansOnOneWorker
 from tools.harness import ARM_TYPES, ROOT, Run, config_from_yaml, run_program
 from tools.plan import load_stack_file, plan_stack_file, stack_name_of
 
@@ -39,6 +40,11 @@ def frozen_heap():
         importlib.import_module(f"pulumi_azure_native.{module}")
     gc.collect()
     gc.freeze()
+
+
+def pytest_configure(config):
+    if config.pluginmanager.hasplugin("xdist"):  # its hooks exist only with it (not under -p no:xdist)
+        config.pluginmanager.register(ShippedPlansOnOneWorker())
 
 
 # The smallest valid stack file; tests add what they exercise.
