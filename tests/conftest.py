@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from azureml_infra.config import ConfigError
+from azureml_infra.config import ConfigError, parse_config
+from azureml_infra.config.stack import StackConfig
 from tests.scheduling import ShippedPlansOnOneWorker
 from tools.harness import ARM_TYPES, ROOT, Run, config_from_yaml, run_program
 from tools.plan import load_stack_file, plan_stack_file, stack_name_of
@@ -175,3 +176,11 @@ def assert_refused(config: dict[str, Any], expected: list[str], stack_name: str 
     text, run = config_error(config, stack_name)
     assert problem_lines(text) == expected
     assert run.registrations == []
+
+
+def accepted(config: dict[str, Any], stack_name: str = "dev") -> StackConfig:
+    """The config as the program validates it before registering anything (the loader's
+    parse_config, instant): raises ConfigError if a rule refuses it. For what a rule accepts;
+    what the program then registers is for the components' tests, which plan."""
+    raw, secrets = config_from_yaml(config)
+    return parse_config(raw, secrets, stack_name)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from azureml_infra.naming import data_storage_name, generated_names
-from tests.conftest import config_error, plan, problem_lines, stack
+from tests.conftest import accepted, config_error, problem_lines, stack
 
 P = "azureml-infra:datastores[0]"
 CLIENT = "44445555-eeee-6666-ffff-7777aaaa8888"
@@ -306,10 +306,10 @@ def test_file_share_needs_an_auth_because_the_default_identity_is_refused():
 
 @pytest.mark.parametrize("kind, auth", ACCEPTED)
 def test_accepted_kind_and_auth(kind, auth):
+    # What each accepted pair registers: tests/test_datastores.py, test_every_accepted_combination_*.
     secure = S if auth != "identity" else None
-    run = plan(config([entry(kind=kind, **auth_settings(auth))], secure=secure))
-    (datastore,) = run.of_type("azure-native:machinelearningservices:Datastore")
-    assert datastore.inputs["name"] == "raw"
+    (datastore,) = accepted(config([entry(kind=kind, **auth_settings(auth))], secure=secure)).datastores
+    assert (datastore.name, datastore.kind, datastore.auth) == ("raw", kind, auth)
 
 
 def test_every_problem_is_listed_at_once():
@@ -318,8 +318,8 @@ def test_every_problem_is_listed_at_once():
 
 
 def test_a_referenced_secret_key_is_not_an_unknown_key():
-    run = plan(config([entry(auth="sas", secret="rawSas")], secure={"rawSas": "token"}))
-    assert run.error is None
+    (datastore,) = accepted(config([entry(auth="sas", secret="rawSas")], secure={"rawSas": "token"})).datastores
+    assert datastore.secret == "rawSas"
 
 
 def test_data_storage_names_are_frozen():

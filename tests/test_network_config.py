@@ -9,7 +9,7 @@ import pytest
 
 from azureml_infra.config import compute as compute_cfg
 from azureml_infra.config import network as cfg
-from tests.conftest import assert_refused, plan, stack
+from tests.conftest import accepted, assert_refused, stack
 
 SUB = "00000000-0000-0000-0000-000000000000"
 NET = f"/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network"
@@ -315,18 +315,18 @@ def test_a_bad_network_reports_every_problem_at_once():
 def test_the_data_lake_needs_two_more_endpoints_which_a_28_still_holds():
     # 7 endpoints: 3 + 1 + 1 + 1 + 2 (workspace, storage blob and file, vault, registry) + 2 (lake blob, dfs).
     config = private(vnet={"privateEndpointSubnet": "10.20.1.0/28"}, dataStorage={"containers": ["raw"]})
-    assert plan(config).error is None
+    accepted(config)
 
 
 def test_a_training_subnet_that_holds_every_node_is_accepted():
     # 4 nodes + 5 reserved = 9 addresses: a /28 (16).
     config = private(vnet={"trainingSubnet": "10.20.2.0/28"}, computes=[{**CLUSTER, "subnetId": "training"}])
-    assert plan(config).error is None
+    accepted(config)
 
 
 def test_no_public_ip_without_a_subnet_is_accepted_under_a_managed_network():
     config = managed("AllowInternetOutbound") | {"azureml-infra:computes": [{**CLUSTER, "nodePublicIp": False}]}
-    assert plan(config).error is None
+    accepted(config)
 
 
 def test_subresource_and_rule_forms_that_are_accepted():
@@ -337,12 +337,12 @@ def test_subresource_and_rule_forms_that_are_accepted():
         {"name": "fd", "serviceTag": {"tag": "AzureFrontDoor.FrontEnd", "protocol": "TCP", "ports": "80, 8080-8089"}},
         {"name": "any", "serviceTag": {"tag": "Storage.WestEurope", "protocol": "*", "ports": "*"}},
     ]
-    assert plan(managed(outboundRules=rules, firewallSku="Standard")).error is None
+    accepted(managed(outboundRules=rules, firewallSku="Standard"))
 
 
 def test_existing_subnet_with_some_zones_given_is_accepted():
     config = private(pe={"subnetId": SUBNET_ID, "dnsZones": {z: zone_id(z) for z in cfg.WORKSPACE_ZONES}})
-    assert plan(config).error is None
+    accepted(config)
 
 
 # --- pure helpers --------------------------------------------------------------------------
@@ -385,7 +385,7 @@ def test_the_stack_file_schema_accepts_subnet_training_and_the_network_section()
 
     validator = jsonschema.Draft7Validator(stack_schema.render_schema())
     config = private(vnet={"trainingSubnet": "10.20.2.0/24"}, computes=[{**CLUSTER, "subnetId": "training"}])
-    assert plan(config).error is None
+    accepted(config)
     assert [e.message for e in validator.iter_errors({"config": config})] == []
     bad = stack({"azureml-infra:computes": [{**CLUSTER, "subnetId": "snet-training"}]})
     assert [e.message for e in validator.iter_errors({"config": bad})] != []
