@@ -34,11 +34,12 @@ gc.set_threshold(50_000, 20, 100)
 @pytest.fixture(scope="session", autouse=True)
 def frozen_heap():
     """Every full collection walks the whole heap, and most of it is the SDK's modules, which
-    live as long as the process: load the azure-native modules the program uses (each is
-    loaded on first use otherwise) and move what is alive now out of the collector's reach
-    (gc.freeze). Full collections then walk the tests' objects only."""
+    live as long as the process: load the azure-native modules the program uses and move what
+    is alive now out of the collector's reach (gc.freeze). Full collections then walk the
+    tests' objects only."""
     for module in sorted({type_.split(":")[1] for type_ in ARM_TYPES}):
-        importlib.import_module(f"pulumi_azure_native.{module}")
+        # A lazy module (pulumi._utils._LazyModule): it loads when an attribute is first read.
+        getattr(importlib.import_module(f"pulumi_azure_native.{module}"), "_utilities")
     gc.collect()
     gc.freeze()
 
