@@ -10,9 +10,18 @@ from hypothesis import strategies as st
 
 from azureml_infra.naming import RULES, data_storage_name, generated_names, name_suffix
 
-prefixes = st.from_regex(r"[a-z][a-z0-9]{1,9}", fullmatch=True)
-environments = st.from_regex(r"[a-z][a-z0-9]{0,7}", fullmatch=True)
-suffixes = st.none() | st.from_regex(r"[a-z0-9]{1,4}", fullmatch=True)
+LOWER = "abcdefghijklmnopqrstuvwxyz"
+ALNUM = LOWER + "0123456789"
+
+
+def starting_with_a_letter(min_size: int, max_size: int) -> st.SearchStrategy[str]:
+    """[a-z][a-z0-9]{min_size-1,max_size-1}: what st.from_regex gives, at a third of its cost."""
+    return st.builds(str.__add__, st.sampled_from(LOWER), st.text(ALNUM, min_size=min_size - 1, max_size=max_size - 1))
+
+
+prefixes = starting_with_a_letter(2, 10)
+environments = starting_with_a_letter(1, 8)
+suffixes = st.none() | st.text(ALNUM, min_size=1, max_size=4)
 
 
 @given(prefixes, environments, suffixes)
