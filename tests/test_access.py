@@ -69,10 +69,15 @@ SCOPES = {
 }
 
 
+@pytest.fixture(scope="module")
+def one_entry_per_scope() -> Run:
+    entries = [entry(scope=scope, role="Reader") for scope in SCOPES]
+    return access_plan(*entries, **{"azureml-infra:dataStorage": {"containers": ["raw"]}})
+
+
 @pytest.mark.parametrize("scope", sorted(SCOPES))
-def test_each_scope_is_the_stacks_own_resource(scope):
-    run = access_plan(entry(scope=scope, role="Reader"), **{"azureml-infra:dataStorage": {"containers": ["raw"]}})
-    (inputs,) = granted(run).values()
+def test_each_scope_is_the_stacks_own_resource(one_entry_per_scope, scope):
+    inputs = granted(one_entry_per_scope)[f"access-{scope}-reader-{GROUP}"]
     assert inputs["scope"] == SCOPES[scope]
     assert inputs["roleDefinitionId"] == role_definition(READER)
 
