@@ -37,9 +37,9 @@ def frozen_heap():
     live as long as the process: load the azure-native modules the program uses and move what
     is alive now out of the collector's reach (gc.freeze). Full collections then walk the
     tests' objects only."""
-    for module in sorted({type_.split(":")[1] for type_ in ARM_TYPES}):
+    for name in sorted({type_.split(":")[1] for type_ in ARM_TYPES}):
         # A lazy module (pulumi._utils._LazyModule): it loads when an attribute is first read.
-        getattr(importlib.import_module(f"pulumi_azure_native.{module}"), "_utilities")
+        _ = importlib.import_module(f"pulumi_azure_native.{name}")._utilities
     gc.collect()
     gc.freeze()
 
