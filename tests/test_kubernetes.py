@@ -11,7 +11,7 @@ import yaml
 
 from tests.conftest import plan, run_file, stack
 from tools.graph import deployment_depth, nodes_from_registrations
-from tools.harness import ROOT, config_from_yaml, is_secret_value, run_program
+from tools.harness import ROOT, Run, config_from_yaml, is_secret_value, run_program
 
 AKS = "azure-native:containerservice:ManagedCluster"
 EXTENSION = "azure-native:kubernetesconfiguration:Extension"
@@ -184,9 +184,16 @@ PRIVATE = {
 }
 
 
-def test_created_cluster_goes_in_the_stacks_training_subnet_with_network_contributor():
-    run = plan(stack({**PRIVATE, "azureml-infra:kubernetesComputes": [
-        {"name": "myaks", "cluster": {"vmSize": "Standard_D4s_v5"}, "allowInsecureConnections": True}]}))
+@pytest.fixture(scope="module")
+def private_stack() -> Run:
+    """A private stack with a training subnet, one cluster created (myaks), one attached (shared)."""
+    return plan(stack({**PRIVATE, "azureml-infra:kubernetesComputes": [
+        {"name": "myaks", "cluster": {"vmSize": "Standard_D4s_v5"}, "allowInsecureConnections": True},
+        {"name": "shared", "clusterId": EXISTING, "installExtension": False}]}))
+
+
+def test_created_cluster_goes_in_the_stacks_training_subnet_with_network_contributor(private_stack):
+    run = private_stack
     pool = run.one(AKS).inputs["agentPoolProfiles"][0]
     assert pool["vnetSubnetID"].endswith("/virtualNetworks/vnet-mlops-dev/subnets/snet-training")
     role = run.one(ROLE, "myaks-cluster-network").inputs
@@ -197,10 +204,10 @@ def test_created_cluster_goes_in_the_stacks_training_subnet_with_network_contrib
     assert any(d.endswith("::myaks-cluster-network") for d in run.one(EXTENSION).dependencies)
 
 
-def test_attached_cluster_ignores_the_stacks_subnet():
-    run = plan(stack({**PRIVATE, "azureml-infra:kubernetesComputes": [
-        {"name": "shared", "clusterId": EXISTING, "installExtension": False}]}))
-    assert run.of_type(AKS) == [] and not [r for r in run.of_type(ROLE) if r.name.endswith("cluster-network")]
+def test_attached_cluster_ignores_the_stacks_subnet(private_stack):
+    # The only cluster created and given the subnet is myaks, the created one.
+    assert [r.name for r in private_stack.of_type(AKS)] == ["myaks-cluster"]
+    assert [r.name for r in private_stack.of_type(ROLE) if r.name.endswith("cluster-network")] == ["myaks-cluster-network"]
 
 
 # --- the stack as a whole ------------------------------------------------------------------------
