@@ -14,7 +14,7 @@ from azureml_infra.config.kubernetes import (
     aks_cluster_name,
 )
 from azureml_infra.naming import ENVIRONMENT_RE, PREFIX_RE
-from tests.conftest import assert_refused, plan, stack
+from tests.conftest import accepted, assert_refused, plan, stack
 
 SUB = "00000000-0000-0000-0000-000000000000"
 AKS = f"/subscriptions/{SUB}/resourceGroups/rg-aks/providers/Microsoft.ContainerService/managedClusters/aks-shared"
@@ -310,8 +310,8 @@ def test_vnet_must_stay_clear_of_the_clusters_ranges():
 
 def test_attached_cluster_needs_no_training_subnet():
     computes = {**IN_HUB, **network(training=None)}
-    run = plan(config(entry(cluster=None, clusterId=AKS), extra={**PRIVATE, **computes}))
-    assert run.one("azure-native:kubernetesconfiguration:Extension")
+    (compute,) = accepted(config(entry(cluster=None, clusterId=AKS), extra={**PRIVATE, **computes})).kubernetes_computes
+    assert compute.cluster_id == AKS
 
 
 def test_no_kubernetes_compute_under_a_managed_network():
@@ -340,6 +340,6 @@ def test_a_created_cluster_in_a_private_stack_with_its_training_subnet_plans():
     # no managed network.
     computes = {"azureml-infra:computes": [{"name": "cpu-compute", "vmSize": "STANDARD_D3_V2", "maxNodes": 2,
                                             "subnetId": "training"}]}
-    run = plan(config(entry(), extra={**PRIVATE, **computes, **network()}))
-    cluster = run.one("azure-native:containerservice:ManagedCluster")
-    assert cluster.inputs["agentPoolProfiles"][0]["vnetSubnetID"] != ""
+    (compute,) = accepted(config(entry(), extra={**PRIVATE, **computes, **network()})).kubernetes_computes
+    # Where its nodes go: test_kubernetes.py::test_created_cluster_goes_in_the_stacks_training_subnet_*.
+    assert compute.cluster is not None
