@@ -19,6 +19,7 @@ help:
 	@echo "                 [FORMAT=mermaid|dot]     its resource graph"
 	@echo "make graphs                               regenerate the resource graphs in README.md"
 	@echo "make bench [BENCH_ARGS=--write]           plan speed and growth (docs/benchmarks.md)"
+	@echo "make bench BENCH_ARGS=\"--suite --write\"    the time of make test (docs/benchmarks.md)"
 	@echo "make test                                 the whole test suite"
 	@echo "make lint                                 ruff"
 	@echo "make policy [STACK=dev]                   the policy pack's rules over the offline plan of a stack"

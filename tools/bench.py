@@ -1,6 +1,7 @@
 """Plan speed: each shipped stack's offline plan beside a floor, and how the plan grows.
 
     python -m tools.bench [--runs 7] [--quick] [--write]     (make bench BENCH_ARGS=--write)
+    python -m tools.bench --suite [--runs 3] [--write]      (make bench BENCH_ARGS="--suite --write")
 
 Every number is a whole process, started fresh (``subprocess``), as a developer or CI runs
 ``make plan``; the median of ``--runs`` runs is shown. Plan and floor runs alternate, so a
@@ -15,8 +16,11 @@ busy machine slows both alike.
   of the child) per size, and the cost of each added entry and resource between sizes: flat
   means the total grows linearly.
 
+``--suite`` times the test suite instead: ``make test`` as a developer runs it (both venvs
+already installed), ``--runs`` times, each run's wall time and the median.
+
 Not a test: timings depend on the machine. ``--write`` puts the results, with the machine
-they came from, between the markers in docs/benchmarks.md.
+they came from, between the markers in docs/benchmarks.md (the plan's or the suite's).
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ from tools.harness import ROOT
 TARGET_RATIO = 1.3
 BENCH_DOC = ROOT / "docs" / "benchmarks.md"
 MARKERS = ("<!-- bench:start -->", "<!-- bench:end -->")
+SUITE_MARKERS = ("<!-- suite:start -->", "<!-- suite:end -->")
+SUITE_RUNS = 3
 DATASTORE_SIZES = (1, 10, 50, 200)
 COMPUTE_SIZES = (1, 10, 50)
 
@@ -308,8 +314,28 @@ def report(runs: int, quick: bool, log) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_doc(block: str, path: Path = BENCH_DOC) -> None:
-    start, end = MARKERS
+def suite_report(runs: int, log) -> str:
+    """``make test`` timed from the outside, ``runs`` times, after one make of both venvs."""
+    make = ["make", "--no-print-directory"]
+    subprocess.run([*make, "setup", "setup-policy"], cwd=ROOT, check=True, capture_output=True)
+    rows = ["| run | `make test` wall (s) | tests passed (policy pack + program) |", "|---:|---:|---|"]
+    walls = []
+    for i in range(1, runs + 1):
+        start = time.perf_counter()
+        done = subprocess.run([*make, "test"], cwd=ROOT, capture_output=True, text=True)
+        walls.append(time.perf_counter() - start)
+        if done.returncode != 0:
+            raise RuntimeError(f"make test failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+        passed = " + ".join(re.findall(r"(\d+) passed", done.stdout))
+        rows.append(f"| {i} | {walls[-1]:.1f} | {passed} |")
+        log(rows[-1])
+    lines = [f"Measured {time.strftime('%Y-%m-%d')} on {machine()}.", "", *rows, ""]
+    lines.append(f"Median {statistics.median(walls):.1f} s, from {min(walls):.1f} to {max(walls):.1f} s.")
+    return "\n".join(lines) + "\n"
+
+
+def write_doc(block: str, path: Path = BENCH_DOC, markers: tuple[str, str] = MARKERS) -> None:
+    start, end = markers
     text = path.read_text() if path.exists() else f"# Benchmarks\n\n{start}\n{end}\n"
     fresh = f"{start}\n{block}{end}"
     pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
@@ -318,7 +344,8 @@ def write_doc(block: str, path: Path = BENCH_DOC) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=7, help="runs per measurement (median); default 7")
+    parser.add_argument("--runs", type=int, help=f"runs per measurement (median); default 7, {SUITE_RUNS} with --suite")
+    parser.add_argument("--suite", action="store_true", help="time `make test` instead of the plan")
     parser.add_argument("--quick", action="store_true", help="only the two smallest growth sizes")
     parser.add_argument("--write", action="store_true", help=f"record the results in {BENCH_DOC.relative_to(ROOT)}")
     args = parser.parse_args(argv)
@@ -326,10 +353,13 @@ def main(argv: list[str] | None = None) -> int:
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    block = report(args.runs, args.quick, log)
+    if args.suite:
+        block, markers = suite_report(args.runs or SUITE_RUNS, log), SUITE_MARKERS
+    else:
+        block, markers = report(args.runs or 7, args.quick, log), MARKERS
     sys.stdout.write(block)
     if args.write:
-        write_doc(block)
+        write_doc(block, markers=markers)
         log(f"wrote {BENCH_DOC.relative_to(ROOT)}")
     return 0
 
