@@ -50,10 +50,6 @@ def aml(run: Run, name: str) -> dict:
     return unwrap(compute(run, name).inputs["properties"])["properties"]
 
 
-def one_cluster(**settings: Any) -> dict:
-    return stack({"azureml-infra:computes": [{"name": "gpu", "vmSize": "STANDARD_NC6s_v3", "maxNodes": 2, **settings}]})
-
-
 def is_secret(output: pulumi.Output) -> bool:
     """Await ``output.is_secret()`` inside a test run of the SDK (after the program ran)."""
     seen: dict[str, bool] = {}
@@ -214,55 +210,74 @@ def test_example_previews_like_a_first_deployment():
     assert run.outputs["computes"].known is False
 
 
+# --- one cluster per setting, in one plan ---------------------------------------------------
+
+# Each test below reads its own cluster of this one stack: a plan per setting would cost a plan
+# each (0.15 s) for what one plan shows cluster by cluster.
+VARIANTS = {
+    "no-identity": {"identity": "none"},
+    "user-assigned": {"identity": {"userAssigned": [IDENTITY]}},
+    "both-identities": {"identity": {"userAssigned": [IDENTITY], "systemAssigned": True}},
+    "ssh-key": {"ssh": {"adminUserName": "azureuser", "publicKey": ED25519, "publicAccess": True}},
+    "in-subnet": {"subnetId": SUBNET, "nodePublicIp": False},
+    "low-priority": {"priority": "LowPriority", "minNodes": 1, "maxNodes": 4, "idleTimeBeforeScaleDown": "PT30M",
+                     "disableLocalAuth": False},
+    "defaults": {},
+}
+
+
+@pytest.fixture(scope="module")
+def variants() -> Run:
+    """A run of its own (shared=False): the identity tests read the compute components."""
+    clusters = [{"name": name, "vmSize": "STANDARD_NC6s_v3", "maxNodes": 2, **settings}
+                for name, settings in VARIANTS.items()]
+    return plan(stack({"azureml-infra:computes": clusters}), shared=False)
+
+
 # --- identity kinds ------------------------------------------------------------------------
 
 
-def test_no_identity():
-    run = plan(one_cluster(identity="none"), shared=False)
-    assert "identity" not in compute(run, "gpu").inputs
-    assert run.program["computes"]["gpu"].principal_id is None
-    assert set(run.outputs["computes"].value["gpu"]) == {"id"}
+def test_no_identity(variants):
+    assert "identity" not in compute(variants, "no-identity").inputs
+    assert variants.program["computes"]["no-identity"].principal_id is None
+    assert set(variants.outputs["computes"].value["no-identity"]) == {"id"}
 
 
-def test_user_assigned_identity():
-    run = plan(one_cluster(identity={"userAssigned": [IDENTITY]}), shared=False)
-    assert compute(run, "gpu").inputs["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [IDENTITY]}
+def test_user_assigned_identity(variants):
+    identity = compute(variants, "user-assigned").inputs["identity"]
+    assert identity == {"type": "UserAssigned", "userAssignedIdentities": [IDENTITY]}
     # Data roles go to the user-assigned identity itself, not to the cluster.
-    assert run.program["computes"]["gpu"].principal_id is None
-    assert set(run.outputs["computes"].value["gpu"]) == {"id"}
+    assert variants.program["computes"]["user-assigned"].principal_id is None
+    assert set(variants.outputs["computes"].value["user-assigned"]) == {"id"}
 
 
-def test_system_and_user_assigned_identity():
-    run = plan(one_cluster(identity={"userAssigned": [IDENTITY], "systemAssigned": True}))
-    assert compute(run, "gpu").inputs["identity"] == {
+def test_system_and_user_assigned_identity(variants):
+    assert compute(variants, "both-identities").inputs["identity"] == {
         "type": "SystemAssigned,UserAssigned",
         "userAssignedIdentities": [IDENTITY],
     }
-    assert is_guid(run.outputs["computes"].value["gpu"]["identityPrincipalId"])
+    assert is_guid(variants.outputs["computes"].value["both-identities"]["identityPrincipalId"])
 
 
 # --- other settings reach the engine -------------------------------------------------------
 
 
-def test_ssh_public_key_variant_is_not_secret():
-    run = plan(one_cluster(ssh={"adminUserName": "azureuser", "publicKey": ED25519, "publicAccess": True}))
-    wire = compute(run, "gpu").inputs["properties"]
+def test_ssh_public_key_variant_is_not_secret(variants):
+    wire = compute(variants, "ssh-key").inputs["properties"]
     assert not is_secret_value(wire)
     props = wire["properties"]
     assert props["userAccountCredentials"] == {"adminUserName": "azureuser", "adminUserSshPublicKey": ED25519}
     assert props["remoteLoginPortPublicAccess"] == "Enabled"
 
 
-def test_nodes_without_public_ip_in_a_subnet():
-    run = plan(one_cluster(subnetId=SUBNET, nodePublicIp=False))
-    props = aml(run, "gpu")
+def test_nodes_without_public_ip_in_a_subnet(variants):
+    props = aml(variants, "in-subnet")
     assert props["subnet"] == {"id": SUBNET}
     assert props["enableNodePublicIp"] is False
 
 
-def test_low_priority_scaling_and_local_auth_on_purpose():
-    run = plan(one_cluster(priority="LowPriority", minNodes=1, maxNodes=4, idleTimeBeforeScaleDown="PT30M", disableLocalAuth=False))
-    inputs = compute(run, "gpu").inputs
+def test_low_priority_scaling_and_local_auth_on_purpose(variants):
+    inputs = compute(variants, "low-priority").inputs
     assert inputs["properties"]["disableLocalAuth"] is False
     props = inputs["properties"]["properties"]
     assert props["vmPriority"] == "LowPriority"
@@ -270,9 +285,8 @@ def test_low_priority_scaling_and_local_auth_on_purpose():
     assert props["scaleSettings"] == {"minNodeCount": 1, "maxNodeCount": 4, "nodeIdleTimeBeforeScaleDown": "PT30M"}
 
 
-def test_default_idle_time_is_azures_two_minutes():
-    run = plan(one_cluster())
-    assert aml(run, "gpu")["scaleSettings"]["nodeIdleTimeBeforeScaleDown"] == "PT120S"
+def test_default_idle_time_is_azures_two_minutes(variants):
+    assert aml(variants, "defaults")["scaleSettings"]["nodeIdleTimeBeforeScaleDown"] == "PT120S"
 
 
 def test_several_clusters_each_get_a_component():
