@@ -21,7 +21,7 @@ import pytest
 
 from azureml_infra.config import ConfigError, parse_config
 from azureml_infra.config.stack import StackConfig
-from tests.scheduling import ShippedPlansOnOneWorker
+from tests.scheduling import ShippedPlansOnOneWorker, file_order
 from tools.harness import ARM_TYPES, ROOT, Run, config_from_yaml, run_program
 from tools.plan import load_stack_file, plan_stack_file, stack_name_of
 
@@ -47,6 +47,10 @@ def frozen_heap():
 def pytest_configure(config):
     if config.pluginmanager.hasplugin("xdist"):  # its hooks exist only with it (not under -p no:xdist)
         config.pluginmanager.register(ShippedPlansOnOneWorker())
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: file_order(item.path))  # stable: each file keeps its own order
 
 
 # The smallest valid stack file; tests add what they exercise.

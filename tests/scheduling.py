@@ -1,4 +1,10 @@
-"""How `make test` shares the suite between workers (pytest-xdist, ``--dist loadfile``)."""
+"""How `make test` shares the suite between workers (pytest-xdist, ``--dist loadfile``).
+
+Whole files go to a worker as it frees up, in the order the files are collected; the order is
+set here so that the long files start first and the rule files, many quick tests that plan
+nothing, fill the gaps at the end (xdist's default order, most tests first, put those first and
+left a long file running alone at the end).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,21 @@ from xdist.scheduler import LoadFileScheduling
 # them all, so the fifteen plans are made once in `make test` rather than once per worker.
 PLAN_EVERY_SHIPPED_FILE = {"test_plan.py", "test_policy_stacks.py", "test_preflight.py", "test_urn_snapshot.py"}
 
+# Files of quick tests that plan nothing (config rules, naming, schemas): run last.
+QUICK_FILES = {
+    "test_access_config.py", "test_compute_config.py", "test_config_validation.py", "test_datastores_config.py",
+    "test_kubernetes_config.py", "test_network_config.py", "test_naming.py", "test_stack_schema.py",
+    "test_verify.py",
+}
+
+
+def file_order(path: Path) -> int:
+    """Where a test file goes in the queue: the shared plans first, the quick files last."""
+    return 0 if path.name in PLAN_EVERY_SHIPPED_FILE else 2 if path.name in QUICK_FILES else 1
+
 
 class LoadFileSharingShippedPlans(LoadFileScheduling):
-    """Whole test files per worker, with the files above as one unit of work."""
+    """Whole test files per worker, with the files that plan every shipped stack as one unit."""
 
     def _split_scope(self, nodeid: str) -> str:
         path = super()._split_scope(nodeid)
@@ -25,4 +43,5 @@ class ShippedPlansOnOneWorker:
     def pytest_xdist_make_scheduler(self, config, log):
         if config.getvalue("dist") != "loadfile":
             return None
+        config.option.loadscopereorder = False  # keep the order of the collection (file_order)
         return LoadFileSharingShippedPlans(config, log)
