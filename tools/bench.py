@@ -314,10 +314,30 @@ def report(runs: int, quick: bool, log) -> str:
     return "\n".join(lines) + "\n"
 
 
+# A fixed piece of pure Python work: how fast this machine is at the moment of a measurement,
+# alone and with both CPUs busy (shared machines vary by 10-20 % from hour to hour).
+_REFERENCE = [sys.executable, "-c", "sum(i * i for i in range(10**7))"]
+
+
+def cpu_reference(runs: int = 3) -> tuple[float, float]:
+    """Median seconds of the reference loop alone, and of two copies started together."""
+    alone = [run_once(_REFERENCE).wall for _ in range(runs)]
+    paired = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        procs = [subprocess.Popen(_REFERENCE) for _ in range(2)]
+        for proc in procs:
+            proc.wait()
+        paired.append(time.perf_counter() - start)
+    return statistics.median(alone), statistics.median(paired)
+
+
 def suite_report(runs: int, log) -> str:
     """``make test`` timed from the outside, ``runs`` times, after one make of both venvs."""
     make = ["make", "--no-print-directory"]
     subprocess.run([*make, "setup", "setup-policy"], cwd=ROOT, check=True, capture_output=True)
+    alone, paired = cpu_reference()
+    log(f"reference loop: {alone:.2f} s alone, {paired:.2f} s two at once")
     rows = ["| run | `make test` wall (s) | tests passed (policy pack + program) |", "|---:|---:|---|"]
     walls = []
     for i in range(1, runs + 1):
@@ -329,7 +349,9 @@ def suite_report(runs: int, log) -> str:
         passed = " + ".join(re.findall(r"(\d+) passed", done.stdout))
         rows.append(f"| {i} | {walls[-1]:.1f} | {passed} |")
         log(rows[-1])
-    lines = [f"Measured {time.strftime('%Y-%m-%d')} on {machine()}.", "", *rows, ""]
+    lines = [f"Measured {time.strftime('%Y-%m-%d %H:%M')} on {machine()}.", ""]
+    lines += [f"The machine's speed then: a fixed Python loop (`{_REFERENCE[-1]}`) took {alone:.2f} s alone "
+              f"and {paired:.2f} s as two copies at once.", "", *rows, ""]
     lines.append(f"Median {statistics.median(walls):.1f} s, from {min(walls):.1f} to {max(walls):.1f} s.")
     return "\n".join(lines) + "\n"
 
