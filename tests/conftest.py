@@ -138,8 +138,12 @@ def plan(
 
 
 def planned_file(stack_file: Path) -> Run:
-    """The offline plan's run of a stack file (tools.plan.plan_stack_file, a preview), shared."""
-    return _shared(plan_stack_file(stack_file))
+    """The offline plan's run of a stack file (tools.plan.plan_stack_file, a preview), shared;
+    raises the program's error, as the other helpers do."""
+    run = _shared(plan_stack_file(stack_file))
+    if run.error is not None:
+        raise run.error
+    return run
 
 
 def run_file(path: Path, preview: bool = False) -> Run:

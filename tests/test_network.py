@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from azureml_infra import facts
-from tests.conftest import plan, planned_file, run_file, shipped_plan, stack
+from tests.conftest import plan, run_file, shipped_plan, stack
 from tests.test_network_config import CLUSTER, STORAGE_ID, SUBNET_ID, VNET_ID, private, zone_id
 from tools.graph import deployment_depth, nodes_from_registrations
 from tools.harness import ROOT, Run
@@ -176,7 +176,7 @@ def test_network_resources_are_not_protected_but_the_stateful_ones_are(prod):
 
 
 def test_prod_plans_in_preview_with_unknown_ids():
-    run = planned_file(ROOT / "Pulumi.prod.yaml")
+    run = run_file(ROOT / "Pulumi.prod.yaml", preview=True)
     assert len(run.of_type(PE)) == 5
 
 
