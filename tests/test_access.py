@@ -77,6 +77,8 @@ def one_entry_per_scope() -> Run:
 
 @pytest.mark.parametrize("scope", sorted(SCOPES))
 def test_each_scope_is_the_stacks_own_resource(one_entry_per_scope, scope):
+    # One assignment per entry, each under its own name.
+    assert set(granted(one_entry_per_scope)) == {f"access-{s}-reader-{GROUP}" for s in SCOPES}
     inputs = granted(one_entry_per_scope)[f"access-{scope}-reader-{GROUP}"]
     assert inputs["scope"] == SCOPES[scope]
     assert inputs["roleDefinitionId"] == role_definition(READER)

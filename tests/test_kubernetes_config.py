@@ -309,9 +309,10 @@ def test_vnet_must_stay_clear_of_the_clusters_ranges():
 
 
 def test_attached_cluster_needs_no_training_subnet():
+    # Planned: no other test attaches a cluster, with its extension, to a stack without a training subnet.
     computes = {**IN_HUB, **network(training=None)}
-    (compute,) = accepted(config(entry(cluster=None, clusterId=AKS), extra={**PRIVATE, **computes})).kubernetes_computes
-    assert compute.cluster_id == AKS
+    run = plan(config(entry(cluster=None, clusterId=AKS), extra={**PRIVATE, **computes}))
+    assert run.one("azure-native:kubernetesconfiguration:Extension")
 
 
 def test_no_kubernetes_compute_under_a_managed_network():
@@ -335,7 +336,7 @@ def test_no_kubernetes_compute_with_a_user_assigned_workspace_identity():
     ])
 
 
-def test_a_created_cluster_in_a_private_stack_with_its_training_subnet_plans():
+def test_a_created_cluster_in_a_private_stack_with_its_training_subnet_is_accepted():
     # The combination the reviews found refused both ways: private endpoints, a training subnet,
     # no managed network.
     computes = {"azureml-infra:computes": [{"name": "cpu-compute", "vmSize": "STANDARD_D3_V2", "maxNodes": 2,

@@ -315,18 +315,22 @@ def test_a_bad_network_reports_every_problem_at_once():
 def test_the_data_lake_needs_two_more_endpoints_which_a_28_still_holds():
     # 7 endpoints: 3 + 1 + 1 + 1 + 2 (workspace, storage blob and file, vault, registry) + 2 (lake blob, dfs).
     config = private(vnet={"privateEndpointSubnet": "10.20.1.0/28"}, dataStorage={"containers": ["raw"]})
-    accepted(config)
+    parsed = accepted(config)
+    assert (parsed.network.private_endpoints.vnet.private_endpoint_subnet, parsed.data_storage.containers) == (
+        "10.20.1.0/28", ["raw"])
 
 
 def test_a_training_subnet_that_holds_every_node_is_accepted():
     # 4 nodes + 5 reserved = 9 addresses: a /28 (16).
     config = private(vnet={"trainingSubnet": "10.20.2.0/28"}, computes=[{**CLUSTER, "subnetId": "training"}])
-    accepted(config)
+    parsed = accepted(config)
+    assert (parsed.network.training_subnet, parsed.computes[0].subnet_id) == ("10.20.2.0/28", "training")
 
 
 def test_no_public_ip_without_a_subnet_is_accepted_under_a_managed_network():
     config = managed("AllowInternetOutbound") | {"azureml-infra:computes": [{**CLUSTER, "nodePublicIp": False}]}
-    accepted(config)
+    (cluster,) = accepted(config).computes
+    assert (cluster.node_public_ip, cluster.subnet_id) == (False, None)
 
 
 def test_subresource_and_rule_forms_that_are_accepted():
@@ -337,12 +341,15 @@ def test_subresource_and_rule_forms_that_are_accepted():
         {"name": "fd", "serviceTag": {"tag": "AzureFrontDoor.FrontEnd", "protocol": "TCP", "ports": "80, 8080-8089"}},
         {"name": "any", "serviceTag": {"tag": "Storage.WestEurope", "protocol": "*", "ports": "*"}},
     ]
-    accepted(managed(outboundRules=rules, firewallSku="Standard"))
+    parsed = accepted(managed(outboundRules=rules, firewallSku="Standard")).network
+    assert [r.name for r in parsed.outbound_rules] == [r["name"] for r in rules]
+    assert parsed.firewall_sku == "Standard"
 
 
 def test_existing_subnet_with_some_zones_given_is_accepted():
     config = private(pe={"subnetId": SUBNET_ID, "dnsZones": {z: zone_id(z) for z in cfg.WORKSPACE_ZONES}})
-    accepted(config)
+    endpoints = accepted(config).network.private_endpoints
+    assert (endpoints.subnet_id, sorted(endpoints.dns_zones)) == (SUBNET_ID, sorted(cfg.WORKSPACE_ZONES))
 
 
 # --- pure helpers --------------------------------------------------------------------------
@@ -385,7 +392,7 @@ def test_the_stack_file_schema_accepts_subnet_training_and_the_network_section()
 
     validator = jsonschema.Draft7Validator(stack_schema.render_schema())
     config = private(vnet={"trainingSubnet": "10.20.2.0/24"}, computes=[{**CLUSTER, "subnetId": "training"}])
-    accepted(config)
+    assert accepted(config).network.training_subnet == "10.20.2.0/24"
     assert [e.message for e in validator.iter_errors({"config": config})] == []
     bad = stack({"azureml-infra:computes": [{**CLUSTER, "subnetId": "snet-training"}]})
     assert [e.message for e in validator.iter_errors({"config": bad})] != []
