@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import os
 import re
+import runpy
+import sys
 import textwrap
 from pathlib import Path
 
@@ -78,6 +82,31 @@ def test_bad_stack_file_prints_every_problem_registers_nothing_and_exits_2(tmp_p
         "imageBuildCompute)",
         "(0 resources registered)",
     ]
+
+
+def test_the_plan_command_leaves_with_mains_status_and_message(tmp_path, monkeypatch, capsys):
+    """`python -m tools.plan`'s own ending, run here: main()'s status leaves through os._exit
+    (patched to raise, so the test process stays), and the problems are on stderr. The same ending
+    in a real process, with a good plan: test_plan_formats.py::test_the_plan_process_flushes_*."""
+    path = tmp_path / "Pulumi.bad.yaml"
+    path.write_text(BAD_STACK)
+
+    def leave(status: int):
+        raise SystemExit(status)
+
+    monkeypatch.setattr(sys, "argv", ["tools/plan.py", "--stack-file", str(path)])
+    monkeypatch.setattr(os, "_exit", leave)
+    collecting = gc.isenabled()
+    try:
+        with pytest.raises(SystemExit) as left:
+            runpy.run_path(str(ROOT / "tools" / "plan.py"), run_name="__main__")
+    finally:
+        if collecting:  # the command pauses the collector for its one-shot process
+            gc.enable()
+    assert left.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Invalid configuration for stack 'bad' (Pulumi.bad.yaml): 2 problems.")
+    assert err.endswith("(0 resources registered)\n")
 
 
 def test_secure_values_are_masked_and_marked_secret():

@@ -11,6 +11,7 @@ import importlib.util
 import io
 import json
 import re
+import runpy
 import subprocess
 import sys
 from contextlib import redirect_stderr, redirect_stdout
@@ -158,24 +159,31 @@ def test_not_a_plan_exits_2():
     assert "not an offline plan" in result.stderr
 
 
-def test_make_policy_runs_the_plan_through_the_packs_own_venv(tmp_path):
-    """`make policy` step by step: its recipe (make -n), export_plan.py's command line (here, so
-    the plan is not made again in a second interpreter), then offline.py in .venv-policy on that
-    file, as the recipe runs it: a violation exits 1 (and fails make), with the same findings as
-    in this process."""
+def make_policy_recipe(*variables: str) -> list[str]:
+    """The commands `make policy` runs (make -n), after its setup checks."""
+    return subprocess.run(["make", "-n", "--no-print-directory", "policy", *variables], cwd=ROOT,
+                          capture_output=True, text=True, check=True).stdout.splitlines()[-2:]
+
+
+def test_make_policy_runs_the_plan_through_the_packs_own_venv(tmp_path, monkeypatch, capsys):
+    """`make policy` step by step: its recipe (make -n), export_plan.py as the script the recipe
+    runs (here, so the plan is not made again in a second interpreter), then offline.py in
+    .venv-policy on that file, as the recipe runs it: a violation exits 1 (and fails make), with
+    the same findings as in this process."""
     target = "tests/fixtures/Pulumi.policy-violations.yaml"
-    recipe = subprocess.run(["make", "-n", "--no-print-directory", "policy", f"STACK_FILE={target}"], cwd=ROOT,
-                            capture_output=True, text=True, check=True).stdout.splitlines()
-    assert recipe[-2:] == [
+    assert make_policy_recipe(f"STACK_FILE={target}") == [
         f".venv/bin/python policy/export_plan.py --stack-file {target} > build/policy-plan.json",
         ".venv-policy/bin/python policy/offline.py --plan build/policy-plan.json",
     ]
-    out = io.StringIO()
-    with redirect_stdout(out):
-        assert export_plan.main(["--stack-file", str(ROOT / target)]) == 0
+    by_name = ".venv/bin/python policy/export_plan.py --stack test > build/policy-plan.json"
+    assert make_policy_recipe("STACK=test")[0] == by_name
+    monkeypatch.setattr(sys, "argv", ["policy/export_plan.py", "--stack-file", str(ROOT / target)])
+    with pytest.raises(SystemExit) as exited:
+        runpy.run_path(str(ROOT / "policy" / "export_plan.py"), run_name="__main__")
+    assert exited.value.code == 0
     plan_file = tmp_path / "policy-plan.json"
-    plan_file.write_text(out.getvalue())
+    plan_file.write_text(capsys.readouterr().out)
     result = subprocess.run([str(POLICY_PY), "policy/offline.py", "--plan", str(plan_file)], cwd=ROOT,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert findings(result.stdout) == findings(run_policy(json.loads(out.getvalue())).stdout) != set()
+    assert findings(result.stdout) == findings(run_policy(json.loads(plan_file.read_text())).stdout) != set()
