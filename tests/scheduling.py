@@ -2,7 +2,7 @@
 
 Whole files go to a worker as it frees up, in the order the files are collected; the order is
 set here so that the long files start first and the rule files, many quick tests that plan
-nothing, fill the gaps at the end (xdist's default order, most tests first, put those first and
+little, fill the gaps at the end (xdist's default order, most tests first, put those first and
 left a long file running alone at the end).
 """
 
@@ -16,7 +16,8 @@ from xdist.scheduler import LoadFileScheduling
 # them all, so the fifteen plans are made once in `make test` rather than once per worker.
 PLAN_EVERY_SHIPPED_FILE = {"test_plan.py", "test_policy_stacks.py", "test_preflight.py", "test_urn_snapshot.py"}
 
-# Files of quick tests that plan nothing (config rules, naming, schemas): run last.
+# Files of quick tests (config rules, naming, schemas; refused configs and at most a plan or
+# two): run last.
 QUICK_FILES = {
     "test_access_config.py", "test_compute_config.py", "test_config_validation.py", "test_datastores_config.py",
     "test_kubernetes_config.py", "test_network_config.py", "test_naming.py", "test_stack_schema.py",

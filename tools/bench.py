@@ -326,8 +326,8 @@ def cpu_reference(runs: int = 3) -> tuple[float, float]:
     for _ in range(runs):
         start = time.perf_counter()
         procs = [subprocess.Popen(_REFERENCE) for _ in range(2)]
-        for proc in procs:
-            proc.wait()
+        if any(proc.wait() != 0 for proc in procs):
+            raise RuntimeError(f"{' '.join(_REFERENCE)} failed")
         paired.append(time.perf_counter() - start)
     return statistics.median(alone), statistics.median(paired)
 
@@ -335,10 +335,12 @@ def cpu_reference(runs: int = 3) -> tuple[float, float]:
 def suite_report(runs: int, log) -> str:
     """``make test`` timed from the outside, ``runs`` times, after one make of both venvs."""
     make = ["make", "--no-print-directory"]
-    subprocess.run([*make, "setup", "setup-policy"], cwd=ROOT, check=True, capture_output=True)
+    setup = subprocess.run([*make, "setup", "setup-policy"], cwd=ROOT, capture_output=True, text=True)
+    if setup.returncode != 0:
+        raise RuntimeError(f"make setup setup-policy failed:\n{setup.stdout}{setup.stderr}")
     alone, paired = cpu_reference()
     log(f"reference loop: {alone:.2f} s alone, {paired:.2f} s two at once")
-    rows = ["| run | `make test` wall (s) | tests passed (policy pack + program) |", "|---:|---:|---|"]
+    rows = ["| run | `make test` wall (s) | tests (policy pack; program) |", "|---:|---:|---|"]
     walls = []
     for i in range(1, runs + 1):
         start = time.perf_counter()
@@ -346,10 +348,11 @@ def suite_report(runs: int, log) -> str:
         walls.append(time.perf_counter() - start)
         if done.returncode != 0:
             raise RuntimeError(f"make test failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
-        passed = " + ".join(re.findall(r"(\d+) passed", done.stdout))
-        rows.append(f"| {i} | {walls[-1]:.1f} | {passed} |")
+        # Each suite's last line, e.g. "892 passed, 1 skipped in 25.1s", without its time.
+        counts = "; ".join(re.findall(r"^=*\s*(\d+ passed[^\n]*?) in [\d.]+s", done.stdout, re.M))
+        rows.append(f"| {i} | {walls[-1]:.1f} | {counts} |")
         log(rows[-1])
-    lines = [f"Measured {time.strftime('%Y-%m-%d %H:%M')} on {machine()}.", ""]
+    lines = [f"Measured {time.strftime('%Y-%m-%d %H:%M')} on {machine()}, {runs} runs.", ""]
     lines += [f"The machine's speed then: a fixed Python loop (`{_REFERENCE[-1]}`) took {alone:.2f} s alone "
               f"and {paired:.2f} s as two copies at once.", "", *rows, ""]
     lines.append(f"Median {statistics.median(walls):.1f} s, from {min(walls):.1f} to {max(walls):.1f} s.")
@@ -364,13 +367,22 @@ def write_doc(block: str, path: Path = BENCH_DOC, markers: tuple[str, str] = MAR
     path.write_text(pattern.sub(lambda _: fresh, text, count=1) if pattern.search(text) else text + fresh + "\n")
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more (got {value})")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, help=f"runs per measurement (median); default 7, {SUITE_RUNS} with --suite")
+    parser.add_argument("--runs", type=_positive, help=f"runs per measurement (median); default 7, {SUITE_RUNS} with --suite")
     parser.add_argument("--suite", action="store_true", help="time `make test` instead of the plan")
     parser.add_argument("--quick", action="store_true", help="only the two smallest growth sizes")
     parser.add_argument("--write", action="store_true", help=f"record the results in {BENCH_DOC.relative_to(ROOT)}")
     args = parser.parse_args(argv)
+    if args.suite and args.quick:
+        parser.error("--quick shortens the plan's growth series; --suite times make test")
 
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
