@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import io
 import json
 import os
 import re
@@ -12,8 +13,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.conftest import SHIPPED_STACK_FILES, planned_file
+from tests.conftest import SHIPPED_STACK_FILES, planned_file, stack
 from tools import config_reference
 from tools.harness import ROOT, config_from_yaml
 from tools.plan import main, make_plan, render_text
@@ -84,27 +86,65 @@ def test_bad_stack_file_prints_every_problem_registers_nothing_and_exits_2(tmp_p
     ]
 
 
-def test_the_plan_command_leaves_with_mains_status_and_message(tmp_path, monkeypatch, capsys):
-    """`python -m tools.plan`'s own ending, run here: main()'s status leaves through os._exit
-    (patched to raise, so the test process stays), and the problems are on stderr. The same ending
-    in a real process, with a good plan: test_plan_formats.py::test_the_plan_process_flushes_*."""
-    path = tmp_path / "Pulumi.bad.yaml"
-    path.write_text(BAD_STACK)
+CLUSTER = {"name": "cpu", "vmSize": "STANDARD_D3_V2", "minNodes": 0, "maxNodes": 2}
+
+
+class Pipe(io.RawIOBase):
+    """The far end of a pipe: the bytes that reached it."""
+
+    def __init__(self):
+        super().__init__()
+        self.received = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.received += data
+        return len(data)
+
+
+def plan_command(monkeypatch, *args: str) -> tuple[int, bytes, str]:
+    """`python -m tools.plan *args`, its own __main__ block run in this process: stdout is a
+    block-buffered pipe (as when piped with PYTHONUNBUFFERED unset) and os._exit is patched to
+    raise. Returns the status it left with, the bytes that had reached the pipe by then (what a
+    real os._exit keeps: it skips every flush), and stderr."""
+    pipe, err, left = Pipe(), io.StringIO(), {}
 
     def leave(status: int):
+        left.update(status=status, out=bytes(pipe.received))
         raise SystemExit(status)
 
-    monkeypatch.setattr(sys, "argv", ["tools/plan.py", "--stack-file", str(path)])
+    monkeypatch.setattr(sys, "argv", ["tools/plan.py", *args])
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BufferedWriter(pipe, buffer_size=8192), encoding="utf-8"))
+    monkeypatch.setattr(sys, "stderr", err)
     monkeypatch.setattr(os, "_exit", leave)
     collecting = gc.isenabled()
     try:
-        with pytest.raises(SystemExit) as left:
+        with pytest.raises(SystemExit):
             runpy.run_path(str(ROOT / "tools" / "plan.py"), run_name="__main__")
     finally:
         if collecting:  # the command pauses the collector for its one-shot process
             gc.enable()
-    assert left.value.code == 2
-    err = capsys.readouterr().err
+    return left["status"], left["out"], err.getvalue()
+
+
+def test_the_plan_command_flushes_everything_before_it_leaves(tmp_path, monkeypatch):
+    # It leaves with os._exit (tearing the interpreter down took longer than the plan): output
+    # larger than the pipe's buffer arrives whole only if it flushes first.
+    path = tmp_path / "Pulumi.perf.yaml"
+    path.write_text(yaml.safe_dump({"config": stack({"azureml-infra:computes": [CLUSTER]})}))
+    status, out, err = plan_command(monkeypatch, "--stack-file", str(path), "--format", "json")
+    assert (status, err) == (0, "")
+    assert len(out) > 8192
+    assert json.loads(out)["depth"]["waves"] == 5
+
+
+def test_the_plan_command_leaves_with_mains_status_and_message(tmp_path, monkeypatch):
+    path = tmp_path / "Pulumi.bad.yaml"
+    path.write_text(BAD_STACK)
+    status, out, err = plan_command(monkeypatch, "--stack-file", str(path))
+    assert (status, out) == (2, b"")
     assert err.startswith("Invalid configuration for stack 'bad' (Pulumi.bad.yaml): 2 problems.")
     assert err.endswith("(0 resources registered)\n")
 

@@ -160,25 +160,3 @@ def test_the_harness_pauses_the_cycle_collector_only_during_a_run(tmp_path):
         assert not gc.isenabled()
     finally:
         gc.enable()
-
-
-def test_the_plan_process_flushes_everything_before_it_exits(tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    from tools.harness import ROOT
-
-    # Block-buffered stdout (a pipe, PYTHONUNBUFFERED unset): output larger than the buffer
-    # arrives whole only if the CLI flushes before os._exit.
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
-    path = stack_file(tmp_path, {"azureml-infra:computes": [CLUSTER]})
-    done = subprocess.run(
-        [sys.executable, "-m", "tools.plan", "--stack-file", str(path), "--format", "json"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
-    )
-    assert done.returncode == 0, done.stderr
-    assert len(done.stdout) > 8192
-    assert json.loads(done.stdout)["depth"]["waves"] == 5
-    # The one run of tools.plan as a process (an interpreter and a plan: 1-2 s). Its exit status 2
-    # and message on a bad stack file are main()'s, tested in this process in tests/test_plan.py.
