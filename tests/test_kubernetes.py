@@ -237,26 +237,16 @@ def test_preview_of_a_first_deployment_plans():
 
 # --- the policy pack over whole stacks ------------------------------------------------------------
 
-POLICY_PY = ROOT / ".venv-policy" / "bin" / "python"
-
 
 def policy_findings(tmp_path, environment: str, compute: dict) -> set[tuple[str, str, str]]:
-    """(level, rule, logical name) of what the pack reports on a stack with one Kubernetes compute."""
-    import importlib.util
-    import re
-    import subprocess
+    """(level, rule, logical name) of what the pack reports on a stack with one Kubernetes compute
+    (its rules run in this process, as in tests/test_policy_stacks.py)."""
+    from tests.test_policy_stacks import export_plan, findings, run_policy
 
-    spec = importlib.util.spec_from_file_location("export_plan", ROOT / "policy" / "export_plan.py")
-    export_plan = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(export_plan)
     path = tmp_path / "Pulumi.k8s.yaml"
     path.write_text(yaml.safe_dump({"config": stack({
         "azureml-infra:environment": environment, "azureml-infra:kubernetesComputes": [compute]})}))
-    result = subprocess.run([str(POLICY_PY), str(ROOT / "policy" / "offline.py")],
-                            input=json.dumps(export_plan.policy_plan(path)), capture_output=True, text=True,
-                            timeout=60)
-    line = re.compile(r"^\[(?P<level>\w+)\] (?P<rule>[\w-]+): (?P<type>\S+) (?P<name>\S+)")
-    return {(m["level"], m["rule"], m["name"]) for m in map(line.match, result.stdout.splitlines()) if m}
+    return findings(run_policy(export_plan.policy_plan(path)).stdout)
 
 
 UNSAFE = {"name": "myaks", "allowInsecureConnections": True,
