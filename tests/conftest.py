@@ -146,11 +146,13 @@ def planned_file(stack_file: Path) -> Run:
     return run
 
 
-def run_file(path: Path, preview: bool = False) -> Run:
-    """The run of a stack file, its stack named after the file, shared."""
-    if preview:
+def run_file(path: Path, preview: bool = False, shared: bool = True) -> Run:
+    """The run of a stack file, its stack named after the file; shared unless ``shared=False``."""
+    if preview and shared:
         return planned_file(path)
     raw, secrets = load_stack_file(path)
+    if not shared:
+        return run_program(stack_name_of(path), raw, secrets, preview=preview)
     return run_config(stack_name_of(path), raw, secrets)
 
 

@@ -3,7 +3,6 @@ test, the VNet/SSH variant (example stack file), identity kinds, instances, secr
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -18,9 +17,7 @@ from tools.harness import (
     Registration,
     Run,
     is_secret_value,
-    run_program,
 )
-from tools.plan import load_stack_file, stack_name_of
 
 COMPUTE = "azure-native:machinelearningservices:Compute"
 CLUSTER = "azureml-infra:compute:ComputeCluster"
@@ -73,16 +70,6 @@ def resolved(output: pulumi.Output) -> Any:
     return seen["value"]
 
 
-def run_example(path: Path, preview: bool = False) -> Run:
-    return run_file(path, preview)
-
-
-def run_with_program(path: Path) -> Run:
-    """A run of a stack file of its own, with ``program``: some tests here read the components."""
-    raw, secrets = load_stack_file(path)
-    return run_program(stack_name_of(path), raw, secrets)
-
-
 @pytest.fixture(scope="module", params=["dev", "test"])
 def seed_run(request) -> Run:
     return shipped_plan(request.param)
@@ -90,7 +77,7 @@ def seed_run(request) -> Run:
 
 @pytest.fixture(scope="module")
 def example_run() -> Run:
-    return run_with_program(EXAMPLE)
+    return run_file(EXAMPLE, shared=False)  # its tests read the components (program)
 
 
 # --- the seed's cluster in dev and test ---------------------------------------------------
@@ -147,7 +134,7 @@ def test_computes_output_gives_id_and_principal(seed_run):
 
 
 def test_principal_id_attribute_is_the_system_assigned_identity(seed_run):
-    cluster = run_with_program(ROOT / f"Pulumi.{seed_run.stack}.yaml").program["computes"]["cpu-compute"]
+    cluster = run_file(ROOT / f"Pulumi.{seed_run.stack}.yaml", shared=False).program["computes"]["cpu-compute"]
     assert resolved(cluster.principal_id) == seed_run.outputs["computes"].value["cpu-compute"]["identityPrincipalId"]
 
 
@@ -205,7 +192,7 @@ def test_example_outputs_list_cluster_and_instance(example_run):
 
 
 def test_example_previews_like_a_first_deployment():
-    run = run_example(EXAMPLE, preview=True)
+    run = run_file(EXAMPLE, preview=True)
     assert {r.name for r in run.of_type(COMPUTE)} == {"cpu-compute", "ci-analyst1"}
     assert run.outputs["computes"].known is False
 
