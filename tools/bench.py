@@ -46,6 +46,7 @@ TARGET_RATIO = 1.3
 BENCH_DOC = ROOT / "docs" / "benchmarks.md"
 MARKERS = ("<!-- bench:start -->", "<!-- bench:end -->")
 SUITE_MARKERS = ("<!-- suite:start -->", "<!-- suite:end -->")
+PLAN_RUNS = 7
 SUITE_RUNS = 3
 DATASTORE_SIZES = (1, 10, 50, 200)
 COMPUTE_SIZES = (1, 10, 50)
@@ -314,32 +315,12 @@ def report(runs: int, quick: bool, log) -> str:
     return "\n".join(lines) + "\n"
 
 
-# A fixed piece of pure Python work: how fast this machine is at the moment of a measurement,
-# alone and with both CPUs busy (shared machines vary by 10-20 % from hour to hour).
-_REFERENCE = [sys.executable, "-c", "sum(i * i for i in range(10**7))"]
-
-
-def cpu_reference(runs: int = 3) -> tuple[float, float]:
-    """Median seconds of the reference loop alone, and of two copies started together."""
-    alone = [run_once(_REFERENCE).wall for _ in range(runs)]
-    paired = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        procs = [subprocess.Popen(_REFERENCE) for _ in range(2)]
-        if any(proc.wait() != 0 for proc in procs):
-            raise RuntimeError(f"{' '.join(_REFERENCE)} failed")
-        paired.append(time.perf_counter() - start)
-    return statistics.median(alone), statistics.median(paired)
-
-
 def suite_report(runs: int, log) -> str:
     """``make test`` timed from the outside, ``runs`` times, after one make of both venvs."""
     make = ["make", "--no-print-directory"]
     setup = subprocess.run([*make, "setup", "setup-policy"], cwd=ROOT, capture_output=True, text=True)
     if setup.returncode != 0:
         raise RuntimeError(f"make setup setup-policy failed:\n{setup.stdout}{setup.stderr}")
-    alone, paired = cpu_reference()
-    log(f"reference loop: {alone:.2f} s alone, {paired:.2f} s two at once")
     rows = ["| run | `make test` wall (s) | tests (policy pack; program) |", "|---:|---:|---|"]
     walls = []
     for i in range(1, runs + 1):
@@ -352,9 +333,7 @@ def suite_report(runs: int, log) -> str:
         counts = "; ".join(re.findall(r"^=*\s*(\d+ passed[^\n]*?) in [\d.]+s", done.stdout, re.M))
         rows.append(f"| {i} | {walls[-1]:.1f} | {counts} |")
         log(rows[-1])
-    lines = [f"Measured {time.strftime('%Y-%m-%d %H:%M')} on {machine()}, {runs} runs.", ""]
-    lines += [f"The machine's speed then: a fixed Python loop (`{_REFERENCE[-1]}`) took {alone:.2f} s alone "
-              f"and {paired:.2f} s as two copies at once.", "", *rows, ""]
+    lines = [f"Measured {time.strftime('%Y-%m-%d %H:%M')} on {machine()}, {runs} runs.", "", *rows, ""]
     lines.append(f"Median {statistics.median(walls):.1f} s, from {min(walls):.1f} to {max(walls):.1f} s.")
     return "\n".join(lines) + "\n"
 
@@ -376,7 +355,8 @@ def _positive(text: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=_positive, help=f"runs per measurement (median); default 7, {SUITE_RUNS} with --suite")
+    parser.add_argument("--runs", type=_positive,
+                        help=f"runs per measurement (median); default {PLAN_RUNS}, {SUITE_RUNS} with --suite")
     parser.add_argument("--suite", action="store_true", help="time `make test` instead of the plan")
     parser.add_argument("--quick", action="store_true", help="only the two smallest growth sizes")
     parser.add_argument("--write", action="store_true", help=f"record the results in {BENCH_DOC.relative_to(ROOT)}")
@@ -390,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.suite:
         block, markers = suite_report(args.runs or SUITE_RUNS, log), SUITE_MARKERS
     else:
-        block, markers = report(args.runs or 7, args.quick, log), MARKERS
+        block, markers = report(args.runs or PLAN_RUNS, args.quick, log), MARKERS
     sys.stdout.write(block)
     if args.write:
         write_doc(block, markers=markers)
