@@ -13,7 +13,7 @@ from pulumi_azure_native import authorization
 from azureml_infra import adoption, arm
 from azureml_infra.config import load_stack_config
 from azureml_infra.config.diagnostics import diagnostics_on
-from azureml_infra.config.workspace import user_assigned_identity_name
+from azureml_infra.naming import identity_name, network_names
 from components.access import Access, AccessArgs, access_scopes, principals_of, workspace_principal_key
 from components.compute import Placement, computes_output, create_computes
 from components.datastores import DatastoresArgs, create_data_storage, create_datastores, datastores_output
@@ -27,7 +27,6 @@ from components.network import (
     PrivateEndpointsArgs,
     data_storage_outbound_rules,
     endpoint_targets,
-    network_names,
 )
 from components.workspace import MachineLearningWorkspace, WorkspaceArgs
 
@@ -59,7 +58,7 @@ workspace = MachineLearningWorkspace(
         protect=config.protect,
         tags=tags,
         import_ids=import_ids,
-        identity_name=user_assigned_identity_name(config.prefix, config.environment),
+        identity_name=identity_name(config.prefix, config.environment),
         network=config.network,
     ),
 )
@@ -112,14 +111,14 @@ identity = config.workspace.identity
 datastores_args = DatastoresArgs(
     datastores=config.datastores,
     data_storage=config.data_storage,
-    data_storage_account_name=config.data_storage.account_name(config) if config.data_storage else None,
+    data_storage_account_name=names.data_storage,
     workspace_key=names.ml_workspace,
     workspace_resource_group_key=names.resource_group,
     location=config.location,
     protect=config.protect,
     tags=tags,
     # Data roles follow whichever identity the workspace has (docs/access.md).
-    workspace_identity_key=(identity.id or user_assigned_identity_name(config.prefix, config.environment))
+    workspace_identity_key=(identity.id or identity_name(config.prefix, config.environment))
     if identity.user_assigned else None,
     private_network=private_endpoints is not None,
 )

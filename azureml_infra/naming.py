@@ -33,17 +33,19 @@ class NameRule:
 
     def violation(self, name: str) -> str | None:
         """Why ``name`` breaks this rule, or None when it is valid."""
-        article = "an" if self.what[0].lower() in "aeiou" else "a"
+        what = with_article(self.what)
         if not isinstance(name, str):
-            return f"{article} {self.what} name must be a string"
+            return f"{what} name must be a string"
         if not self.min_len <= len(name) <= self.max_len:
-            return (
-                f"{article} {self.what} name must be {self.min_len}-{self.max_len} characters long "
-                f"(this one has {len(name)})"
-            )
+            return f"{what} name must be {self.min_len}-{self.max_len} characters long (this one has {len(name)})"
         if not re.fullmatch(self.pattern, name) or (self.no_double_hyphen and "--" in name):
-            return f"{article} {self.what} name {self.description}"
+            return f"{what} name {self.description}"
         return None
+
+
+def with_article(word: str) -> str:
+    """``word`` with its indefinite article: "an adlsGen2", "a blob"."""
+    return f"{'an' if word[0].lower() in 'aeiou' else 'a'} {word}"
 
 
 # Containers, filesystems and shares share one rule: (pattern, description).
@@ -101,6 +103,7 @@ RULES: dict[str, NameRule] = {
         "may contain only lowercase letters, digits and underscores",
     ),
 }
+RULES["data_storage"] = RULES["storage_account"]
 
 
 def name_suffix(prefix: str, environment: str) -> str:
@@ -126,10 +129,13 @@ class ResourceNames:
     application_insights: str
     container_registry: str
     ml_workspace: str
+    # The data lake (dataStorage); a stack without one has None in StackConfig.names().
+    data_storage: str | None
 
 
 def generated_names(prefix: str, environment: str, suffix: str | None = None) -> ResourceNames:
-    """CAF names (rg, st, kv, log, appi, cr, mlw) for a prefix and environment.
+    """CAF names (rg, st, kv, log, appi, cr, mlw, and st...data for the data lake) for a prefix
+    and environment.
 
     With a prefix of at most 10 characters, an environment of at most 8 and a suffix of at
     most 4, every name here passes its rule in RULES (a property test holds us to that).
@@ -138,18 +144,20 @@ def generated_names(prefix: str, environment: str, suffix: str | None = None) ->
     key_vault = f"kv-{prefix}-{environment}-{sfx}"
     if len(key_vault) > RULES["key_vault"].max_len:
         key_vault = f"kv{prefix}{environment}{sfx}"
+    storage_account = f"st{prefix}{environment}{sfx}"
     return ResourceNames(
         resource_group=f"rg-{prefix}-{environment}",
-        storage_account=f"st{prefix}{environment}{sfx}",
+        storage_account=storage_account,
         key_vault=key_vault,
         log_analytics=f"log-{prefix}-{environment}",
         application_insights=f"appi-{prefix}-{environment}",
         container_registry=f"cr{prefix}{environment}{sfx}",
         ml_workspace=f"mlw-{prefix}-{environment}",
+        data_storage=_data_storage_name(prefix, environment, sfx, storage_account),
     )
 
 
-def data_storage_name(prefix: str, environment: str, suffix: str | None = None) -> str:
+def _data_storage_name(prefix: str, environment: str, sfx: str, workspace_storage: str) -> str:
     """CAF name of the optional data lake account: ``st<prefix><environment>data<suffix>``.
 
     The workspace storage account already uses up to all 24 characters, so the marker shrinks
@@ -158,8 +166,6 @@ def data_storage_name(prefix: str, environment: str, suffix: str | None = None) 
     result never equals the workspace storage account's generated name: where the shortened
     form would, an ``x`` marker takes the place of the ``d``.
     """
-    sfx = suffix if suffix is not None else name_suffix(prefix, environment)
-    workspace_storage = generated_names(prefix, environment, suffix).storage_account
     candidates = (
         f"st{prefix}{environment}data{sfx}",
         f"st{prefix}{environment}d{sfx}",
@@ -171,3 +177,46 @@ def data_storage_name(prefix: str, environment: str, suffix: str | None = None) 
         for name in candidates
         if len(name) <= RULES["storage_account"].max_len and name != workspace_storage
     )
+
+
+def identity_name(prefix: str, environment: str) -> str:
+    """The user-assigned identity a stack creates for its workspace (CAF abbreviation ``id``)."""
+    return f"id-{prefix}-{environment}"
+
+
+def aks_cluster_name(prefix: str, environment: str, compute_name: str) -> str:
+    """CAF name of a created AKS cluster: ``aks-<prefix>-<environment>-<compute name>``, lowercase."""
+    return f"aks-{prefix}-{environment}-{compute_name}".lower()
+
+
+@dataclass(frozen=True)
+class NetworkNames:
+    """Azure names of the stack's network (CAF abbreviations vnet, snet, nsg)."""
+
+    vnet: str
+    private_endpoint_subnet: str
+    training_subnet: str
+    private_endpoint_nsg: str
+    training_nsg: str
+
+
+def network_names(prefix: str, environment: str) -> NetworkNames:
+    """The network's names; subnet names are scoped to the VNet."""
+    base = f"{prefix}-{environment}"
+    return NetworkNames(
+        vnet=f"vnet-{base}",
+        private_endpoint_subnet="snet-private-endpoints",
+        training_subnet="snet-training",
+        private_endpoint_nsg=f"nsg-{base}-private-endpoints",
+        training_nsg=f"nsg-{base}-training",
+    )
+
+
+def endpoint_name(resource_name: str, group_id: str) -> str:
+    """CAF name of a private endpoint: pe-<target>-<sub-resource>."""
+    return f"pe-{resource_name}-{group_id}"
+
+
+def data_storage_rule_name(subresource: str) -> str:
+    """The managed network's outbound rule this stack adds for a sub-resource of the data lake."""
+    return f"data-storage-{subresource}"

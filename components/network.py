@@ -22,15 +22,9 @@ import pulumi
 from pulumi_azure_native import machinelearningservices as ml
 from pulumi_azure_native import network, privatedns
 
-from azureml_infra.config.network import (
-    DATA_STORAGE_ENDPOINTS,
-    ENDPOINT_KINDS,
-    PrivateEndpointSettings,
-    VnetSettings,
-    data_storage_rule_name,
-    required_zones,
-)
-from azureml_infra.naming import ResourceNames
+from azureml_infra.config.network import PrivateEndpointSettings, VnetSettings
+from azureml_infra.naming import NetworkNames, ResourceNames, data_storage_rule_name, endpoint_name
+from azureml_infra.privatelink import ENDPOINT_GROUPS, ENDPOINT_KINDS, required_zones
 from azureml_infra.roles import Role
 from components.access import Grant, assign_role
 from components.options import child
@@ -46,29 +40,6 @@ _POLICIES = network.VirtualNetworkPrivateEndpointNetworkPolicies
 GLOBAL = "global"
 # The zone group's name (one group per endpoint; the portal names it default too).
 ZONE_GROUP = "default"
-
-
-@dataclass(frozen=True)
-class NetworkNames:
-    """Azure names of the network (CAF abbreviations vnet, snet, nsg)."""
-
-    vnet: str
-    private_endpoint_subnet: str
-    training_subnet: str
-    private_endpoint_nsg: str
-    training_nsg: str
-
-
-def network_names(prefix: str, environment: str) -> NetworkNames:
-    """Names from config values only: the same on every run. Subnet names are scoped to the VNet."""
-    base = f"{prefix}-{environment}"
-    return NetworkNames(
-        vnet=f"vnet-{base}",
-        private_endpoint_subnet="snet-private-endpoints",
-        training_subnet="snet-training",
-        private_endpoint_nsg=f"nsg-{base}-private-endpoints",
-        training_nsg=f"nsg-{base}-training",
-    )
 
 
 @dataclass(frozen=True)
@@ -257,11 +228,6 @@ class EndpointTarget:
     group_id: str
 
 
-def endpoint_name(resource_name: str, group_id: str) -> str:
-    """CAF name of a private endpoint: pe-<target>-<sub-resource>."""
-    return f"pe-{resource_name}-{group_id}"
-
-
 @dataclass(frozen=True)
 class PrivateEndpointsArgs:
     resource_group_name: pulumi.Input[str]
@@ -362,7 +328,7 @@ class DataStorageOutboundRules(pulumi.ComponentResource):
                 ),
                 opts=child(self, depends_on=[approval]),
             )
-            for sub in DATA_STORAGE_ENDPOINTS
+            for sub in ENDPOINT_GROUPS["dataStorage"]
         ]
         self.register_outputs({"rules": [r.name for r in self.rules]})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from azureml_infra.naming import data_storage_name, generated_names
+from azureml_infra.naming import generated_names
 from tests.conftest import accepted, config_error, problem_lines, stack
 
 P = "azureml-infra:datastores[0]"
@@ -324,10 +324,10 @@ def test_a_referenced_secret_key_is_not_an_unknown_key():
 
 def test_data_storage_names_are_frozen():
     # Frozen on purpose: a new name would replace the data lake account and lose its data.
-    assert data_storage_name("mlops", "dev") == "stmlopsdevdatat0k7"
-    assert data_storage_name("mlops", "prod", "01") == "stmlopsproddata01"
+    assert generated_names("mlops", "dev").data_storage == "stmlopsdevdatat0k7"
+    assert generated_names("mlops", "prod", "01").data_storage == "stmlopsproddata01"
     # 24 characters already without a marker: the prefix gives up its last character.
-    assert data_storage_name("abcdefghij", "abcdefgh", "wxyz") == "stabcdefghiabcdefghdwxyz"
+    assert generated_names("abcdefghij", "abcdefgh", "wxyz").data_storage == "stabcdefghiabcdefghdwxyz"
     # ... and where that would equal the workspace storage name, the marker is x.
     assert generated_names("abcdefghid", "dddddddd", "dddd").storage_account == "stabcdefghiddddddddddddd"
-    assert data_storage_name("abcdefghid", "dddddddd", "dddd") == "stabcdefghiddddddddxdddd"
+    assert generated_names("abcdefghid", "dddddddd", "dddd").data_storage == "stabcdefghiddddddddxdddd"

@@ -11,9 +11,8 @@ from azureml_infra.config.kubernetes import (
     DEFAULT_KUBERNETES_VERSION,
     KUBERNETES_COMPUTE_NAME,
     KubernetesCompute,
-    aks_cluster_name,
 )
-from azureml_infra.naming import ENVIRONMENT_RE, PREFIX_RE
+from azureml_infra.naming import ENVIRONMENT_RE, PREFIX_RE, aks_cluster_name
 from tests.conftest import accepted, assert_refused, plan, stack
 
 SUB = "00000000-0000-0000-0000-000000000000"

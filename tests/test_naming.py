@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from azureml_infra.naming import RULES, data_storage_name, generated_names, name_suffix
+from azureml_infra.naming import RULES, generated_names, name_suffix
 
 LOWER = "abcdefghijklmnopqrstuvwxyz"
 ALNUM = LOWER + "0123456789"
@@ -58,6 +58,7 @@ def test_names_of_the_shipped_environments_are_frozen():
         "application_insights": "appi-mlops-dev",
         "container_registry": "crmlopsdevt0k7",
         "ml_workspace": "mlw-mlops-dev",
+        "data_storage": "stmlopsdevdatat0k7",
     }
 
 
@@ -100,13 +101,13 @@ def test_rule_refuses(rule, name):
 
 @given(prefixes, environments, suffixes)
 def test_data_storage_name_passes_the_storage_rule_and_differs_from_the_workspace_storage(p, e, s):
-    name = data_storage_name(p, e, s)
+    name = generated_names(p, e, s).data_storage
     assert RULES["storage_account"].violation(name) is None
     assert name != generated_names(p, e, s).storage_account
-    assert name == data_storage_name(p, e, s)
+    assert name == generated_names(p, e, s).data_storage
 
 
 @given(prefixes, environments, environments)
 def test_data_storage_names_differ_between_environments(p, a, b):
     assume(a != b)
-    assert data_storage_name(p, a) != data_storage_name(p, b)
+    assert generated_names(p, a).data_storage != generated_names(p, b).data_storage

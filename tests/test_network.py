@@ -318,7 +318,7 @@ def test_dev_has_no_network_and_its_resources_are_as_before(dev_run):
 
 
 def test_vnet_names_follow_caf():
-    from components.network import endpoint_name, network_names
+    from azureml_infra.naming import endpoint_name, network_names
 
     names = network_names("mlops", "prod")
     assert (names.vnet, names.private_endpoint_subnet, names.training_subnet) == (

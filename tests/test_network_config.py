@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from azureml_infra import privatelink
 from azureml_infra.config import compute as compute_cfg
 from azureml_infra.config import network as cfg
 from tests.conftest import accepted, assert_refused, stack
@@ -56,7 +57,7 @@ def managed(isolation: str = "AllowOnlyApprovedOutbound", **network: Any) -> dic
 
 RULE = "azureml-infra:network"
 PE = f"{RULE}.privateEndpoints"
-ZONES = ", ".join(cfg.AZURE_ML_ZONES)
+ZONES = ", ".join(privatelink.AZURE_ML_ZONES)
 
 CASES: dict[str, tuple[dict, str]] = {
     # --- CIDR blocks -------------------------------------------------------------------
@@ -113,8 +114,8 @@ CASES: dict[str, tuple[dict, str]] = {
         '<group>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet> (got "snet-pe")',
     ),
     "dnsZones id of another type": (
-        private(pe={"subnetId": SUBNET_ID, "dnsZones": {cfg.BLOB_ZONE: STORAGE_ID}}),
-        f"{PE}.dnsZones.{cfg.BLOB_ZONE}: is the id of a Microsoft.Storage/storageAccounts, not of a "
+        private(pe={"subnetId": SUBNET_ID, "dnsZones": {privatelink.BLOB_ZONE: STORAGE_ID}}),
+        f"{PE}.dnsZones.{privatelink.BLOB_ZONE}: is the id of a Microsoft.Storage/storageAccounts, not of a "
         f'Microsoft.Network/privateDnsZones (got "{STORAGE_ID}")',
     ),
     "zone Azure ML does not need": (
@@ -124,8 +125,8 @@ CASES: dict[str, tuple[dict, str]] = {
         f"use {ZONES}",
     ),
     "zone id of another zone": (
-        private(pe={"subnetId": SUBNET_ID, "dnsZones": {cfg.BLOB_ZONE: zone_id(cfg.FILE_ZONE)}}),
-        f"{PE}.dnsZones: '{cfg.BLOB_ZONE}' is given the id of the zone '{cfg.FILE_ZONE}'",
+        private(pe={"subnetId": SUBNET_ID, "dnsZones": {privatelink.BLOB_ZONE: zone_id(privatelink.FILE_ZONE)}}),
+        f"{PE}.dnsZones: '{privatelink.BLOB_ZONE}' is given the id of the zone '{privatelink.FILE_ZONE}'",
     ),
     "neither vnet nor subnetId": (
         private(pe={"dnsZones": {}}),
@@ -347,9 +348,9 @@ def test_subresource_and_rule_forms_that_are_accepted():
 
 
 def test_existing_subnet_with_some_zones_given_is_accepted():
-    config = private(pe={"subnetId": SUBNET_ID, "dnsZones": {z: zone_id(z) for z in cfg.WORKSPACE_ZONES}})
+    config = private(pe={"subnetId": SUBNET_ID, "dnsZones": {z: zone_id(z) for z in privatelink.WORKSPACE_ZONES}})
     endpoints = accepted(config).network.private_endpoints
-    assert (endpoints.subnet_id, sorted(endpoints.dns_zones)) == (SUBNET_ID, sorted(cfg.WORKSPACE_ZONES))
+    assert (endpoints.subnet_id, sorted(endpoints.dns_zones)) == (SUBNET_ID, sorted(privatelink.WORKSPACE_ZONES))
 
 
 # --- pure helpers --------------------------------------------------------------------------
@@ -357,7 +358,7 @@ def test_existing_subnet_with_some_zones_given_is_accepted():
 
 def test_every_endpoint_kind_has_its_documented_zones():
     # private-endpoint-dns.md: one row per service; the workspace has two zones.
-    assert {g: k.zones for g, k in cfg.ENDPOINT_KINDS.items()} == {
+    assert {g: k.zones for g, k in privatelink.ENDPOINT_KINDS.items()} == {
         "amlworkspace": ("privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"),
         "blob": ("privatelink.blob.core.windows.net",),
         "file": ("privatelink.file.core.windows.net",),
@@ -368,12 +369,12 @@ def test_every_endpoint_kind_has_its_documented_zones():
 
 
 def test_required_zones_follow_the_endpoints():
-    assert cfg.required_zones(False) == [
+    assert privatelink.required_zones(False) == [
         "privatelink.api.azureml.ms", "privatelink.notebooks.azure.net", "privatelink.blob.core.windows.net",
         "privatelink.file.core.windows.net", "privatelink.vaultcore.azure.net", "privatelink.azurecr.io",
     ]
-    assert cfg.required_zones(True) == [*cfg.required_zones(False), "privatelink.dfs.core.windows.net"]
-    assert cfg.endpoint_groups(True) == ["amlworkspace", "blob", "file", "vault", "registry", "blob", "dfs"]
+    assert privatelink.required_zones(True) == [*privatelink.required_zones(False), "privatelink.dfs.core.windows.net"]
+    assert privatelink.endpoint_groups(True) == ["amlworkspace", "blob", "file", "vault", "registry", "blob", "dfs"]
 
 
 def test_vnet_of_an_existing_subnet():

@@ -18,7 +18,7 @@ from pydantic.alias_generators import to_camel
 
 from azureml_infra.config.base import Check, Guid, Model, Problem, SecretRef, azure_name, key_error
 from azureml_infra.facts import PROJECT
-from azureml_infra.naming import RULES, data_storage_name
+from azureml_infra.naming import RULES, with_article
 
 if TYPE_CHECKING:
     from azureml_infra.config.stack import StackConfig
@@ -96,10 +96,6 @@ AUTHS: dict[str, AuthSpec] = {
 }
 
 
-def _an(word: str) -> str:
-    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
-
-
 class DataStorageSettings(Model):
     """A storage account for data, created with this environment (secure defaults)."""
 
@@ -123,10 +119,6 @@ class DataStorageSettings(Model):
         if duplicates:
             raise ValueError(f"lists {', '.join(repr(d) for d in duplicates)} more than once")
         return value
-
-    def account_name(self, config: StackConfig) -> str:
-        """The account's Azure name: the stack file's, else the generated one."""
-        return self.name or data_storage_name(config.prefix, config.environment, config.name_suffix)
 
 
 class DatastoreSettings(Model):
@@ -206,7 +198,7 @@ class DatastoreSettings(Model):
             choices = f"{', '.join(allowed[:-1])} or {allowed[-1]}"
             raise key_error(
                 "auth",
-                f"'{self.auth}' ({given}) is not supported for {_an(self.kind)} datastore by Azure ML; "
+                f"'{self.auth}' ({given}) is not supported for {with_article(self.kind)} datastore by Azure ML; "
                 f"use {choices}",
             )
         if self.on_data_storage:
@@ -306,11 +298,11 @@ def _data_storage_references(config: StackConfig) -> Iterable[Problem]:
 def _distinct_from_workspace_storage(config: StackConfig) -> Iterable[Problem]:
     if config.data_storage is None:
         return
-    name = config.data_storage.account_name(config)
-    if name == config.names().storage_account:
+    names = config.names()
+    if names.data_storage == names.storage_account:
         yield Problem(
             f"{PROJECT}:dataStorage.name",
-            f"'{name}' is already the workspace's storage account: choose another name",
+            f"'{names.data_storage}' is already the workspace's storage account: choose another name",
         )
 
 

@@ -36,7 +36,7 @@ from azureml_infra.config.base import (
     azure_name,
     key_error,
 )
-from azureml_infra.naming import NameRule
+from azureml_infra.naming import NameRule, aks_cluster_name
 
 if TYPE_CHECKING:
     from azureml_infra.config.stack import StackConfig
@@ -88,11 +88,6 @@ MIN_NODES, MAX_NODES = 1, 1000
 # The inference router's high availability runs 3 replicas and needs 3 nodes (settings table,
 # inferenceRouterHA: "set False below 3 nodes"; the CLI does the same).
 HA_MIN_NODES = 3
-
-
-def aks_cluster_name(prefix: str, environment: str, compute_name: str) -> str:
-    """CAF name of a created cluster: ``aks-<prefix>-<environment>-<compute name>``, lowercase."""
-    return f"aks-{prefix}-{environment}-{compute_name}".lower()
 
 
 def _check_namespace(value: str) -> str:

@@ -6,8 +6,8 @@
   its dependencies, in a VNet created for the stack (``vnet``) or in an existing subnet
   (``subnetId``), with the private DNS zones Azure requires (created, or given by id).
 
-Facts and their sources are in /work/research/network-access.md; each rule below cites the
-page it comes from.
+Each rule below cites the page it comes from; the Private Link facts (endpoints, zones, what a
+managed network reaches) are in ``azureml_infra.privatelink``.
 """
 
 from __future__ import annotations
@@ -15,103 +15,28 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic.alias_generators import to_snake
 
 from azureml_infra import arm
 from azureml_infra.config.base import TRAINING_SUBNET, Check, Model, Problem, arm_id_of, key_error
+from azureml_infra.naming import data_storage_rule_name
+from azureml_infra.privatelink import (
+    AZURE_ML_ZONES,
+    AZURE_RESERVED,
+    ENDPOINT_GROUPS,
+    ENDPOINT_KINDS,
+    OUTBOUND_SUBRESOURCES,
+    endpoint_groups,
+)
 
 if TYPE_CHECKING:
     from azureml_infra.config.stack import StackConfig
 
 SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
 DNS_ZONE_TYPE = "Microsoft.Network/privateDnsZones"
-
-# The value of a compute's ``subnetId`` that places it in the training subnet this stack creates.
-
-# --- private endpoints: group ids and DNS zones ----------------------------------------------
-# Azure public cloud. Sources: azure-docs private-link/private-endpoint-dns.md@42655f0e (one row
-# per service); how-to-configure-private-link.md@43dc14ea (the workspace needs both of its zones,
-# in one zone group); container-registry-private-link.md@65f192b8 (the zone "must be named
-# privatelink.azurecr.io").
-WORKSPACE_ZONES = ("privatelink.api.azureml.ms", "privatelink.notebooks.azure.net")
-BLOB_ZONE = "privatelink.blob.core.windows.net"
-FILE_ZONE = "privatelink.file.core.windows.net"
-DFS_ZONE = "privatelink.dfs.core.windows.net"
-VAULT_ZONE = "privatelink.vaultcore.azure.net"
-REGISTRY_ZONE = "privatelink.azurecr.io"
-
-
-@dataclass(frozen=True)
-class EndpointKind:
-    """One kind of private endpoint: the group id (sub-resource) and the zones of its DNS group."""
-
-    group_id: str
-    zones: tuple[str, ...]
-    # IP addresses one such endpoint takes in its subnet. The workspace's endpoint answers for
-    # its API, its certificate endpoint, inference and notebooks; a registry's for the registry
-    # and its regional data endpoint (container-registry-private-link.md). Counted generously.
-    addresses: int = 1
-
-
-ENDPOINT_KINDS: dict[str, EndpointKind] = {
-    "amlworkspace": EndpointKind("amlworkspace", WORKSPACE_ZONES, addresses=3),
-    "blob": EndpointKind("blob", (BLOB_ZONE,)),
-    "file": EndpointKind("file", (FILE_ZONE,)),
-    "dfs": EndpointKind("dfs", (DFS_ZONE,)),
-    "vault": EndpointKind("vault", (VAULT_ZONE,)),
-    "registry": EndpointKind("registry", (REGISTRY_ZONE,), addresses=2),
-}
-
-# Every zone a private endpoint of this stack can need: the only names dnsZones accepts.
-AZURE_ML_ZONES = tuple(dict.fromkeys(z for kind in ENDPOINT_KINDS.values() for z in kind.zones))
-
-# The endpoints of a stack: the workspace, its storage (blob, file), key vault and registry,
-# and the data lake (blob, dfs) when dataStorage is configured.
-WORKSPACE_ENDPOINTS = ("amlworkspace", "blob", "file", "vault", "registry")
-DATA_STORAGE_ENDPOINTS = ("blob", "dfs")
-
-
-def data_storage_rule_name(subresource: str) -> str:
-    """The managed network rule this stack adds for the data lake's sub-resource (components/network.py)."""
-    return f"data-storage-{subresource}"
-
-
-# Azure reserves five addresses in every subnet (the network, the gateway, two for Azure DNS
-# and the broadcast address) and its smallest subnet is a /29 (azure-docs
-# virtual-network/virtual-networks-faq.md, "Are there any restrictions on using IP addresses
-# within these subnets?").
-AZURE_RESERVED = 5
-
-# --- managed network outbound rules -----------------------------------------------------------
-# Private endpoint rules: the target resource types an Azure ML managed network can reach by
-# private endpoint (how-to-managed-network.md@d675e2ff, "Private endpoints" list) and their
-# sub-resources (the group ids of azure-docs private-link/private-endpoint-dns.md@42655f0e).
-# Keys are lowercase: ARM compares resource types ignoring case.
-OUTBOUND_SUBRESOURCES: dict[str, tuple[str, ...]] = {
-    "microsoft.machinelearningservices/workspaces": ("amlworkspace",),
-    "microsoft.machinelearningservices/registries": ("amlregistry",),
-    "microsoft.storage/storageaccounts": ("blob", "file", "queue", "table", "dfs", "web"),
-    "microsoft.containerregistry/registries": ("registry",),
-    "microsoft.keyvault/vaults": ("vault",),
-    "microsoft.cognitiveservices/accounts": ("account",),
-    "microsoft.search/searchservices": ("searchService",),
-    "microsoft.sql/servers": ("sqlServer",),
-    "microsoft.datafactory/factories": ("dataFactory",),
-    "microsoft.documentdb/databaseaccounts": ("Sql", "MongoDB", "Cassandra", "Gremlin", "Table"),
-    "microsoft.eventhub/namespaces": ("namespace",),
-    "microsoft.cache/redis": ("redisCache",),
-    "microsoft.databricks/workspaces": ("databricks_ui_api",),
-    "microsoft.dbformariadb/servers": ("mariadbServer",),
-    "microsoft.dbforpostgresql/servers": ("postgresqlServer",),
-    "microsoft.dbforpostgresql/flexibleservers": ("postgresqlServer",),
-    "microsoft.dbformysql/servers": ("mysqlServer",),
-    "microsoft.dbformysql/flexibleservers": ("mysqlServer",),
-    "microsoft.apimanagement/service": ("Gateway",),
-    "microsoft.insights/privatelinkscopes": ("azuremonitor",),
-}
 
 # "you can't use an FQDN rule to access Azure Storage Accounts. You must use a private endpoint
 # instead." (how-to-managed-network.md@d675e2ff)
@@ -271,7 +196,7 @@ class OutboundRule(Model):
     @model_validator(mode="after")
     def _one_destination(self):
         keys = ("fqdn", "privateEndpoint", "serviceTag")
-        given = [key for key in keys if getattr(self, _snake(key)) is not None]
+        given = [key for key in keys if getattr(self, to_snake(key)) is not None]
         if len(given) != 1:
             raise ValueError(
                 f"needs exactly one of fqdn, privateEndpoint or serviceTag (got {' and '.join(given) or 'none'})"
@@ -281,10 +206,6 @@ class OutboundRule(Model):
     @property
     def kind(self) -> str:
         return "fqdn" if self.fqdn else "privateEndpoint" if self.private_endpoint else "serviceTag"
-
-
-def _snake(key: str) -> str:
-    return re.sub(r"([A-Z])", lambda m: "_" + m[1].lower(), key)
 
 
 class VnetSettings(Model):
@@ -431,18 +352,7 @@ class NetworkSettings(Model):
         return pe.vnet.training_subnet if pe and pe.vnet else None
 
 
-# --- what the endpoints need ----------------------------------------------------------------
-
-
-def endpoint_groups(has_data_storage: bool) -> list[str]:
-    """The group ids of every private endpoint a stack creates (one entry per endpoint)."""
-    return [*WORKSPACE_ENDPOINTS, *(DATA_STORAGE_ENDPOINTS if has_data_storage else ())]
-
-
-def required_zones(has_data_storage: bool) -> list[str]:
-    """The private DNS zones the stack's endpoints need, in a fixed order."""
-    zones = (z for g in endpoint_groups(has_data_storage) for z in ENDPOINT_KINDS[g].zones)
-    return list(dict.fromkeys(zones))
+# --- subnet sizes ----------------------------------------------------------------------
 
 
 def _prefix_for(addresses: int) -> int:
@@ -540,7 +450,7 @@ def _rule_names_left_for_the_data_lake(config: StackConfig) -> Iterable[Problem]
     """With a data lake, the managed network gets rules of this stack's own for it."""
     if config.data_storage is None or not config.network.managed:
         return
-    reserved = {data_storage_rule_name(sub) for sub in DATA_STORAGE_ENDPOINTS}
+    reserved = {data_storage_rule_name(sub) for sub in ENDPOINT_GROUPS["dataStorage"]}
     for index, rule in enumerate(config.network.outbound_rules):
         if rule.name.lower() in reserved:
             yield Problem.at(

@@ -15,7 +15,13 @@ from azureml_infra.config.kubernetes import KubernetesCompute
 from azureml_infra.config.network import NetworkSettings
 from azureml_infra.config.registry import RegistrySettings
 from azureml_infra.config.workspace import ResourceGroupSettings, WorkspaceSettings
-from azureml_infra.naming import ENVIRONMENT_RE, PREFIX_RE, SUFFIX_RE, ResourceNames, generated_names
+from azureml_infra.naming import (
+    ENVIRONMENT_RE,
+    PREFIX_RE,
+    SUFFIX_RE,
+    ResourceNames,
+    generated_names,
+)
 
 _TAG_FORBIDDEN = re.compile(r"[<>%&\\?/]")
 
@@ -127,6 +133,7 @@ class StackConfig(Model):
             application_insights=pick(ws.application_insights, generated.application_insights),
             container_registry=pick(ws.container_registry, generated.container_registry),
             ml_workspace=ws.name or generated.ml_workspace,
+            data_storage=None if self.data_storage is None else self.data_storage.name or generated.data_storage,
         )
 
     def resource_tags(self) -> dict[str, str]:

@@ -114,11 +114,6 @@ class ContainerRegistrySettings(Reusable):
     )
 
 
-def user_assigned_identity_name(prefix: str, environment: str) -> str:
-    """The name of the identity a stack creates for its workspace (CAF abbreviation ``id``)."""
-    return f"id-{prefix}-{environment}"
-
-
 class WorkspaceIdentity(Model):
     """The workspace's managed identity: `systemAssigned`, or `{type: userAssigned[, id: <ARM id>]}`."""
 

@@ -42,8 +42,8 @@ def _name_keys(config: Any) -> dict[str, str]:
         names.key_vault: "workspace.keyVault.name",
         names.container_registry: "workspace.containerRegistry.name",
     }
-    if config.data_storage is not None:
-        keys[config.data_storage.account_name(config)] = "dataStorage.name"
+    if names.data_storage is not None:
+        keys[names.data_storage] = "dataStorage.name"
     return keys
 
 
