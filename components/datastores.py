@@ -18,7 +18,8 @@ import pulumi
 from pulumi_azure_native import authorization, storage
 from pulumi_azure_native import machinelearningservices as ml
 
-from azureml_infra.config.datastores import AUTHS, KINDS, DataStorageSettings, DatastoreSettings
+from azureml_infra.config.datastores import DataStorageSettings, DatastoreSettings
+from azureml_infra.datastore_kinds import AUTHS, KINDS
 from azureml_infra.roles import Role
 from components.access import Grant, Principal, RoleAssignments, principals_of
 from components.locks import lock_against_deletion
