@@ -1,206 +1,151 @@
 """azureml-infra: one Azure Machine Learning environment per stack.
 
-The stack config is parsed and validated as a whole first; an invalid config stops the
-program here, before any resource is registered. Then each component gets the part of the
-config it needs, as typed arguments, in the order their dependencies run: the workspace and its
-dependencies, the network, computes, data, then what points at all of those (private endpoints,
-the registry's and people's role assignments, diagnostic settings).
+The recipe: load the stack config (validated as a whole: an invalid config stops the program
+here, before any resource is registered), resolve it into a deployment (every name, key and
+decision, as plain values), then build each component in dependency order - the workspace and
+its dependencies, the network, computes, data, then what points at all of those (private
+endpoints, the registry's and people's role assignments, diagnostic settings) - and export the
+outputs.
 """
+
+from __future__ import annotations
+
+from typing import Any
 
 import pulumi
 from pulumi_azure_native import authorization
 
-from azureml_infra import adoption, arm
+from azureml_infra import adoption
 from azureml_infra.config import load_stack_config
-from azureml_infra.config.diagnostics import diagnostics_on
-from azureml_infra.naming import identity_name, network_names
-from components.access import Access, AccessArgs, access_scopes, principals_of, workspace_principal_key
-from components.compute import Placement, computes_output, create_computes
-from components.datastores import DatastoresArgs, create_data_storage, create_datastores, datastores_output
-from components.diagnostics import Diagnostics, DiagnosticsArgs, diagnostic_targets
-from components.kubernetes import create_kubernetes_computes
+from azureml_infra.resolve import resolve
+from components.access import Access, AccessArgs
+from components.compute import ComputesArgs, computes_output, create_computes
+from components.datastores import (
+    DataStorage,
+    DataStorageArgs,
+    DatastoresArgs,
+    create_datastores,
+    datastores_output,
+)
+from components.diagnostics import Diagnostics, DiagnosticsArgs
+from components.kubernetes import KubernetesComputesArgs, create_kubernetes_computes
 from components.ml_registry import MachineLearningRegistry, MachineLearningRegistryArgs
 from components.network import (
+    DataStorageOutboundRules,
+    DataStorageRulesArgs,
     Network,
     NetworkArgs,
     PrivateEndpoints,
     PrivateEndpointsArgs,
-    data_storage_outbound_rules,
-    endpoint_targets,
 )
+from components.options import child
+from components.placement import Placement
 from components.workspace import MachineLearningWorkspace, WorkspaceArgs
 
-config = load_stack_config()
-names = config.names()
-tags = config.resource_tags()
+deployment = resolve(load_stack_config())
+client = authorization.get_client_config_output()
+# Every secret a component takes, read once from the stack's secret config keys.
+secrets = {key: pulumi.Config().require_secret(key) for key in deployment.secret_keys}
 # adopt: true - the first `pulumi up` imports what the legacy ARM templates deployed, by ARM id
 # (docs/migration.md). The ids name azure-native:subscriptionId, else the signed-in subscription,
 # which is the one azure-native deploys to.
 import_ids = (
     adoption.import_ids(
-        config,
+        deployment,
         pulumi.Config("azure-native").get("subscriptionId") or authorization.get_client_config().subscription_id,
     )
-    if config.adopt
+    if deployment.adopt
     else {}
 )
 
-# The deployment's subscription (role definition ids and scopes are built in it).
-subscription_id = authorization.get_client_config_output().subscription_id
-
 workspace = MachineLearningWorkspace(
-    "workspace",
-    WorkspaceArgs(
-        location=config.location,
-        names=names,
-        settings=config.workspace,
-        create_resource_group=not config.resource_group.existing,
-        protect=config.protect,
-        tags=tags,
-        import_ids=import_ids,
-        identity_name=identity_name(config.prefix, config.environment),
-        network=config.network,
-    ),
+    "workspace", WorkspaceArgs(deployment.workspace, client.tenant_id, client.subscription_id, import_ids)
 )
-# Private endpoints (network.privateEndpoints): the VNet (or an existing subnet) and the DNS zones
-# first; the endpoints themselves once what they point at exists (below).
-private_endpoints = config.network.private_endpoints
+ids = workspace.ids
+
 network = (
-    Network(
-        "network",
-        NetworkArgs.of(
-            private_endpoints,
-            network_names(config.prefix, config.environment),
-            workspace.resource_group_name,
-            config.location,
-            has_data_storage=config.data_storage is not None,
-            tags=tags,
-        ),
-    )
-    if private_endpoints is not None
+    Network("network", NetworkArgs(deployment.network, workspace.resource_group_name))
+    if deployment.network is not None
     else None
 )
-computes = create_computes(
-    config.computes,
-    config.compute_instances,
-    Placement(
-        workspace.resource_group_name,
-        workspace.workspace_name,
-        config.location,
-        tags,
-        import_ids=import_ids,
-        training_subnet_id=network.training_subnet_id if network else None,
-    ),
-    parent=workspace,
-)
+training_subnet_id = network.training_subnet_id if network else None
+placement = Placement(workspace.resource_group_name, workspace.workspace_name, deployment.location, deployment.tags)
 # Kubernetes computes join the same map: they are computes of the workspace (the `computes`
 # output), and their identities read datastores and the registry like the clusters' do.
-computes.update(
-    create_kubernetes_computes(
-        config.kubernetes_computes,
-        Placement(workspace.resource_group_name, workspace.workspace_name, config.location, tags),
-        {k.name: k.cluster_name(config.prefix, config.environment) for k in config.kubernetes_computes},
-        parent=workspace,
-        # A created cluster goes in the stack's training subnet when the stack has a network.
-        subnet_id=network.training_subnet_id if network else None,
-        subnet_key=f"{names.resource_group}/{network_names(config.prefix, config.environment).vnet}/training".lower(),
-        subscription_id=subscription_id,
+computes: dict[str, Any] = create_computes(
+    ComputesArgs(deployment.clusters, deployment.instances, placement, client.tenant_id, training_subnet_id, secrets,
+                 import_ids),
+    parent=workspace,
+)
+computes |= create_kubernetes_computes(
+    KubernetesComputesArgs(deployment.kubernetes, placement, training_subnet_id, client.subscription_id, secrets),
+    parent=workspace,
+)
+# The identities that read data and models: the workspace's (None) and each compute's.
+principal_ids = {None: workspace.principal_id} | {
+    name: c.principal_id for name, c in computes.items() if c.principal_id is not None
+}
+
+data_storage = (
+    DataStorage("data-storage", DataStorageArgs(deployment.data_storage, workspace.resource_group_name),
+                opts=child(workspace))
+    if deployment.data_storage is not None
+    else None
+)
+if data_storage is not None:
+    ids["dataStorage"] = data_storage.account_id
+datastores = create_datastores(
+    DatastoresArgs(deployment.datastores, workspace.workspace_name, workspace.resource_group_name,
+                   client.subscription_id, principal_ids, secrets, data_storage),
+    parent=workspace,
+)
+if deployment.data_storage_rules is not None:
+    DataStorageOutboundRules(
+        "data-storage-outbound",
+        DataStorageRulesArgs(deployment.data_storage_rules, workspace.resource_group_name, workspace.workspace_name,
+                             ids["dataStorage"], workspace.principal_id, client.subscription_id),
+        opts=child(workspace),
     )
-)
-identity = config.workspace.identity
-datastores_args = DatastoresArgs(
-    datastores=config.datastores,
-    data_storage=config.data_storage,
-    data_storage_account_name=names.data_storage,
-    workspace_key=names.ml_workspace,
-    workspace_resource_group_key=names.resource_group,
-    location=config.location,
-    protect=config.protect,
-    tags=tags,
-    # Data roles follow whichever identity the workspace has (docs/access.md).
-    workspace_identity_key=(identity.id or identity_name(config.prefix, config.environment))
-    if identity.user_assigned else None,
-    private_network=private_endpoints is not None,
-)
-data_storage = create_data_storage(datastores_args, workspace)
-datastores = create_datastores(datastores_args, workspace, computes, data_storage)
 
-lake_name = datastores_args.data_storage_account_name
-workspace_principal = workspace_principal_key(names.ml_workspace, datastores_args.workspace_identity_key)
-if data_storage is not None and config.network.managed:
-    data_storage_outbound_rules(names, workspace, data_storage, lake_name, workspace_principal, subscription_id)
-
-endpoints = None
-if network is not None:
-    endpoints = PrivateEndpoints(
+endpoints = (
+    PrivateEndpoints(
         "private-endpoints",
-        PrivateEndpointsArgs(
-            resource_group_name=workspace.resource_group_name,
-            location=config.location,
-            subnet_id=network.private_endpoint_subnet_id,
-            zone_ids=network.zone_ids,
-            targets=endpoint_targets(names, workspace, data_storage, lake_name),
-            tags=tags,
-        ),
-        opts=pulumi.ResourceOptions(parent=network),
+        PrivateEndpointsArgs(deployment.endpoints, ids, workspace.resource_group_name, deployment.location,
+                             network.private_endpoint_subnet_id, network.zone_ids, deployment.tags),
+        opts=child(network),
     )
+    if network is not None
+    else None
+)
 
-registry = None
-if config.registry is not None:
-    # A role definition id lives in the subscription of the scope: the existing registry's, or
-    # the deployment's for one created here.
-    existing = arm.parse_resource_id(config.registry.id) if config.registry.id else None
-    registry = MachineLearningRegistry(
+registry = (
+    MachineLearningRegistry(
         "ml-registry",
-        MachineLearningRegistryArgs(
-            settings=config.registry,
-            resource_group_name=workspace.resource_group_name,
-            location=config.location,
-            readers=principals_of(
-                names.ml_workspace, workspace.principal_id, computes, datastores_args.workspace_identity_key
-            ),
-            subscription_id=existing.subscription_id if existing else subscription_id,
-            protect=config.protect,
-            tags=tags,
-        ),
-        opts=pulumi.ResourceOptions(parent=workspace),
+        MachineLearningRegistryArgs(deployment.registry, workspace.resource_group_name, client.subscription_id,
+                                    principal_ids),
+        opts=child(workspace),
     )
+    if deployment.registry is not None
+    else None
+)
 
-if config.access:
-    Access(
-        "access",
-        AccessArgs(
-            entries=config.access,
-            scopes=access_scopes(names, workspace, subscription_id, data_storage, lake_name),
-            stack_key=f"{config.prefix}-{config.environment}",
-            subscription_id=subscription_id,
-        ),
-        opts=pulumi.ResourceOptions(parent=workspace),
-    )
+if deployment.access:
+    Access("access", AccessArgs(deployment.access, ids, client.subscription_id), opts=child(workspace))
 
-if config.diagnostics.enabled and not diagnostics_on(config):
+if deployment.diagnostics_without_destination:
     pulumi.log.warn(
         "no diagnostic settings: this stack reuses Application Insights, so it has no Log Analytics "
         "workspace to send them to; set azureml-infra:diagnostics.workspaceId to turn them on, or "
         "diagnostics.enabled: false to silence this warning (docs/access.md, Diagnostics)"
     )
-if diagnostics_on(config):
-    destination = config.diagnostics.workspace_id or workspace.log_analytics_id
-    assert destination is not None, "config.diagnostics checks that logs have somewhere to go"
-    Diagnostics(
-        "diagnostics",
-        DiagnosticsArgs(
-            targets=diagnostic_targets(config.workspace, workspace, data_storage),
-            workspace_id=destination,
-            logs=config.diagnostics.logs,
-            metrics=config.diagnostics.metrics,
-        ),
-        opts=pulumi.ResourceOptions(parent=workspace),
-    )
+if deployment.diagnostics is not None:
+    # config.diagnostics checks that logs have somewhere to go: workspaceId, or the stack's own.
+    destination = deployment.diagnostics.workspace_id or ids["logAnalytics"]
+    Diagnostics("diagnostics", DiagnosticsArgs(deployment.diagnostics, ids, destination), opts=child(workspace))
 
 # Stack outputs, camelCase, for downstream ML pipelines (StackReference.get_output).
 pulumi.export("resourceGroupName", workspace.resource_group_name)
-pulumi.export("location", config.location)
+pulumi.export("location", deployment.location)
 pulumi.export("workspaceName", workspace.workspace_name)
 pulumi.export("workspaceId", workspace.workspace_id)
 # The workspace's managed identity: what consumers grant access to (as the verified modules export).

@@ -3,7 +3,7 @@
 Pure Python (no Pulumi SDK, no pydantic), shared by the program (import ids) and the offline
 plan (the change list). Config checks that refuse an adoption live in ``config/adopt.py``.
 
-- ``import_ids(config, subscription_id)``: the exact ARM id of each resource the legacy
+- ``import_ids(deployment, subscription_id)``: the exact ARM id of each resource the legacy
   templates deployed, keyed by (Pulumi type, Azure name). The program passes each to Pulumi's
   ``import`` resource option, so the first ``pulumi up`` adopts instead of creating.
 - ``changes(type, inputs)``: property by property, what the program's inputs would change on
@@ -20,12 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from azureml_infra import facts
-
-if TYPE_CHECKING:
-    from azureml_infra.config.stack import StackConfig
+from azureml_infra.deployment import Deployment
 
 # Pulumi type -> ARM id path below the resource group ({name}, and {parent} for a compute).
 ARM_PATHS: dict[str, str] = {
@@ -45,7 +43,7 @@ def arm_id(type_: str, subscription_id: str, resource_group: str, name: str, par
     return group + ARM_PATHS[type_].format(name=name, parent=parent)
 
 
-def import_ids(config: StackConfig, subscription_id: str) -> dict[tuple[str, str], str]:
+def import_ids(deployment: Deployment, subscription_id: str) -> dict[tuple[str, str], str]:
     """(Pulumi type, Azure name) -> ARM id of every resource the legacy templates deployed.
 
     Resources the stack reuses by ``id`` or a group marked ``existing`` are not managed, so
@@ -53,27 +51,26 @@ def import_ids(config: StackConfig, subscription_id: str) -> dict[tuple[str, str
     templates never had are created as usual. AmlCompute clusters are adopted (the legacy
     mlcompute template); compute instances are not (the templates had none).
     """
-    names = config.names()
-    ws = config.workspace
-    group = names.resource_group
+    group = deployment.names.resource_group
     ids: dict[tuple[str, str], str] = {}
 
     def add(type_: str, name: str, parent: str = "") -> None:
         ids[(type_, name)] = arm_id(type_, subscription_id, group, name, parent)
 
-    if not config.resource_group.existing:
+    if deployment.workspace.create_resource_group:
         add(facts.RESOURCE_GROUP, group)
-    for type_, settings, name in (
-        (facts.STORAGE_ACCOUNT, ws.storage_account, names.storage_account),
-        (facts.KEY_VAULT, ws.key_vault, names.key_vault),
-        (facts.APPLICATION_INSIGHTS, ws.application_insights, names.application_insights),
-        (facts.CONTAINER_REGISTRY, ws.container_registry, names.container_registry),
+    for kind, type_ in (
+        ("storageAccount", facts.STORAGE_ACCOUNT),
+        ("keyVault", facts.KEY_VAULT),
+        ("applicationInsights", facts.APPLICATION_INSIGHTS),
+        ("containerRegistry", facts.CONTAINER_REGISTRY),
     ):
-        if not settings.reused:
-            add(type_, name)
-    add(facts.ML_WORKSPACE, names.ml_workspace)
-    for cluster in config.computes:
-        add(facts.ML_COMPUTE, cluster.name, names.ml_workspace)
+        dependency = deployment.dependency(kind)
+        if dependency is not None and dependency.created:
+            add(type_, dependency.name)
+    add(facts.ML_WORKSPACE, deployment.names.ml_workspace)
+    for cluster in deployment.clusters:
+        add(facts.ML_COMPUTE, cluster.name, deployment.names.ml_workspace)
     return ids
 
 

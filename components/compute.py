@@ -11,68 +11,52 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
-from pulumi_azure_native import authorization
 from pulumi_azure_native import machinelearningservices as ml
 
 from azureml_infra import facts
-from azureml_infra.config import compute as cfg
+from azureml_infra.deployment import ClusterSpec, InstanceSpec, SshSpec, Subnet
 from components.options import child
-
-
-@dataclass(frozen=True)
-class Placement:
-    """Where every compute goes: the workspace's group, the workspace, region and tags."""
-
-    resource_group_name: pulumi.Input[str]
-    workspace_name: pulumi.Input[str]
-    location: str
-    tags: dict[str, str] = field(default_factory=dict)
-    # adopt: true - (Pulumi type, Azure name) -> ARM id to import (azureml_infra.adoption).
-    import_ids: Mapping[tuple[str, str], str] = field(default_factory=dict)
-    # The id of the training subnet the stack creates, for `subnetId: training` (components/network.py).
-    training_subnet_id: pulumi.Input[str] | None = None
-
-    def subnet(self, subnet_id: str | None) -> ml.ResourceIdArgs | None:
-        """A compute's subnet: an ARM id as given, or ``training``: the stack's training subnet."""
-        if subnet_id == cfg.TRAINING_SUBNET:
-            # Validated before anything is registered (config.network: the training subnet exists).
-            assert self.training_subnet_id is not None
-            return ml.ResourceIdArgs(id=self.training_subnet_id)
-        return _subnet(subnet_id)
-
-    def of(self, compute_name: str) -> dict:
-        """Arguments every ml.Compute of this workspace takes, for one compute name."""
-        return {
-            "compute_name": compute_name,
-            "resource_group_name": self.resource_group_name,
-            "workspace_name": self.workspace_name,
-            "location": self.location,
-            "tags": self.tags,
-        }
+from components.placement import Placement
 
 
 @dataclass(frozen=True)
 class ComputeClusterArgs:
-    settings: cfg.ComputeCluster
+    spec: ClusterSpec
     placement: Placement
+    # The stack's training subnet, for a cluster placed in it (Subnet.training).
+    training_subnet_id: pulumi.Input[str] | None = None
+    # The admin password, when the cluster's SSH user has one (a secret Output).
+    admin_password: pulumi.Input[str] | None = None
+    # adopt: true - the ARM id to import (azureml_infra.adoption).
+    import_id: str | None = None
 
 
 @dataclass(frozen=True)
 class ComputeInstanceArgs:
-    settings: cfg.ComputeInstance
+    spec: InstanceSpec
     placement: Placement
+    tenant_id: pulumi.Input[str]
+    training_subnet_id: pulumi.Input[str] | None = None
+
+
+def _subnet(subnet: Subnet | None, training_subnet_id: pulumi.Input[str] | None) -> ml.ResourceIdArgs | None:
+    """A compute's subnet: an ARM id as given, or the stack's training subnet."""
+    if subnet is None:
+        return None
+    if subnet.training:
+        # Validated before anything is registered (config.network: the training subnet exists).
+        assert training_subnet_id is not None
+        return ml.ResourceIdArgs(id=training_subnet_id)
+    return ml.ResourceIdArgs(id=subnet.id) if subnet.id else None
 
 
 def _compute_options(parent: pulumi.Resource, import_id: str | None = None) -> pulumi.ResourceOptions:
     # The compute name is fixed by the config, so a replacement must delete the old compute
     # first: Azure refuses a second compute of the same name in the workspace.
     return child(parent, delete_before_replace=True, import_=import_id)
-
-
-def _subnet(subnet_id: str | None) -> ml.ResourceIdArgs | None:
-    return ml.ResourceIdArgs(id=subnet_id) if subnet_id else None
 
 
 class ComputeCluster(pulumi.ComponentResource):
@@ -83,16 +67,15 @@ class ComputeCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ComputeClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("azureml-infra:compute:ComputeCluster", name, None, opts)
-        s, where = args.settings, args.placement
-        identity = s.identity
+        s = args.spec
         self.compute = ml.Compute(
             s.name,
-            **where.of(s.name),
+            **args.placement.of(s.name),
             # The identity belongs to the Compute resource itself, not to its properties.
             identity=ml.ManagedServiceIdentityArgs(
-                type=identity.arm_type, user_assigned_identities=identity.user_assigned or None
+                type=s.identity_type, user_assigned_identities=list(s.user_assigned_identities) or None
             )
-            if identity.arm_type
+            if s.identity_type
             else None,
             properties=ml.AmlComputeArgs(
                 compute_type="AmlCompute",
@@ -105,36 +88,32 @@ class ComputeCluster(pulumi.ComponentResource):
                         max_node_count=s.max_nodes,
                         node_idle_time_before_scale_down=s.idle_time_before_scale_down,
                     ),
-                    subnet=where.subnet(s.subnet_id),
+                    subnet=_subnet(s.subnet, args.training_subnet_id),
                     enable_node_public_ip=s.node_public_ip,
-                    user_account_credentials=self._credentials(s.ssh),
+                    user_account_credentials=_credentials(s.ssh, args.admin_password),
                     # Always explicit: the SDK's default, NotSpecified, opens the port on
                     # clusters outside a VNet.
                     remote_login_port_public_access="Enabled" if s.ssh and s.ssh.public_access else "Disabled",
                 ),
             ),
-            opts=_compute_options(self, where.import_ids.get((facts.ML_COMPUTE, s.name))),
+            opts=_compute_options(self, args.import_id),
         )
         self.compute_id = self.compute.id
         self.principal_id = (
-            self.compute.identity.apply(lambda i: i.principal_id if i else None)
-            if identity.system_assigned
-            else None
+            self.compute.identity.apply(lambda i: i.principal_id if i else None) if s.system_assigned else None
         )
         self.register_outputs({"id": self.compute_id, "principalId": self.principal_id})
 
-    @staticmethod
-    def _credentials(ssh: cfg.SshSettings | None) -> ml.UserAccountCredentialsArgs | None:
-        if ssh is None:
-            return None
-        return ml.UserAccountCredentialsArgs(
-            admin_user_name=ssh.admin_user_name,
-            admin_user_ssh_public_key=ssh.public_key,
-            # A secret Output: Pulumi encrypts it in the state and masks it in every log.
-            admin_user_password=pulumi.Config().require_secret(ssh.password_secret)
-            if ssh.password_secret
-            else None,
-        )
+
+def _credentials(ssh: SshSpec | None, password: pulumi.Input[str] | None) -> ml.UserAccountCredentialsArgs | None:
+    if ssh is None:
+        return None
+    return ml.UserAccountCredentialsArgs(
+        admin_user_name=ssh.admin_user_name,
+        admin_user_ssh_public_key=ssh.public_key,
+        # A secret Output: Pulumi encrypts it in the state and masks it in every log.
+        admin_user_password=password,
+    )
 
 
 class ComputeInstance(pulumi.ComponentResource):
@@ -145,21 +124,20 @@ class ComputeInstance(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ComputeInstanceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("azureml-infra:compute:ComputeInstance", name, None, opts)
-        s, where = args.settings, args.placement
-        tenant_id = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self)).tenant_id
+        s = args.spec
         self.compute = ml.Compute(
             s.name,
-            **where.of(s.name),
+            **args.placement.of(s.name),
             properties=ml.ComputeInstanceArgs(
                 compute_type="ComputeInstance",
                 disable_local_auth=s.disable_local_auth,
                 properties=ml.ComputeInstancePropertiesArgs(
                     vm_size=s.vm_size,
-                    subnet=where.subnet(s.subnet_id),
+                    subnet=_subnet(s.subnet, args.training_subnet_id),
                     idle_time_before_shutdown=s.idle_time_before_shutdown,
                     compute_instance_authorization_type="personal",
                     personal_compute_instance_settings=ml.PersonalComputeInstanceSettingsArgs(
-                        assigned_user=ml.AssignedUserArgs(object_id=s.assigned_user_object_id, tenant_id=tenant_id)
+                        assigned_user=ml.AssignedUserArgs(object_id=s.assigned_user_object_id, tenant_id=args.tenant_id)
                     ),
                     # The SDK would fill in Shared: every workspace user could open the
                     # assigned user's Jupyter and terminal.
@@ -173,29 +151,45 @@ class ComputeInstance(pulumi.ComponentResource):
         self.register_outputs({"id": self.compute_id})
 
 
-def create_computes(
-    clusters: list[cfg.ComputeCluster],
-    instances: list[cfg.ComputeInstance],
-    placement: Placement,
-    parent: pulumi.Resource,
-) -> dict[str, pulumi.Resource]:
-    """One component per configured cluster/instance, children of ``parent`` (the workspace
-    component), keyed by compute name."""
-    computes: dict[str, pulumi.Resource] = {}
-    for cluster in clusters:
-        computes[cluster.name] = ComputeCluster(cluster.name, ComputeClusterArgs(cluster, placement), child(parent))
-    for instance in instances:
-        computes[instance.name] = ComputeInstance(
-            instance.name, ComputeInstanceArgs(instance, placement), child(parent)
+@dataclass(frozen=True)
+class ComputesArgs:
+    clusters: tuple[ClusterSpec, ...]
+    instances: tuple[InstanceSpec, ...]
+    placement: Placement
+    tenant_id: pulumi.Input[str]
+    training_subnet_id: pulumi.Input[str] | None = None
+    # Config key -> secret Output, for the clusters' admin passwords.
+    secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # adopt: true - (Pulumi type, Azure name) -> ARM id to import (azureml_infra.adoption).
+    import_ids: Mapping[tuple[str, str], str] = field(default_factory=dict)
+
+
+def create_computes(args: ComputesArgs, parent: pulumi.Resource) -> dict[str, Any]:
+    """One component per cluster and instance, children of ``parent`` (the workspace component),
+    keyed by compute name."""
+    computes: dict[str, Any] = {}
+    for c in args.clusters:
+        password = args.secrets[c.ssh.password_secret] if c.ssh and c.ssh.password_secret else None
+        computes[c.name] = ComputeCluster(
+            c.name,
+            ComputeClusterArgs(
+                c, args.placement, args.training_subnet_id, password,
+                args.import_ids.get((facts.ML_COMPUTE, c.name)),
+            ),
+            child(parent),
+        )
+    for i in args.instances:
+        computes[i.name] = ComputeInstance(
+            i.name, ComputeInstanceArgs(i, args.placement, args.tenant_id, args.training_subnet_id), child(parent)
         )
     return computes
 
 
-def computes_output(computes: dict[str, pulumi.Resource]) -> pulumi.Input[dict]:
+def computes_output(computes: Mapping[str, Any]) -> dict[str, Any]:
     """The ``computes`` stack output: name -> {id, identityPrincipalId}."""
-    output: dict[str, dict] = {}
+    output: dict[str, dict[str, Any]] = {}
     for name, compute in computes.items():
-        entry: dict = {"id": compute.compute_id}
+        entry: dict[str, Any] = {"id": compute.compute_id}
         if compute.principal_id is not None:
             entry["identityPrincipalId"] = compute.principal_id
         output[name] = entry

@@ -4,75 +4,68 @@
   containers, created with the environment and protected like the workspace's storage.
 - ``AttachedDatastore``: one Azure ML datastore (key ``datastores[]``), pointing at that account
   or at existing storage. With ``auth: identity`` (the default) it stores no credential, and the
-  identities that read the data - the workspace's and each compute cluster's - get a data role
-  on the container itself. Otherwise the credential goes in as a Pulumi secret and stays one.
+  identities that read the data - the workspace's and each compute's - get a data role on the
+  container itself. Otherwise the credential goes in as a Pulumi secret and stays one.
 
 Both are children of the workspace component.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 from pulumi_azure_native import authorization, storage
 from pulumi_azure_native import machinelearningservices as ml
 
-from azureml_infra.config.datastores import DataStorageSettings, DatastoreSettings
-from azureml_infra.datastore_kinds import AUTHS, KINDS
-from azureml_infra.roles import Role
-from components.access import Grant, Principal, RoleAssignments, principals_of
+from azureml_infra.deployment import DataStorageSpec, DatastoreSpec
+from components import private_access
 from components.locks import lock_against_deletion
 from components.options import child, stateful
-from components.workspace import MachineLearningWorkspace, private_storage_args
+from components.role_assignments import RoleAssignments
 
 # --- the data storage account ----------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class DataStorageArgs:
-    account_name: str
-    settings: DataStorageSettings
+    spec: DataStorageSpec
     resource_group_name: pulumi.Input[str]
-    location: str
-    # Shared keys stay off unless a datastore on this account authenticates with one (an
-    # account key, or a SAS token, which is signed with one).
-    allow_shared_key_access: bool = False
-    # Behind private endpoints (network.privateEndpoints): public network access off.
-    private_network: bool = False
-    protect: bool = False
-    tags: dict[str, str] = field(default_factory=dict)
 
 
 class DataStorage(pulumi.ComponentResource):
     """A storage account for data with private containers, secure by default."""
 
+    account_id: pulumi.Output[str]
     account_name: pulumi.Output[str]
     containers: dict[str, storage.BlobContainer]
 
     def __init__(self, name: str, args: DataStorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("azureml-infra:datastores:DataStorage", name, None, opts)
+        spec = args.spec
         self._resource_group_name = args.resource_group_name
         account = storage.StorageAccount(
             "data-storage",
-            account_name=args.account_name,
+            account_name=spec.name,
             resource_group_name=args.resource_group_name,
-            location=args.location,
+            location=spec.location,
             sku=storage.SkuArgs(name="Standard_LRS"),
             kind=storage.Kind.STORAGE_V2,
             access_tier=storage.AccessTier.HOT,
-            is_hns_enabled=args.settings.hierarchical_namespace,
+            is_hns_enabled=spec.hierarchical_namespace,
             enable_https_traffic_only=True,
             minimum_tls_version=storage.MinimumTlsVersion.TLS1_2,
             allow_blob_public_access=False,
-            allow_shared_key_access=args.allow_shared_key_access,
-            **private_storage_args(args.private_network),
-            tags=args.tags,
-            opts=stateful(self, args.protect),
+            allow_shared_key_access=spec.allow_shared_key_access,
+            **private_access.storage_args(spec.private),
+            tags=spec.tags,
+            opts=stateful(self, spec.protect),
         )
-        if args.protect:
-            lock_against_deletion("data-storage", account, "the data lake and its containers", parent=self)
-        self.account = account
+        if spec.lock is not None:
+            lock_against_deletion("data-storage", account, spec.lock, parent=self)
+        self.account_id = account.id
         self.account_name = account.name
         self.containers = {
             name: storage.BlobContainer(
@@ -81,9 +74,9 @@ class DataStorage(pulumi.ComponentResource):
                 account_name=account.name,
                 resource_group_name=args.resource_group_name,
                 public_access=storage.PublicAccess.NONE,
-                opts=stateful(self, args.protect),
+                opts=stateful(self, spec.protect),
             )
-            for name in args.settings.containers
+            for name in spec.containers
         }
         self.register_outputs({"accountName": self.account_name})
 
@@ -106,35 +99,33 @@ class DataStorage(pulumi.ComponentResource):
 
 @dataclass(frozen=True)
 class AttachedDatastoreArgs:
-    settings: DatastoreSettings
+    spec: DatastoreSpec
     workspace_name: pulumi.Input[str]
     workspace_resource_group_name: pulumi.Input[str]
     account_name: pulumi.Input[str]
     container: pulumi.Input[str]
+    subscription_id: pulumi.Input[str]  # of the account (and of the role definitions)
+    account_resource_group_name: pulumi.Input[str]
     # The key, SAS token or client secret (a secret Output); None for identity.
     secret: pulumi.Input[str] | None = None
-    # identity only: who gets the data role, where, and the config-only key of that scope.
-    readers: list[Principal] = field(default_factory=list)
-    subscription_id: pulumi.Input[str] | None = None
-    account_resource_group_name: pulumi.Input[str] | None = None
-    scope_key: str = ""
+    # identity only: the principal id of the workspace (None) and of each compute by name, for
+    # the spec's grants.
+    principal_ids: Mapping[str | None, pulumi.Input[str]] = field(default_factory=dict)
     # Shared by every datastore of the stack, so that a container two datastores point at is
     # granted once per identity and role.
     grants: RoleAssignments = field(default_factory=RoleAssignments)
     depends_on: list[pulumi.Resource] = field(default_factory=list)
-    # Which of the workspace's identities studio uses for identity-based data: the one it has.
-    service_identity: str = "WorkspaceSystemAssignedIdentity"
 
 
-def _credentials(s: DatastoreSettings, secret: pulumi.Input[str] | None):
-    """The datastore's credentials block, built from the auth's row in config.datastores.AUTHS."""
-    auth = AUTHS[s.auth]
+def _credentials(s: DatastoreSpec, secret: pulumi.Input[str] | None) -> Any:
+    """The datastore's credentials block, built from its auth's row (azureml_infra.datastore_kinds)."""
+    auth = s.auth
     credentials_class = getattr(ml, auth.credentials_args)
     if auth.secrets_args is None:
         return credentials_class(credentials_type=auth.credentials_type)
     # The discriminators are required keyword arguments of the SDK's classes.
-    secrets = getattr(ml, auth.secrets_args)(secrets_type=auth.credentials_type, **{auth.secret_argument: secret})
-    principal = {"client_id": s.client_id, "tenant_id": s.tenant_id} if s.auth == "servicePrincipal" else {}
+    secrets = getattr(ml, auth.secrets_args)(secrets_type=auth.credentials_type, **{auth.secret_argument or "": secret})
+    principal = {"client_id": s.client_id, "tenant_id": s.tenant_id} if s.client_id else {}
     return credentials_class(credentials_type=auth.credentials_type, secrets=secrets, **principal)
 
 
@@ -151,15 +142,23 @@ class AttachedDatastore(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AttachedDatastoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("azureml-infra:datastores:AttachedDatastore", name, None, opts)
-        s = args.settings
-        self.name, self.kind, self.default = s.name, s.kind, s.default
+        s = args.spec
+        self.name, self.kind, self.default = s.name, s.kind_name, s.default
         self.account_name = pulumi.Output.from_input(args.account_name)
         self.container = pulumi.Output.from_input(args.container)
-        identity = s.auth == "identity"
-
-        self.role_assignments = [self._grant(args, reader) for reader in args.readers] if identity else []
-
-        kind = KINDS[s.kind]
+        # The container (ADLS Gen2 filesystem) itself: the least a reader needs.
+        scope = pulumi.Output.concat(
+            "/subscriptions/", args.subscription_id, "/resourceGroups/", args.account_resource_group_name,
+            "/providers/Microsoft.Storage/storageAccounts/", args.account_name,
+            "/blobServices/default/containers/", args.container,
+        )
+        self.role_assignments = [
+            args.grants.assign(
+                r.grant, args.principal_ids[r.compute], scope, args.subscription_id, self, args.depends_on
+            )
+            for r in s.grants
+        ]
+        kind = s.kind
         self.datastore = ml.Datastore(
             s.name,
             name=s.name,
@@ -173,15 +172,13 @@ class AttachedDatastore(pulumi.ComponentResource):
                 protocol="https",
                 resource_group=args.account_resource_group_name,
                 subscription_id=s.subscription_id,
-                # Studio features (preview, profile) read identity-based data as the workspace,
-                # which therefore gets the data role too.
-                service_data_access_auth_identity=args.service_identity if identity else "None",
+                service_data_access_auth_identity=s.service_identity,
             ),
             # Keep the whole properties block secret in the state, not only the wrapped value.
             opts=child(
                 self,
                 depends_on=[*args.depends_on, *self.role_assignments],
-                additional_secret_outputs=[] if identity else ["properties"],
+                additional_secret_outputs=["properties"] if s.auth.secrets_args else [],
             ),
         )
         if s.default:
@@ -191,161 +188,63 @@ class AttachedDatastore(pulumi.ComponentResource):
                 "Set it once after deployment (docs/datastores.md, 'The default datastore').",
                 resource=self,
             )
-        self.register_outputs({"name": s.name, "kind": s.kind, "accountName": self.account_name})
-
-    def _grant(self, args: AttachedDatastoreArgs, reader: Principal) -> authorization.RoleAssignment:
-        s = args.settings
-        role = Role.STORAGE_BLOB_DATA_CONTRIBUTOR if s.read_write else Role.STORAGE_BLOB_DATA_READER
-        # The container (ADLS Gen2 filesystem) itself: the least the reader needs. See
-        # docs/datastores.md for why not the account.
-        scope = pulumi.Output.concat(
-            "/subscriptions/", args.subscription_id, "/resourceGroups/", args.account_resource_group_name,
-            "/providers/Microsoft.Storage/storageAccounts/", args.account_name,
-            "/blobServices/default/containers/", args.container,
-        )
-        short = "contributor" if s.read_write else "reader"
-        return args.grants.assign(
-            f"{s.name}-{short}-{reader.label}",
-            Grant(
-                role=role,
-                scope=scope,
-                scope_key=args.scope_key,
-                principal_id=reader.principal_id,
-                principal_key=reader.key,
-                subscription_id=args.subscription_id,
-                description=f"azureml-infra: {reader.key} {'reads and writes' if s.read_write else 'reads'} datastore {s.name}",
-            ),
-            parent=self,
-            depends_on=args.depends_on,
-        )
+        self.register_outputs({"name": s.name, "kind": s.kind_name, "accountName": self.account_name})
 
 
-# --- wiring ------------------------------------------------------------------------------
+# --- all of them -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class DatastoresArgs:
-    """The stack's data lake (if any) and datastores, with the config-only names they need."""
-
-    datastores: list[DatastoreSettings]
-    data_storage: DataStorageSettings | None
-    # The data lake account's Azure name (from the stack file or generated), when it has one.
-    data_storage_account_name: str | None
-    # Config-only identities of the workspace and its group: they name the role assignments.
-    workspace_key: str
-    workspace_resource_group_key: str
-    location: str
-    protect: bool = False
-    tags: dict[str, str] = field(default_factory=dict)
-    # The workspace's user-assigned identity (workspace.identity: userAssigned), by its config-only
-    # key (its name, or its ARM id when reused); None: the workspace's system-assigned identity.
-    workspace_identity_key: str | None = None
-    # Private endpoints front the data lake (network.privateEndpoints): public network access off.
-    private_network: bool = False
+    specs: tuple[DatastoreSpec, ...]
+    workspace_name: pulumi.Input[str]
+    workspace_resource_group_name: pulumi.Input[str]
+    subscription_id: pulumi.Input[str]  # the deployment's
+    # The principal id of the workspace (None) and of each compute that has one, by name.
+    principal_ids: Mapping[str | None, pulumi.Input[str]] = field(default_factory=dict)
+    # Config key -> secret Output, for the datastores' credentials.
+    secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # The data lake, for the datastores on it (accountName: dataStorage).
+    data_storage: DataStorage | None = None
 
 
-def create_data_storage(args: DatastoresArgs, workspace: MachineLearningWorkspace) -> DataStorage | None:
-    """The data lake account (``dataStorage``), or None; create_datastores makes it when not given."""
-    return _data_storage(args, workspace)
-
-
-def _data_storage(args: DatastoresArgs, workspace: MachineLearningWorkspace) -> DataStorage | None:
-    if args.data_storage is None:
-        return None
-    assert args.data_storage_account_name is not None
-    shared_key = any(ds.on_data_storage and ds.auth in ("accountKey", "sas") for ds in args.datastores)
-    return DataStorage(
-        "data-storage",
-        DataStorageArgs(
-            account_name=args.data_storage_account_name,
-            settings=args.data_storage,
-            resource_group_name=workspace.resource_group_name,
-            location=args.location,
-            allow_shared_key_access=shared_key,
-            private_network=args.private_network,
-            protect=args.protect,
-            tags=args.tags,
-        ),
-        opts=child(workspace),
-    )
-
-
-@dataclass(frozen=True)
-class _Target:
-    """Where a datastore points: the account and container, as inputs and as config names."""
-
-    account_name: pulumi.Input[str]
-    container: pulumi.Input[str]
-    account_key_name: str  # the account's name from config (for the assignment's scope key)
-    depends_on: list[pulumi.Resource]
-
-
-def _target(s: DatastoreSettings, args: DatastoresArgs, data_storage: DataStorage | None) -> _Target:
-    if not s.on_data_storage:
-        return _Target(s.account_name, s.container, s.account_name, [])
-    assert data_storage is not None and args.data_storage_account_name is not None  # config checks
-    container = data_storage.containers[s.container]
-    return _Target(data_storage.account_name, container.name, args.data_storage_account_name, [container])
-
-
-def _secret(s: DatastoreSettings, data_storage: DataStorage | None) -> pulumi.Input[str] | None:
-    """The credential: the data lake's own key, a secret config key's value, or None (identity)."""
-    if s.auth == "accountKey" and s.on_data_storage:
-        assert data_storage is not None
-        return data_storage.account_key()
-    if s.secret is not None:
-        return pulumi.Config().require_secret(s.secret)
-    return None
-
-
-def create_datastores(
-    args: DatastoresArgs,
-    workspace: MachineLearningWorkspace,
-    computes: dict[str, pulumi.Resource],
-    data_storage: DataStorage | None = None,
-) -> dict[str, pulumi.Resource]:
-    """The data storage account (if configured) and one datastore per entry.
-
-    Returns the datastores (``AttachedDatastore``) keyed by datastore name. ``computes`` maps a
-    compute name to a component whose ``principal_id`` is an Output of its identity, or None.
-    """
-    data_storage = data_storage or _data_storage(args, workspace)
-    if not args.datastores:
-        return {}
-    readers = principals_of(args.workspace_key, workspace.principal_id, computes, args.workspace_identity_key)
-    deployment_subscription = authorization.get_client_config_output(
-        opts=pulumi.InvokeOutputOptions(parent=workspace)
-    ).subscription_id
+def create_datastores(args: DatastoresArgs, parent: pulumi.Resource) -> dict[str, AttachedDatastore]:
+    """One datastore per entry, children of ``parent`` (the workspace component), by name."""
     grants = RoleAssignments()
-    datastores: dict[str, pulumi.Resource] = {}
-    for s in args.datastores:
-        target = _target(s, args, data_storage)
-        scope_key = (s.subscription_id or "deployment", s.resource_group or args.workspace_resource_group_key,
-                     target.account_key_name, s.container)
+    datastores: dict[str, AttachedDatastore] = {}
+    lake = args.data_storage
+    for s in args.specs:
+        account_name: pulumi.Input[str] = s.account_name
+        container: pulumi.Input[str] = s.container
+        depends_on: list[pulumi.Resource] = []
+        secret = args.secrets[s.secret] if s.secret else None
+        if s.on_data_storage:
+            assert lake is not None  # config.datastores: dataStorage is configured
+            blob_container = lake.containers[s.container]
+            account_name, container, depends_on = lake.account_name, blob_container.name, [blob_container]
+            if s.key_from_data_storage:
+                secret = lake.account_key()
         datastores[s.name] = AttachedDatastore(
             f"datastore-{s.name}",
             AttachedDatastoreArgs(
-                settings=s,
-                workspace_name=workspace.workspace_name,
-                workspace_resource_group_name=workspace.resource_group_name,
-                account_name=target.account_name,
-                container=target.container,
-                secret=_secret(s, data_storage),
-                readers=readers,
-                subscription_id=s.subscription_id or deployment_subscription,
-                account_resource_group_name=s.resource_group or workspace.resource_group_name,
-                scope_key="/".join(scope_key),
+                spec=s,
+                workspace_name=args.workspace_name,
+                workspace_resource_group_name=args.workspace_resource_group_name,
+                account_name=account_name,
+                container=container,
+                subscription_id=s.subscription_id or args.subscription_id,
+                account_resource_group_name=s.resource_group or args.workspace_resource_group_name,
+                secret=secret,
+                principal_ids=args.principal_ids,
                 grants=grants,
-                depends_on=target.depends_on,
-                service_identity="WorkspaceSystemAssignedIdentity" if args.workspace_identity_key is None
-                else "WorkspaceUserAssignedIdentity",
+                depends_on=depends_on,
             ),
-            opts=child(workspace),
+            opts=child(parent),
         )
     return datastores
 
 
-def datastores_output(datastores: dict[str, pulumi.Resource]) -> pulumi.Input[dict]:
+def datastores_output(datastores: Mapping[str, AttachedDatastore]) -> dict[str, Any]:
     """The ``datastores`` stack output: name -> {kind, accountName, container} (+ default: true).
 
     Built from names only: never from the datastore's properties, which hold the credential.

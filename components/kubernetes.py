@@ -5,108 +5,56 @@ One ``KubernetesCompute`` component per entry of ``kubernetesComputes``:
   RBAC, local accounts off, a pinned Kubernetes version with patch auto-upgrade, a system-assigned
   identity, and the stack's training subnet when the stack has a network;
 - ``kubernetesconfiguration.Extension`` (``Microsoft.AzureML.Kubernetes``) with every setting the
-  Azure CLI would add on its own, since ARM applies none of them (research notes A3, key finding 2);
+  Azure CLI would add on its own, since ARM applies none of them (``azureml_infra.resolve``
+  works the settings out);
 - ``machinelearningservices.Compute`` (Kubernetes) with a system-assigned identity, which the
   datastores and the registry grant their roles to.
 
-Sources: research notes /work/research/aks-registry-preflight.md (A1-A4); the settings map follows
-the official ARM sample Azure/AML-Kubernetes files/deployextension.json and the CLI's
-src/k8s-extension/azext_k8s_extension/partner_extensions/AzureMLKubernetes.py @3f6c0dae.
+Sources: the ARM sample Azure/AML-Kubernetes files/deployextension.json; the CLI's
+Azure/azure-cli-extensions src/k8s-extension/azext_k8s_extension/partner_extensions/
+AzureMLKubernetes.py @3f6c0dae (``AzureMLKubernetes.Create``); azure-ai-docs
+articles/machine-learning/how-to-deploy-kubernetes-extension.md.
 """
 
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
-from pulumi_azure_native import containerservice, kubernetesconfiguration
+from pulumi_azure_native import authorization, containerservice, kubernetesconfiguration
 from pulumi_azure_native import machinelearningservices as ml
 
-from azureml_infra import arm
-from azureml_infra.config import kubernetes as cfg
-from azureml_infra.roles import Role
-from components.access import Grant, assign_role
-from components.compute import Placement
+from azureml_infra.deployment import AksClusterSpec, KubernetesSpec
 from components.options import child
+from components.placement import Placement
+from components.role_assignments import assign_role
 
 EXTENSION_NAME = "azureml-extension"
-# The CLI forces the extension's release namespace to azureml (research notes A3).
+# The CLI sets the release namespace to azureml (AzureMLKubernetes.py, Create: "set release name
+# explicitly to azureml", DEFAULT_RELEASE_NAMESPACE).
 RELEASE_NAMESPACE = "azureml"
-
-
-def _flag(value: bool) -> str:
-    """Extension settings are strings "True"/"False" (the ARM sample's boolToString)."""
-    return "True" if value else "False"
 
 
 def _base64(pem: str) -> str:
     # The extension takes base64 PEM in scoringFe.sslCert/sslKey, as the CLI writes them from
-    # sslCertPemFile/sslKeyPemFile (research notes A3).
+    # sslCertPemFile/sslKeyPemFile (AzureMLKubernetes.py, __set_inference_ssl_from_file).
     return base64.b64encode(pem.encode()).decode()
-
-
-def extension_settings(
-    s: cfg.KubernetesCompute, cluster_id: pulumi.Input[str], cluster_name: str, location: str
-) -> dict[str, pulumi.Input[str]]:
-    """The extension's configurationSettings: what the purpose needs, plus what the CLI adds."""
-    settings: dict[str, pulumi.Input[str]] = {
-        "enableTraining": _flag(s.training),
-        "enableInference": _flag(s.inference),
-        # The CLI: DevTest below 3 nodes, else FastProd (the ARM sample's value).
-        "clusterPurpose": "DevTest" if s.small_cluster else "FastProd",
-        "cluster_name": cluster_id,
-        "clusterId": cluster_id,
-        "prometheus.prometheusSpec.externalLabels.cluster_name": cluster_id,
-        "cluster_name_friendly": cluster_name,
-        "domain": location,
-        "jobSchedulerLocation": location,
-        # AKS: no Service Bus and no relay (those are for Arc clusters); ingress through nginx.
-        "servicebus.enabled": "false",
-        "relayserver.enabled": "false",
-        "nginxIngress.enabled": "true",
-    }
-    if s.inference:
-        router = s.inference_router
-        settings.update(
-            {
-                "allowInsecureConnections": _flag(s.allow_insecure_connections),
-                "inferenceRouterServiceType": router.service_type,
-                "inferenceRouterHA": _flag(s.router_high_availability),
-                "scoringFe.serviceType.nodePort": "true" if router.service_type == "NodePort" else "false",
-                "scoringFe.serviceType.internalLoadBalancer": "true" if router.internal_load_balancer else "false",
-            }
-        )
-        if router.internal_load_balancer:
-            settings["internalLoadBalancerProvider"] = "azure"
-        if s.https is not None:
-            settings["sslCname"] = s.https.cname
-    return settings
-
-
-def extension_protected_settings(s: cfg.KubernetesCompute) -> dict[str, pulumi.Input[str]] | None:
-    """The TLS certificate and key, read from their secret config keys: secret Outputs."""
-    if not s.inference or s.https is None:
-        return None
-    config = pulumi.Config()
-    return {
-        "scoringFe.sslCert": config.require_secret(s.https.certificate_secret).apply(_base64),
-        "scoringFe.sslKey": config.require_secret(s.https.key_secret).apply(_base64),
-    }
 
 
 @dataclass(frozen=True)
 class KubernetesComputeArgs:
-    settings: cfg.KubernetesCompute
+    spec: KubernetesSpec
     placement: Placement
-    # The AKS cluster's Azure name: aks-<prefix>-<environment>-<name>, or the existing one's.
-    cluster_name: str
-    # The stack's training subnet, for a created cluster in a stack with a network.
+    # The stack's training subnet, for a created cluster in a stack with a network, and the
+    # subscription of the cluster's role definition there.
     subnet_id: pulumi.Input[str] | None = None
-    # With a subnet: its config-only key (names the role assignment) and the subscription of
-    # the role definition.
-    subnet_key: str = ""
     subscription_id: pulumi.Input[str] | None = None
+    # The TLS certificate and key (PEM, secret Outputs), for HTTPS scoring.
+    tls_certificate: pulumi.Input[str] | None = None
+    tls_key: pulumi.Input[str] | None = None
 
 
 class KubernetesCompute(pulumi.ComponentResource):
@@ -118,25 +66,25 @@ class KubernetesCompute(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: KubernetesComputeArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("azureml-infra:kubernetes:KubernetesCompute", name, None, opts)
-        s, where = args.settings, args.placement
+        s, where = args.spec, args.placement
         self.cluster: containerservice.ManagedCluster | None = None
-        self.subnet_role = None
+        self.subnet_role: authorization.RoleAssignment | None = None
+        cluster_id: pulumi.Input[str]
+        cluster_group: pulumi.Input[str]
         if s.cluster is not None:
-            self.cluster = self._managed_cluster(s, args)
-            self.subnet_role = self._subnet_role(s, args) if args.subnet_id is not None else None
-            cluster_id: pulumi.Input[str] = self.cluster.id
-            cluster_group: pulumi.Input[str] = where.resource_group_name
+            self.cluster = self._managed_cluster(s, s.cluster, args)
+            if args.subnet_id is not None and s.cluster.subnet_grant is not None:
+                self.subnet_role = self._subnet_role(s.cluster, args)
+            cluster_id, cluster_group = self.cluster.id, where.resource_group_name
         else:
-            assert s.cluster_id is not None
-            parsed = arm.parse_resource_id(s.cluster_id)
-            assert parsed is not None  # checked by the config
-            cluster_id, cluster_group = s.cluster_id, parsed.resource_group
+            assert s.existing_cluster_id is not None and s.existing_cluster_group is not None
+            cluster_id, cluster_group = s.existing_cluster_id, s.existing_cluster_group
 
         self.extension = (
             kubernetesconfiguration.Extension(
                 f"{s.name}-extension",
                 extension_name=EXTENSION_NAME,
-                cluster_name=self.cluster.name if self.cluster else args.cluster_name,
+                cluster_name=self.cluster.name if self.cluster else s.cluster_name,
                 cluster_resource_name="managedClusters",
                 cluster_rp="Microsoft.ContainerService",
                 resource_group_name=cluster_group,
@@ -149,8 +97,8 @@ class KubernetesCompute(pulumi.ComponentResource):
                     cluster=kubernetesconfiguration.ScopeClusterArgs(release_namespace=RELEASE_NAMESPACE)
                 ),
                 identity=kubernetesconfiguration.IdentityArgs(type="SystemAssigned"),
-                configuration_settings=extension_settings(s, cluster_id, args.cluster_name, where.location),
-                configuration_protected_settings=extension_protected_settings(s),
+                configuration_settings=_settings(s.extension_settings, cluster_id),
+                configuration_protected_settings=self._protected_settings(args),
                 # The protected settings are secret Outputs already; keep the whole map secret in
                 # the state too. In a subnet, the router's load balancer needs the cluster's role
                 # there first.
@@ -160,7 +108,7 @@ class KubernetesCompute(pulumi.ComponentResource):
                     depends_on=[self.subnet_role] if self.subnet_role else [],
                 ),
             )
-            if s.install_extension
+            if s.extension_settings is not None
             else None
         )
 
@@ -173,8 +121,7 @@ class KubernetesCompute(pulumi.ComponentResource):
             properties=ml.KubernetesArgs(
                 compute_type="Kubernetes",
                 resource_id=cluster_id,
-                description=f"AKS {args.cluster_name}: "
-                + " and ".join(p for p, on in (("inference", s.inference), ("training", s.training)) if on),
+                description=s.description,
                 properties=ml.KubernetesPropertiesArgs(namespace=s.namespace),
             ),
             # Attaching needs the extension installed (how-to-attach-kubernetes-to-workspace.md);
@@ -192,37 +139,41 @@ class KubernetesCompute(pulumi.ComponentResource):
             {"id": self.compute_id, "principalId": self.principal_id, "clusterId": self.cluster_id}
         )
 
-    def _subnet_role(self, s: cfg.KubernetesCompute, args: KubernetesComputeArgs):
+    @staticmethod
+    def _protected_settings(args: KubernetesComputeArgs) -> dict[str, pulumi.Input[str]] | None:
+        """The TLS certificate and key, base64-encoded: secret Outputs."""
+        if args.tls_certificate is None or args.tls_key is None:
+            return None
+        return {
+            "scoringFe.sslCert": pulumi.Output.from_input(args.tls_certificate).apply(_base64),
+            "scoringFe.sslKey": pulumi.Output.from_input(args.tls_key).apply(_base64),
+        }
+
+    def _subnet_role(self, cluster: AksClusterSpec, args: KubernetesComputeArgs) -> authorization.RoleAssignment:
         """Network Contributor on the subnet for the cluster's identity: AKS manages load balancers
-        and routes there. `az aks create` grants it itself; an ARM deployment must (AKS docs,
-        "Configure Azure CNI networking": the cluster identity needs at least Network Contributor on
-        the subnet)."""
-        assert self.cluster is not None and args.subscription_id is not None
+        and routes there (azureml_infra.resolve says why and where from)."""
+        assert self.cluster is not None and cluster.subnet_grant is not None
+        assert args.subnet_id is not None and args.subscription_id is not None
         return assign_role(
-            f"{s.name}-cluster-network",
-            Grant(
-                role=Role.NETWORK_CONTRIBUTOR,
-                scope=args.subnet_id,
-                scope_key=args.subnet_key,
-                principal_id=self.cluster.identity.apply(lambda i: i.principal_id if i else None),
-                principal_key=f"aks/{args.cluster_name}",
-                subscription_id=args.subscription_id,
-                description=f"azureml-infra: AKS {args.cluster_name} manages its load balancer in its subnet",
-            ),
+            cluster.subnet_grant,
+            self.cluster.identity.apply(lambda i: i.principal_id if i else None),
+            args.subnet_id,
+            args.subscription_id,
             parent=self,
         )
 
-    def _managed_cluster(self, s: cfg.KubernetesCompute, args: KubernetesComputeArgs) -> containerservice.ManagedCluster:
-        c, where = s.cluster, args.placement
-        assert c is not None
+    def _managed_cluster(
+        self, s: KubernetesSpec, c: AksClusterSpec, args: KubernetesComputeArgs
+    ) -> containerservice.ManagedCluster:
+        where = args.placement
         autoscale = c.max_node_count is not None
         return containerservice.ManagedCluster(
             f"{s.name}-cluster",
-            resource_name_=args.cluster_name,
+            resource_name_=c.name,
             resource_group_name=where.resource_group_name,
             location=where.location,
             # Cannot change after creation; the cluster name is already a valid DNS label.
-            dns_prefix=args.cluster_name,
+            dns_prefix=c.name,
             kubernetes_version=c.kubernetes_version,
             sku=containerservice.ManagedClusterSKUArgs(name="Base", tier=c.tier),
             # Azure ML needs a managed identity; a service principal is not supported.
@@ -233,7 +184,7 @@ class KubernetesCompute(pulumi.ComponentResource):
             aad_profile=containerservice.ManagedClusterAADProfileArgs(
                 managed=True,
                 enable_azure_rbac=True,
-                admin_group_object_ids=c.admin_group_object_ids or None,
+                admin_group_object_ids=list(c.admin_group_object_ids) or None,
             ),
             disable_local_accounts=c.disable_local_accounts,
             agent_pool_profiles=[
@@ -257,9 +208,9 @@ class KubernetesCompute(pulumi.ComponentResource):
                 network_policy="cilium",
                 load_balancer_sku="standard",
                 outbound_type="loadBalancer",
-                pod_cidr=cfg.POD_CIDR,
-                service_cidr=cfg.SERVICE_CIDR,
-                dns_service_ip=cfg.DNS_SERVICE_IP,
+                pod_cidr=c.pod_cidr,
+                service_cidr=c.service_cidr,
+                dns_service_ip=c.dns_service_ip,
             ),
             # The minor version stays the one chosen; patches and node images come on their own.
             auto_upgrade_profile=containerservice.ManagedClusterAutoUpgradeProfileArgs(
@@ -271,32 +222,41 @@ class KubernetesCompute(pulumi.ComponentResource):
         )
 
 
-def create_kubernetes_computes(
-    computes: list[cfg.KubernetesCompute],
-    placement: Placement,
-    cluster_names: dict[str, str],
-    parent: pulumi.Resource,
-    subnet_id: pulumi.Input[str] | None = None,
-    subnet_key: str = "",
-    subscription_id: pulumi.Input[str] | None = None,
-) -> dict[str, KubernetesCompute]:
-    """One component per entry, children of ``parent`` (the workspace component), by compute name.
+def _settings(static: Mapping[str, str] | None, cluster_id: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:
+    """The extension's settings: the ones config decides, and the cluster's id where the CLI puts it."""
+    return {
+        **(static or {}),
+        "cluster_name": cluster_id,
+        "clusterId": cluster_id,
+        "prometheus.prometheusSpec.externalLabels.cluster_name": cluster_id,
+    }
 
-    ``cluster_names`` maps a compute name to its cluster's Azure name; ``subnet_id`` is the
-    stack's training subnet, used by the clusters created here.
-    """
+
+@dataclass(frozen=True)
+class KubernetesComputesArgs:
+    specs: tuple[KubernetesSpec, ...]
+    placement: Placement
+    # The stack's training subnet: created clusters go in it when the stack has a network.
+    subnet_id: pulumi.Input[str] | None = None
+    subscription_id: pulumi.Input[str] | None = None
+    # Config key -> secret Output, for the TLS certificates and keys.
+    secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+
+
+def create_kubernetes_computes(args: KubernetesComputesArgs, parent: pulumi.Resource) -> dict[str, Any]:
+    """One component per entry, children of ``parent`` (the workspace component), by compute name."""
     return {
         s.name: KubernetesCompute(
             s.name,
             KubernetesComputeArgs(
-                settings=s,
-                placement=placement,
-                cluster_name=cluster_names[s.name],
-                subnet_id=subnet_id if s.cluster is not None else None,
-                subnet_key=subnet_key,
-                subscription_id=subscription_id,
+                spec=s,
+                placement=args.placement,
+                subnet_id=args.subnet_id if s.cluster is not None else None,
+                subscription_id=args.subscription_id,
+                tls_certificate=args.secrets[s.tls.certificate_secret] if s.tls else None,
+                tls_key=args.secrets[s.tls.key_secret] if s.tls else None,
             ),
             child(parent),
         )
-        for s in computes
+        for s in args.specs
     }

@@ -6,34 +6,34 @@ copied between workspaces. The owning stack creates it and exports ``registryId`
 name that id in ``registry.id``. In every stack, the workspace identity and each compute
 identity get *AzureML Registry User* on the registry.
 
-Sources: research notes /work/research/aks-registry-preflight.md, B1 (RegistryArgs, the body of
-the documented REST create in MicrosoftDocs/azure-ai-docs how-to-manage-registries.md) and B2 (the
-role: registries/read and registries/assets/*, no data actions). Which identity needs access is
-not stated by the docs (B2, UNCONFIRMED): both the workspace's and the computes' get it.
+Sources: the registry's REST body, azure-ai-docs articles/machine-learning/how-to-manage-registries.md
+("Create a registry", REST API tab: regionDetails with storageAccountDetails and acrDetails);
+the role, azure-docs articles/role-based-access-control/built-in-roles/ai-machine-learning.md
+("AzureML Registry User": registries/read and registries/assets/*, no data actions). Which
+identity needs access is not stated by the docs: both the workspace's and the computes' get it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pulumi
 from pulumi_azure_native import machinelearningservices as ml
 
-from azureml_infra.config.registry import RegistrySettings
-from azureml_infra.roles import Role
-from components.access import Grant, Principal, RoleAssignments
+from azureml_infra.deployment import RegistrySpec
 from components.options import stateful
+from components.role_assignments import RoleAssignments
 
 
 @dataclass(frozen=True)
 class MachineLearningRegistryArgs:
-    settings: RegistrySettings
+    spec: RegistrySpec
     resource_group_name: pulumi.Input[str]
-    location: str
-    readers: list[Principal]
+    # The deployment's subscription: of the role definitions unless the spec names another.
     subscription_id: pulumi.Input[str]
-    protect: bool = False
-    tags: dict[str, str] = field(default_factory=dict)
+    # The principal id of the workspace (None) and of each compute that has one, by name.
+    principal_ids: Mapping[str | None, pulumi.Input[str]] = field(default_factory=dict)
 
 
 class MachineLearningRegistry(pulumi.ComponentResource):
@@ -44,19 +44,18 @@ class MachineLearningRegistry(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MachineLearningRegistryArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("azureml-infra:ml_registry:MachineLearningRegistry", name, None, opts)
-        s = args.settings
-        if s.create is not None:
-            c = s.create
+        s = args.spec
+        if s.existing_id is None:
             # The documented REST body: a system-assigned identity, and in every region a
             # system-created storage account and a Premium container registry (Azure ML creates
             # both; existing ones are not supported).
             self.registry = ml.Registry(
                 "ml-registry",
-                registry_name=c.name,
+                registry_name=s.name,
                 resource_group_name=args.resource_group_name,
-                location=args.location,
+                location=s.location,
                 identity=ml.ManagedServiceIdentityArgs(type=ml.ManagedServiceIdentityType.SYSTEM_ASSIGNED),
-                public_network_access=c.public_network_access,
+                public_network_access=s.public_network_access,
                 region_details=[
                     ml.RegistryRegionArmDetailsArgs(
                         location=region,
@@ -73,36 +72,23 @@ class MachineLearningRegistry(pulumi.ComponentResource):
                             )
                         ],
                     )
-                    for region in c.regions
+                    for region in s.regions
                 ],
-                tags=args.tags,
+                tags=s.tags,
                 # Every promoted model and environment lives here: protected with protect: true.
-                opts=stateful(self, args.protect),
+                opts=stateful(self, s.protect),
             )
             self.registry_id = self.registry.id
             self.registry_name = self.registry.name
         else:
             self.registry = None
-            self.registry_id = pulumi.Output.from_input(s.id)
+            self.registry_id = pulumi.Output.from_input(s.existing_id)
             self.registry_name = pulumi.Output.from_input(s.name)
 
-        # The scope's config-only key: the registry's name is unique in the tenant.
-        scope_key = f"mlregistry/{s.name.lower()}"
         grants = RoleAssignments()
+        subscription_id = s.role_subscription_id or args.subscription_id
         self.role_assignments = [
-            grants.assign(
-                f"registry-user-{reader.label}",
-                Grant(
-                    role=Role.AZUREML_REGISTRY_USER,
-                    scope=self.registry_id,
-                    scope_key=scope_key,
-                    principal_id=reader.principal_id,
-                    principal_key=reader.key,
-                    subscription_id=args.subscription_id,
-                    description=f"azureml-infra: {reader.key} uses models and environments of registry {s.name}",
-                ),
-                parent=self,
-            )
-            for reader in args.readers
+            grants.assign(r.grant, args.principal_ids[r.compute], self.registry_id, subscription_id, self)
+            for r in s.grants
         ]
         self.register_outputs({"registryId": self.registry_id, "registryName": self.registry_name})

@@ -265,30 +265,6 @@ def test_each_cluster_with_an_identity_is_granted_and_the_others_are_not():
     }
 
 
-def test_stand_in_computes_follow_the_principal_id_contract(monkeypatch):
-    """computes: name -> object whose principal_id is an Output or None (the compute contract)."""
-    import pulumi
-
-    import components.compute
-
-    class StandIn:
-        def __init__(self, principal_id):
-            self.principal_id = principal_id
-
-    monkeypatch.setattr(components.compute, "create_computes", lambda *args, **kwargs: {
-        "a": StandIn(pulumi.Output.from_input("aaaaaaaa-0000-0000-0000-000000000001")),
-        "b": StandIn(None),
-    })
-    monkeypatch.setattr(components.compute, "computes_output", lambda computes: {})
-    run = plan(datastores_stack([{"name": "raw", "kind": "blob", "accountName": "extdata", "container": "landing"}]),
-               shared=False)
-    principals = {r.name: r.inputs["principalId"] for r in assignments(run, "raw")}
-    assert principals == {
-        "raw-reader-compute-a": "aaaaaaaa-0000-0000-0000-000000000001",
-        "raw-reader-workspace": mock_principal("mlw-mlops-dev"),
-    }
-
-
 def test_two_datastores_on_one_container_share_its_grant():
     # Azure refuses the same role for the same principal on the same scope twice.
     run = plan(datastores_stack([

@@ -8,8 +8,8 @@ import uuid
 import pytest
 
 from azureml_infra import facts
+from azureml_infra.keys import assignment_name
 from azureml_infra.roles import Role
-from components.access import assignment_name
 from tests.conftest import assert_refused, plan, run_file, stack
 from tools.graph import deployment_depth, nodes_from_registrations
 from tools.harness import ROOT
@@ -87,7 +87,7 @@ def test_consumer_creates_nothing_for_the_registry_and_grants_the_roles(consumer
     assert {r.inputs["scope"] for r in roles.values()} == {OWNER_ID}
     # Names from config values only: the registry, the role, the identity's config key.
     assert roles["registry-user-workspace"].inputs["roleAssignmentName"] == assignment_name(
-        "mlregistry/mlr-mlops", Role.AZUREML_REGISTRY_USER, "mlw-mlops-test/workspace")
+        "mlregistry/mlr-mlops", Role.AZUREML_REGISTRY_USER.id, "mlw-mlops-test/workspace")
     uuid.UUID(roles["registry-user-compute-cpu-compute"].inputs["roleAssignmentName"])
 
 

@@ -1,0 +1,456 @@
+"""The resolved deployment: everything a stack file decides, as plain values.
+
+``azureml_infra.resolve.resolve`` makes a ``Deployment`` from a validated ``StackConfig``, once:
+every Azure name, every config-only key (role assignment names, rule names), the stack's flags,
+and one list of the workspace's dependencies from which the access scopes, private endpoints,
+diagnostic targets, locks and identity roles are derived. ``__main__`` hands each part to the
+component that makes it, together with the ids only a deployment knows (``pulumi.Input``).
+
+A leaf: no Pulumi, no config models. Components take these types and nothing of the config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from azureml_infra.datastore_kinds import AuthSpec, KindSpec
+from azureml_infra.naming import NetworkNames, ResourceNames
+from azureml_infra.roles import Role
+
+# What an id, a private endpoint, a diagnostic setting or an access entry can point at. The
+# names are the stack file's access scopes (docs/access.md), plus applicationInsights.
+DependencyKind = Literal[
+    "resourceGroup",
+    "workspace",
+    "storageAccount",
+    "keyVault",
+    "logAnalytics",
+    "applicationInsights",
+    "containerRegistry",
+    "dataStorage",
+]
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One role assignment, as far as config decides it: its logical name, its Azure name (a
+    GUID from config-only keys), the role and what it is for. Who gets it on what is known only
+    when deploying: the component that makes it supplies the principal's and the scope's ids."""
+
+    logical_name: str
+    name: str
+    role_id: str
+    description: str
+    # Managed identities are service principals; a person is a User, a team a Group.
+    principal_type: str = "ServicePrincipal"
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """The workspace, a resource it depends on, its resource group or the data lake."""
+
+    kind: DependencyKind
+    label: str  # in logical names: storage-account, key-vault...
+    name: str  # the Azure name
+    key: str  # config-only key: names the role assignments on it (azureml_infra.keys)
+    existing_id: str | None = None  # reused by ARM id: nothing is created, changed or deleted
+    # Sub-resources that get a private endpoint in a stack with network.privateEndpoints.
+    endpoint_groups: tuple[str, ...] = ()
+    # Its diagnostic setting: resource logs and metrics, or a storage account's (blob service
+    # logs, account metrics); None: none (reused by id, or nothing to log).
+    diagnostics: Literal["resource", "storage"] | None = None
+    in_access: bool = False  # an access entry may name it (this stack's own)
+    # Roles a user-assigned workspace identity needs on it.
+    identity_roles: tuple[Role, ...] = ()
+    # What a CanNotDelete lock protects (its notes); None: no lock.
+    lock: str | None = None
+
+    @property
+    def created(self) -> bool:
+        return self.existing_id is None
+
+
+# --- the workspace and its dependencies -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Existing:
+    """A dependency reused by ARM id."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class StorageAccountSpec:
+    name: str
+    sku: str
+    kind: str
+    access_tier: str
+    https_only: bool
+    min_tls_version: str
+    allow_blob_public_access: bool
+    allow_shared_key_access: bool
+    lock: str | None = None
+
+
+@dataclass(frozen=True)
+class KeyVaultSpec:
+    name: str
+    sku: str
+    rbac: bool  # Azure RBAC; False: the vault's access policies (never rewritten)
+    enabled_for_template_deployment: bool
+    soft_delete_retention_in_days: int
+    purge_protection: bool
+    lock: str | None = None
+
+
+@dataclass(frozen=True)
+class LogAnalyticsSpec:
+    name: str
+    retention_in_days: int
+
+
+@dataclass(frozen=True)
+class ApplicationInsightsSpec:
+    name: str
+    log_analytics: LogAnalyticsSpec | Existing
+
+
+@dataclass(frozen=True)
+class ContainerRegistrySpec:
+    name: str
+    sku: str
+    admin_user_enabled: bool
+    lock: str | None = None
+
+
+@dataclass(frozen=True)
+class IdentityGrant:
+    """A role of the workspace's user-assigned identity on one of its dependencies."""
+
+    target: DependencyKind
+    grant: Grant
+
+
+@dataclass(frozen=True)
+class WorkspaceIdentitySpec:
+    """The workspace's user-assigned identity: created (``existing_id`` None) and granted its
+    roles, or reused as is."""
+
+    name: str
+    existing_id: str | None
+    # On the dependencies before the workspace exists, and on the workspace once it does.
+    grants: tuple[IdentityGrant, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutboundRuleSpec:
+    """A user-defined outbound rule of the workspace's managed network."""
+
+    name: str
+    type: Literal["FQDN", "PrivateEndpoint", "ServiceTag"]
+    destination: str  # the FQDN, the resource's ARM id, or the service tag
+    subresource: str | None = None  # PrivateEndpoint
+    protocol: str | None = None  # ServiceTag
+    ports: str | None = None  # ServiceTag
+
+
+@dataclass(frozen=True)
+class ManagedNetworkSpec:
+    isolation: str
+    rules: tuple[OutboundRuleSpec, ...] = ()
+    firewall_sku: str | None = None
+
+
+@dataclass(frozen=True)
+class WorkspaceSpec:
+    """The Azure ML workspace, its resource group and its five dependencies."""
+
+    name: str
+    location: str
+    tags: Mapping[str, str]
+    resource_group: str
+    create_resource_group: bool
+    storage_account: StorageAccountSpec | Existing
+    key_vault: KeyVaultSpec | Existing
+    application_insights: ApplicationInsightsSpec | Existing
+    container_registry: ContainerRegistrySpec | Existing
+    identity: WorkspaceIdentitySpec | None
+    public_network_access: str
+    # Behind private endpoints: public network access off on the dependencies too.
+    private: bool = False
+    image_build_compute: str | None = None
+    system_datastores_auth_mode: str | None = None
+    managed_network: ManagedNetworkSpec | None = None
+    # Protect (and, in Azure, lock) what holds data, secrets or history.
+    protect: bool = False
+
+
+# --- computes --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SshSpec:
+    admin_user_name: str
+    public_key: str | None
+    password_secret: str | None  # the config key holding the password (a Pulumi secret)
+    public_access: bool
+
+
+@dataclass(frozen=True)
+class Subnet:
+    """Where a compute's nodes go: an existing subnet by id, or the stack's training subnet."""
+
+    id: str | None = None
+    training: bool = False
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    name: str
+    vm_size: str
+    min_nodes: int
+    max_nodes: int
+    idle_time_before_scale_down: str
+    priority: str
+    identity_type: str | None  # ManagedServiceIdentityType; None: no identity
+    user_assigned_identities: tuple[str, ...]
+    system_assigned: bool  # the cluster has a principal of its own
+    subnet: Subnet | None
+    node_public_ip: bool
+    ssh: SshSpec | None
+    disable_local_auth: bool
+
+
+@dataclass(frozen=True)
+class InstanceSpec:
+    name: str
+    vm_size: str
+    assigned_user_object_id: str
+    idle_time_before_shutdown: str
+    subnet: Subnet | None
+    disable_local_auth: bool
+
+
+@dataclass(frozen=True)
+class AksClusterSpec:
+    """An AKS cluster created for a Kubernetes compute."""
+
+    name: str
+    vm_size: str
+    node_count: int
+    max_node_count: int | None
+    kubernetes_version: str
+    tier: str
+    disable_local_accounts: bool
+    admin_group_object_ids: tuple[str, ...]
+    pod_cidr: str
+    service_cidr: str
+    dns_service_ip: str
+    # In the stack's training subnet: the cluster's role there (None outside a network).
+    subnet_grant: Grant | None = None
+
+
+@dataclass(frozen=True)
+class TlsSpec:
+    certificate_secret: str  # config keys holding the PEM certificate and key (Pulumi secrets)
+    key_secret: str
+
+
+@dataclass(frozen=True)
+class KubernetesSpec:
+    name: str
+    cluster_name: str  # the AKS cluster's Azure name
+    description: str
+    namespace: str
+    cluster: AksClusterSpec | None  # created here; else an existing one:
+    existing_cluster_id: str | None = None
+    existing_cluster_group: str | None = None
+    # The Azure ML extension's settings that do not depend on the cluster's id; None: the
+    # extension is already installed (not installed by this stack).
+    extension_settings: Mapping[str, str] | None = None
+    tls: TlsSpec | None = None
+
+
+# --- data ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataStorageSpec:
+    name: str
+    hierarchical_namespace: bool
+    containers: tuple[str, ...]
+    # Shared keys only when a datastore on the account authenticates with one.
+    allow_shared_key_access: bool
+    private: bool
+    protect: bool
+    lock: str | None
+    location: str
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ReaderGrant:
+    """A role for one of the identities that read data and models: the identity of ``compute``,
+    or the workspace's when it is None."""
+
+    compute: str | None
+    grant: Grant
+
+
+@dataclass(frozen=True)
+class DatastoreSpec:
+    name: str
+    kind_name: str  # blob | adlsGen2 | fileShare
+    kind: KindSpec
+    auth: AuthSpec
+    account_name: str  # the account's Azure name (the data lake's, on dataStorage)
+    on_data_storage: bool
+    container: str
+    resource_group: str | None  # None: the workspace's
+    subscription_id: str | None  # None: the deployment's
+    secret: str | None  # the config key of its credential (a Pulumi secret)
+    key_from_data_storage: bool  # the credential is the data lake's own account key
+    client_id: str | None
+    tenant_id: str | None
+    service_identity: str  # which workspace identity studio uses for the data
+    default: bool
+    # auth identity: the data role of each identity that reads it, on the container.
+    grants: tuple[ReaderGrant, ...] = ()
+
+
+# --- network ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VnetSpec:
+    address_space: str
+    private_endpoint_subnet: str
+    training_subnet: str | None
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """The endpoints' subnet (a VNet created here, or an existing subnet) and the DNS zones."""
+
+    names: NetworkNames
+    location: str
+    tags: Mapping[str, str]
+    vnet: VnetSpec | None = None
+    subnet_id: str | None = None
+    subnet_vnet_id: str | None = None
+    zones_to_create: tuple[str, ...] = ()
+    given_zones: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def zone_link_name(self) -> str:
+        """The name of each zone's link to the VNet: after the VNet, created or existing."""
+        vnet = self.names.vnet if self.vnet is not None else (self.subnet_vnet_id or "").rsplit("/", 1)[-1]
+        return f"{vnet}-link"
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    key: str  # in logical names: storage-account-blob
+    name: str  # the endpoint's Azure name
+    target: DependencyKind
+    group_id: str
+    zones: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OutboundRulesSpec:
+    """Private endpoint rules from the managed network to the data lake, and the workspace
+    identity's approver role they wait for."""
+
+    rules: tuple[tuple[str, str], ...]  # (rule name, sub-resource)
+    approver: Grant
+
+
+# --- the registry, people, diagnostics ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegistrySpec:
+    name: str
+    existing_id: str | None  # reused; else created with:
+    regions: tuple[str, ...] = ()
+    public_network_access: str = "Enabled"
+    # The subscription of the role definitions (an existing registry's); None: the deployment's.
+    role_subscription_id: str | None = None
+    grants: tuple[ReaderGrant, ...] = ()
+    protect: bool = False
+    location: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AccessGrant:
+    """An ``access`` entry: a role for a person, group or application on one of ``scope``."""
+
+    grant: Grant
+    principal_id: str
+    scope: DependencyKind
+
+
+@dataclass(frozen=True)
+class DiagnosticTarget:
+    """A resource that sends its diagnostics: ``resource`` (logs by category group, and
+    metrics), ``blob`` (the target's blob service: logs by category, and metrics) or
+    ``metrics`` (metrics only: a storage account itself)."""
+
+    label: str
+    target: DependencyKind
+    kind: Literal["resource", "blob", "metrics"] = "resource"
+
+
+@dataclass(frozen=True)
+class DiagnosticsSpec:
+    targets: tuple[DiagnosticTarget, ...]
+    workspace_id: str | None  # the Log Analytics workspace; None: the stack's own
+    logs: str
+    metrics: bool
+
+
+# --- the whole -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deployment:
+    stack_key: str  # prefix-environment
+    location: str
+    tags: Mapping[str, str]
+    protect: bool
+    adopt: bool
+    names: ResourceNames
+    private: bool  # network.privateEndpoints: the workspace and its dependencies are private
+    managed_network: bool  # network.isolation is not Disabled
+    dependencies: tuple[Dependency, ...]
+    workspace: WorkspaceSpec
+    clusters: tuple[ClusterSpec, ...] = ()
+    instances: tuple[InstanceSpec, ...] = ()
+    kubernetes: tuple[KubernetesSpec, ...] = ()
+    data_storage: DataStorageSpec | None = None
+    datastores: tuple[DatastoreSpec, ...] = ()
+    network: NetworkSpec | None = None
+    endpoints: tuple[EndpointSpec, ...] = ()
+    data_storage_rules: OutboundRulesSpec | None = None
+    registry: RegistrySpec | None = None
+    access: tuple[AccessGrant, ...] = ()
+    diagnostics: DiagnosticsSpec | None = None
+    # Diagnostics asked for (by default) with nowhere to send them: the program warns.
+    diagnostics_without_destination: bool = False
+
+    def dependency(self, kind: DependencyKind) -> Dependency | None:
+        return next((d for d in self.dependencies if d.kind == kind), None)
+
+    @property
+    def secret_keys(self) -> tuple[str, ...]:
+        """Every config key whose secret a component takes (read as Pulumi secrets)."""
+        keys = [c.ssh.password_secret for c in self.clusters if c.ssh and c.ssh.password_secret]
+        keys += [d.secret for d in self.datastores if d.secret]
+        keys += [k for s in self.kubernetes if s.tls for k in (s.tls.certificate_secret, s.tls.key_secret)]
+        return tuple(dict.fromkeys(keys))
