@@ -408,19 +408,48 @@ def run_program(
     """
     if raw_config is None:
         raw_config, secret_keys = stack_config(stack)
-    monitor = RecordingMonitor(AzureMocks(preview))
-    settings.ROOT.set(None)  # a new root Stack each run: no outputs left from the last one
-    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
-    pulumi.runtime.set_all_config(dict(raw_config), sorted(secret_keys or ()))
     run = Run(stack=stack, preview=preview)
 
-    async def main():
+    async def main() -> None:
         run.program = runpy.run_path(str(program), run_name="__main__")
         root = settings.get_root_resource()
-        for key, value in root.outputs.items():
-            out = pulumi.Output.from_input(value)
-            run.outputs[key] = StackOutput(await out.future(), await out.is_known(), await out.is_secret())
+        await _resolve_outputs(root.outputs, run)
 
+    return _run(run, main, raw_config, secret_keys or set(), raise_errors)
+
+
+def run_component(
+    build: Callable[[], Mapping[str, Any]],
+    stack: str = "test",
+    preview: bool = False,
+    raise_errors: bool = True,
+) -> Run:
+    """Run ``build`` (which makes one component from hand-made Args) under the same mocks as the
+    program, in a fresh root stack with no config; what it returns (name -> Output or value)
+    comes back resolved in ``Run.outputs``, and the component itself in ``Run.program``."""
+    run = Run(stack=stack, preview=preview)
+
+    async def main() -> None:
+        returned = build()
+        run.program = {"returned": returned}
+        await _resolve_outputs(returned, run)
+
+    return _run(run, main, {}, set(), raise_errors)
+
+
+async def _resolve_outputs(values: Mapping[str, Any], run: Run) -> None:
+    for key, value in values.items():
+        out = pulumi.Output.from_input(value)
+        run.outputs[key] = StackOutput(await out.future(), await out.is_known(), await out.is_secret())
+
+
+def _run(
+    run: Run, main: Callable[[], Any], raw_config: Mapping[str, str], secret_keys: set[str], raise_errors: bool
+) -> Run:
+    monitor = RecordingMonitor(AzureMocks(run.preview))
+    settings.ROOT.set(None)  # a new root Stack each run: no outputs left from the last one
+    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=run.stack, preview=run.preview, monitor=monitor)
+    pulumi.runtime.set_all_config(dict(raw_config), sorted(secret_keys))
     # The SDK keeps every Output, task and future of a run alive until the run ends, so the
     # cycle collector's passes over the growing heap free next to nothing, yet they took about
     # 40 % of a 200-datastore plan (docs/benchmarks.md). Paused for the run only; the garbage
