@@ -12,7 +12,7 @@ from pulumi_azure_native import authorization
 
 from azureml_infra import adoption, arm
 from azureml_infra.config import load_stack_config
-from azureml_infra.config.diagnostics import diagnostics_on
+from azureml_infra.config.rules.diagnostics import diagnostics_on
 from azureml_infra.naming import identity_name, network_names
 from components.access import Access, AccessArgs, access_scopes, principals_of, workspace_principal_key
 from components.compute import Placement, computes_output, create_computes

@@ -15,16 +15,12 @@ Sources (research notes /work/research/aks-registry-preflight.md, section B):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from azureml_infra.config.base import Check, Model, Problem, Region, arm_id_of, azure_name
+from azureml_infra.config.base import Model, Region, arm_id_of, azure_name
 from azureml_infra.naming import NameRule
-
-if TYPE_CHECKING:
-    from azureml_infra.config.stack import StackConfig
 
 ML_REGISTRY_TYPE = "Microsoft.MachineLearningServices/registries"
 
@@ -105,22 +101,3 @@ class RegistrySettings(Model):
             return self.create.name
         assert self.id is not None
         return self.id.rstrip("/").rsplit("/", 1)[-1]
-
-
-# --- rules across sections -------------------------------------------------------------
-
-
-def _primary_region_is_the_stacks(config: StackConfig) -> Iterable[Problem]:
-    registry = config.registry
-    if registry is None or registry.create is None:
-        return
-    if registry.create.regions[0] != config.location:
-        yield Problem.at(
-            "registry.create.regions",
-            f"must start with the stack's region {config.location} (the registry's primary region, "
-            f"where it is created; got {registry.create.regions[0]}): list {config.location} first",
-        )
-
-
-# Rules that need more than one section of the config: (StackConfig) -> problems.
-CHECKS: list[Check] = [_primary_region_is_the_stacks]
