@@ -7,7 +7,7 @@ attached to the workspace. The cluster is either created here (``cluster``) or a
 TLS material for HTTPS scoring never appears here: ``https.certificateSecret`` and
 ``https.keySecret`` name other config keys, stored with ``pulumi config set --secret``.
 
-Sources (research notes /work/research/aks-registry-preflight.md, sections A1-A5):
+Sources:
 - extension settings: MicrosoftDocs/azure-ai-docs how-to-deploy-kubernetes-extension.md
   (ms.date 03/07/2025) and the rules the CLI enforces, Azure/azure-cli-extensions
   src/k8s-extension/azext_k8s_extension/partner_extensions/AzureMLKubernetes.py @3f6c0dae;
@@ -46,9 +46,12 @@ MANAGED_CLUSTER_TYPE = "Microsoft.ContainerService/managedClusters"
 # release: AKS cannot skip minor versions on upgrade.
 DEFAULT_KUBERNETES_VERSION = "1.36"
 
-# Azure ML compute names (config/compute.py has the AmlCompute rule). No Kubernetes-specific
-# rule is documented; 3-16 characters satisfies both the 3-24 rule of clusters and instances and
-# the 2-16 rule of attached computes seen in azureml-core (research notes, A5).
+# Azure ML compute names (config/compute.py has the AmlCompute rule and its sources). No
+# Kubernetes-specific rule is documented, and the SDKs check none: azureml-core 1.61.0.post4
+# (PyPI) azureml/core/compute/kubernetescompute.py has no length rule, nor has azure-ai-ml 1.35.2.
+# 3-16 characters satisfies both the 3-24 rule of compute instances and the 2-16 rule of
+# clusters (config/compute.py). The 2-16 check in azureml-core (_valid_compute_name,
+# azureml/core/compute/synapse.py lines 177-184) belongs to the Synapse attach, not to Kubernetes.
 KUBERNETES_COMPUTE_NAME = NameRule(
     "Kubernetes compute",
     3,

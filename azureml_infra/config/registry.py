@@ -4,13 +4,16 @@ Models and environments move dev -> test -> prod through one Azure ML registry. 
 creates it (``create``); the others use it by ARM ``id``. Either way, the stack's workspace
 identity and each compute identity get *AzureML Registry User* on it.
 
-Sources (research notes /work/research/aks-registry-preflight.md, section B):
+Sources:
 - name: the REST spec's pattern ``^[a-zA-Z0-9][a-zA-Z0-9\\-_]{2,32}$`` (Azure/azure-rest-api-specs
   .../stable/2024-04-01/registries.json @04c2cb7b) and "2-32 characters" in
-  MicrosoftDocs/azure-ai-docs how-to-manage-registries.md ("Choose a name"): 3-32 satisfies both;
-  unique within the Entra tenant and immutable;
-- regions: the primary region (the registry's location) must be in the replication list, and
-  cannot change later (how-to-manage-registries.md, CLI YAML note).
+  MicrosoftDocs/azure-ai-docs articles/machine-learning/how-to-manage-registries.md @2b34008e
+  ("Choose a name": "Length can be 2-32 characters"): 3-32 satisfies both; unique within the
+  Entra tenant and immutable;
+- regions: the primary region (the registry's location) must be in the replication list (the
+  same page, "Create a registry", CLI YAML note: "The primary location is listed twice in the
+  YAML file"), and cannot change later ("Choose Azure regions": "The primary region can't be
+  changed after registry creation").
 """
 
 from __future__ import annotations
