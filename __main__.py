@@ -139,7 +139,7 @@ if deployment.diagnostics_without_destination:
         "diagnostics.enabled: false to silence this warning (docs/access.md, Diagnostics)"
     )
 if deployment.diagnostics is not None:
-    # config.diagnostics checks that logs have somewhere to go: workspaceId, or the stack's own.
+    # config.rules.diagnostics checks that logs have somewhere to go: workspaceId, or the stack's own.
     destination = deployment.diagnostics.workspace_id or ids["logAnalytics"]
     Diagnostics("diagnostics", DiagnosticsArgs(deployment.diagnostics, ids, destination), opts=child(workspace))
 

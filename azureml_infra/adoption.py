@@ -1,7 +1,7 @@
 """Adopting what the legacy ARM templates deployed: import ids and the change list.
 
 Pure Python (no Pulumi SDK, no pydantic), shared by the program (import ids) and the offline
-plan (the change list). Config checks that refuse an adoption live in ``config/adopt.py``.
+plan (the change list). Config checks that refuse an adoption live in ``config/rules/adopt.py``.
 
 - ``import_ids(deployment, subscription_id)``: the exact ARM id of each resource the legacy
   templates deployed, keyed by (Pulumi type, Azure name). The program passes each to Pulumi's

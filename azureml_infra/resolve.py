@@ -17,9 +17,9 @@ from azureml_infra import arm, facts, keys
 from azureml_infra.config.access import AccessEntry
 from azureml_infra.config.compute import ComputeCluster, ComputeInstance
 from azureml_infra.config.datastores import DatastoreSettings
-from azureml_infra.config.diagnostics import diagnostics_on
 from azureml_infra.config.kubernetes import DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR, KubernetesCompute
 from azureml_infra.config.network import NetworkSettings
+from azureml_infra.config.rules.diagnostics import diagnostics_on
 from azureml_infra.config.stack import StackConfig
 from azureml_infra.config.workspace import WorkspaceSettings
 from azureml_infra.datastore_kinds import AUTHS, KINDS

@@ -17,7 +17,7 @@ from components.role_assignments import assign_role
 @dataclass(frozen=True)
 class AccessArgs:
     grants: tuple[AccessGrant, ...]
-    # The ARM id of each scope an entry may name (config.access refuses the others).
+    # The ARM id of each scope an entry may name (the config rules refuse the others: config.rules.access).
     scope_ids: Mapping[DependencyKind, pulumi.Input[str]]
     subscription_id: pulumi.Input[str]
     depends_on: list[pulumi.Resource] = field(default_factory=list)

@@ -47,7 +47,7 @@ def _subnet(subnet: Subnet | None, training_subnet_id: pulumi.Input[str] | None)
     if subnet is None:
         return None
     if subnet.training:
-        # Validated before anything is registered (config.network: the training subnet exists).
+        # Validated before anything is registered (config.rules.network: the training subnet exists).
         assert training_subnet_id is not None
         return ml.ResourceIdArgs(id=training_subnet_id)
     return ml.ResourceIdArgs(id=subnet.id) if subnet.id else None

@@ -219,7 +219,7 @@ def create_datastores(args: DatastoresArgs, parent: pulumi.Resource) -> dict[str
         depends_on: list[pulumi.Resource] = []
         secret = args.secrets[s.secret] if s.secret else None
         if s.on_data_storage:
-            assert lake is not None  # config.datastores: dataStorage is configured
+            assert lake is not None  # config.rules.datastores: dataStorage is configured
             blob_container = lake.containers[s.container]
             account_name, container, depends_on = lake.account_name, blob_container.name, [blob_container]
             if s.key_from_data_storage:

@@ -40,7 +40,7 @@ def vault_args(private: bool) -> dict[str, Any]:
 
 
 def registry_args(private: bool) -> dict[str, Any]:
-    """Premium only (config.network refuses a private endpoint on another tier)."""
+    """Premium only (config.rules.network refuses a private endpoint on another tier)."""
     if not private:
         return {}
     return {

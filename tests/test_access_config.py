@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from azureml_infra.config.diagnostics import diagnostics_on
 from azureml_infra.config.loader import parse_config
+from azureml_infra.config.rules.diagnostics import diagnostics_on
 from tests.conftest import assert_refused, stack
 from tools.harness import config_from_yaml
 

@@ -16,7 +16,13 @@ from tools import config_reference
 from tools.harness import ROOT
 
 CONFIG_PACKAGE = ROOT / "azureml_infra" / "config"
-CONFIG_MODULES = sorted(p.stem for p in CONFIG_PACKAGE.glob("*.py") if p.stem != "__init__")
+# Every module of the package below azureml_infra.config, by its dotted name (rules.access) and file.
+CONFIG_FILES = {
+    ".".join(p.relative_to(CONFIG_PACKAGE).with_suffix("").parts).removesuffix(".__init__"): p
+    for p in CONFIG_PACKAGE.rglob("*.py")
+    if p != CONFIG_PACKAGE / "__init__.py"
+}
+CONFIG_MODULES = sorted(CONFIG_FILES)
 
 
 # --- the config package ------------------------------------------------------------------
@@ -69,7 +75,7 @@ def function_level_imports(path: Path) -> list[str]:
 
 
 def test_no_import_is_deferred_into_a_function_in_the_config_package():
-    assert [hit for m in CONFIG_MODULES for hit in function_level_imports(CONFIG_PACKAGE / f"{m}.py")] == []
+    assert [hit for m in CONFIG_MODULES for hit in function_level_imports(CONFIG_FILES[m])] == []
 
 
 def test_the_import_check_sees_an_import_inside_a_function(tmp_path):

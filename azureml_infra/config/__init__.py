@@ -1,6 +1,8 @@
-"""Stack config: typed models (one module per section), the loader, and cross-section rules.
+"""Stack config: typed models (one module per section), the loader, and the rules across sections.
 
-Imports run one way: ``base`` <- section modules <- ``stack`` <- ``checks`` <- ``loader``.
+Imports run one way: ``base`` <- section modules <- ``stack`` <- ``rules`` <- ``loader``.
+A section module imports ``base`` (and a section it contains, if any), never ``stack`` or
+``rules``; the rules across sections (``rules/``, one module per concern) import ``stack``.
 """
 
 from azureml_infra.config.base import Problem

@@ -6,16 +6,16 @@
 - ``submodel``, ``fields_by_key``, ``model_at``, ``names_a_secret``: walking the models by the
   stack file's keys (for "did you mean", the reference docs and never echoing secrets).
 
-Section modules, the stack model, the cross-section checks and the loader import this module
-and nothing imports them back: the imports run one way.
+Section modules, the stack model, the rules across sections (``config.rules``) and the loader
+import this module, and it imports none of them: the imports run one way.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 from pydantic.alias_generators import to_camel
@@ -24,9 +24,6 @@ from pydantic.fields import FieldInfo
 from azureml_infra import arm
 from azureml_infra.facts import PROJECT
 from azureml_infra.naming import RULES, NameRule
-
-if TYPE_CHECKING:
-    from azureml_infra.config.stack import StackConfig
 
 # The one key outside this project's namespace that the program reads.
 LOCATION_KEY = "azure-native:location"
@@ -59,10 +56,6 @@ class Problem:
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
 
-
-# A rule that needs more than one section of the config; each section module lists its own in
-# CHECKS, and config.checks runs them once every section has parsed on its own.
-Check = Callable[["StackConfig"], Iterable[Problem]]
 
 # A model validator cannot point its error at one key of the model, so it prefixes the
 # message with "@<key>: " and the error formatter moves the key into the path.
@@ -160,7 +153,7 @@ Region = Annotated[str, AfterValidator(_check_region)]
 """An Azure region's name, as ARM writes it (westeurope)."""
 
 # ``subnetId: training`` on a compute: the training subnet of the VNet this stack creates
-# (network.privateEndpoints.vnet.trainingSubnet; config.network holds the rules).
+# (network.privateEndpoints.vnet.trainingSubnet; config.rules.network holds the rules).
 TRAINING_SUBNET = "training"
 
 

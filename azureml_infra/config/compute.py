@@ -11,19 +11,16 @@ from __future__ import annotations
 import base64
 import binascii
 import struct
-from collections.abc import Iterable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from azureml_infra import arm
 from azureml_infra.config.base import (
     TRAINING_SUBNET,
-    Check,
     Guid,
     Model,
-    Problem,
     SecretRef,
     VmSize,
     arm_id_of,
@@ -32,9 +29,6 @@ from azureml_infra.config.base import (
 )
 from azureml_infra.facts import parse_duration
 from azureml_infra.naming import NameRule
-
-if TYPE_CHECKING:
-    from azureml_infra.config.stack import StackConfig
 
 SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
 USER_ASSIGNED_IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
@@ -274,44 +268,3 @@ class ComputeInstance(Model):
     disable_local_auth: bool = Field(
         True, description="Refuse key-based (local) authentication; only Entra ID and managed identities."
     )
-
-
-# --- rules across sections -------------------------------------------------------------
-
-
-def _unique_compute_names(config: StackConfig) -> Iterable[Problem]:
-    """Clusters, instances and Kubernetes computes share the workspace's compute names."""
-    first_use: dict[str, str] = {}
-    for key, computes in (
-        ("computes", config.computes),
-        ("computeInstances", config.compute_instances),
-        ("kubernetesComputes", config.kubernetes_computes),
-    ):
-        for index, compute in enumerate(computes):
-            where = f"{key}[{index}]"
-            # ARM compares resource names case-insensitively.
-            earlier = first_use.setdefault(compute.name.lower(), where)
-            if earlier != where:
-                yield Problem.at(
-                    f"{where}.name",
-                    f"'{compute.name}' is already the name of {earlier}; all computes of a workspace "
-                    "share one set of names (compared ignoring case)",
-                )
-
-
-def _no_public_ip_needs_a_network(config: StackConfig) -> Iterable[Problem]:
-    """Nodes without a public IP reach Azure through a subnet of yours, or through the workspace's
-    managed network (how-to-managed-network-compute.md: no subnet, enable_node_public_ip=False)."""
-    if config.network.isolation != "Disabled":
-        return
-    for index, cluster in enumerate(config.computes):
-        if not cluster.node_public_ip and cluster.subnet_id is None:
-            yield Problem.at(
-                f"computes[{index}].nodePublicIp",
-                "false is only valid with subnetId or a managed network (network.isolation): nodes "
-                "without a public IP reach Azure through your subnet or the managed network",
-            )
-
-
-# Rules that need more than one section of the config: (StackConfig) -> problems.
-CHECKS: list[Check] = [_unique_compute_names, _no_public_ip_needs_a_network]

@@ -7,7 +7,7 @@ attached to the workspace. The cluster is either created here (``cluster``) or a
 TLS material for HTTPS scoring never appears here: ``https.certificateSecret`` and
 ``https.keySecret`` name other config keys, stored with ``pulumi config set --secret``.
 
-Sources (research notes /work/research/aks-registry-preflight.md, sections A1-A5):
+Sources:
 - extension settings: MicrosoftDocs/azure-ai-docs how-to-deploy-kubernetes-extension.md
   (ms.date 03/07/2025) and the rules the CLI enforces, Azure/azure-cli-extensions
   src/k8s-extension/azext_k8s_extension/partner_extensions/AzureMLKubernetes.py @3f6c0dae;
@@ -18,18 +18,14 @@ Sources (research notes /work/research/aks-registry-preflight.md, sections A1-A5
 
 from __future__ import annotations
 
-import ipaddress
 import re
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from azureml_infra.config.base import (
-    Check,
     Guid,
     Model,
-    Problem,
     SecretRef,
     VmSize,
     arm_id_of,
@@ -37,9 +33,6 @@ from azureml_infra.config.base import (
     key_error,
 )
 from azureml_infra.naming import NameRule, aks_cluster_name
-
-if TYPE_CHECKING:
-    from azureml_infra.config.stack import StackConfig
 
 MANAGED_CLUSTER_TYPE = "Microsoft.ContainerService/managedClusters"
 
@@ -53,9 +46,12 @@ MANAGED_CLUSTER_TYPE = "Microsoft.ContainerService/managedClusters"
 # release: AKS cannot skip minor versions on upgrade.
 DEFAULT_KUBERNETES_VERSION = "1.36"
 
-# Azure ML compute names (config/compute.py has the AmlCompute rule). No Kubernetes-specific
-# rule is documented; 3-16 characters satisfies both the 3-24 rule of clusters and instances and
-# the 2-16 rule of attached computes seen in azureml-core (research notes, A5).
+# Azure ML compute names (config/compute.py has the AmlCompute rule and its sources). No
+# Kubernetes-specific rule is documented, and the SDKs check none: azureml-core 1.61.0.post4
+# (PyPI) azureml/core/compute/kubernetescompute.py has no length rule, nor has azure-ai-ml 1.35.2.
+# 3-16 characters satisfies both the 3-24 rule of compute instances and the 2-16 rule of
+# clusters (config/compute.py). The 2-16 check in azureml-core (_valid_compute_name,
+# azureml/core/compute/synapse.py lines 177-184) belongs to the Synapse attach, not to Kubernetes.
 KUBERNETES_COMPUTE_NAME = NameRule(
     "Kubernetes compute",
     3,
@@ -78,7 +74,7 @@ _KUBERNETES_VERSION = re.compile(r"1\.\d{1,2}(?:\.\d{1,3})?")
 # Azure CNI Overlay: pods take addresses from a private range, not from the subnet, so a small
 # training subnet is enough. Both ranges are explicit because AKS's defaults (pods 10.244.0.0/16,
 # services 10.0.0.0/16) often overlap a 10.x VNet; they must not overlap the stack's VNet (a
-# check below).
+# rule of config.rules.kubernetes).
 POD_CIDR = "192.168.0.0/16"
 SERVICE_CIDR = "172.16.0.0/16"
 DNS_SERVICE_IP = "172.16.0.10"
@@ -309,87 +305,3 @@ class KubernetesCompute(Model):
         if self.cluster_id is not None:
             return self.cluster_id.rstrip("/").rsplit("/", 1)[-1]
         return aks_cluster_name(prefix, environment, self.name)
-
-
-# --- rules across sections -------------------------------------------------------------
-
-
-def _one_compute_per_cluster(config: StackConfig) -> Iterable[Problem]:
-    """Two entries on one existing cluster would install the extension on it twice."""
-    first_use: dict[str, int] = {}
-    for index, compute in enumerate(config.kubernetes_computes):
-        if compute.cluster_id is None:
-            continue
-        # ARM ids compare ignoring case.
-        earlier = first_use.setdefault(compute.cluster_id.lower(), index)
-        if earlier != index:
-            yield Problem.at(
-                f"kubernetesComputes[{index}].clusterId",
-                f"is already the cluster of kubernetesComputes[{earlier}]; the Azure ML extension is "
-                "installed once per cluster: attach it once",
-            )
-
-
-def _created_clusters_in_the_network(config: StackConfig) -> Iterable[Problem]:
-    """With network.privateEndpoints, a created cluster goes in the training subnet: it must exist,
-    and the cluster's pod and service ranges must stay clear of the VNet."""
-    endpoints = config.network.private_endpoints
-    if endpoints is None or config.network.managed:
-        return  # under a managed network, _not_in_a_managed_network says what to do
-    vnet = endpoints.vnet
-    for index, compute in enumerate(config.kubernetes_computes):
-        if compute.cluster is None:
-            continue
-        if vnet is None or vnet.training_subnet is None:
-            yield Problem.at(
-                f"kubernetesComputes[{index}].cluster",
-                "is created in the stack's training subnet when the stack has network.privateEndpoints (outside "
-                "it, the cluster cannot reach the workspace's private endpoints), and there is none: set "
-                "network.privateEndpoints.vnet.trainingSubnet, or attach an existing cluster with clusterId",
-            )
-            continue
-        space = ipaddress.IPv4Network(vnet.address_space)
-        for what, block in (("pod", POD_CIDR), ("service", SERVICE_CIDR)):
-            if space.overlaps(ipaddress.IPv4Network(block)):
-                yield Problem.at(
-                    "network.privateEndpoints.vnet.addressSpace",
-                    f"{vnet.address_space} overlaps {block}, the {what} address range of the AKS cluster of "
-                    f"kubernetesComputes[{index}] (fixed by this program): choose an address space outside "
-                    f"{POD_CIDR} and {SERVICE_CIDR}, such as 10.20.0.0/16",
-                )
-
-
-# Rules that need more than one section of the config: (StackConfig) -> problems.
-def _not_in_a_managed_network(config: StackConfig) -> Iterable[Problem]:
-    """ "Kubernetes and attached VMs aren't supported in an Azure Machine Learning managed virtual
-    network" (how-to-managed-network.md@d675e2ff, Limitations): a managed network's workspace
-    cannot use them, and a created cluster could not join a training subnet there either."""
-    if config.network.managed and config.kubernetes_computes:
-        yield Problem.at(
-            "kubernetesComputes",
-            f"Azure ML does not support Kubernetes computes in a workspace with a managed network "
-            f"(network.isolation is {config.network.isolation}): remove them, or set network.isolation: "
-            "Disabled and keep the workspace private with network.privateEndpoints and a trainingSubnet",
-        )
-
-
-def _workspace_identity_can_attach(config: StackConfig) -> Iterable[Problem]:
-    """A user-assigned workspace identity needs Reader, Kubernetes Extension Contributor and Azure
-    Kubernetes Service Cluster Admin on the cluster before the attach (Azure ML, "Attach a
-    Kubernetes cluster", user-assigned identity); this program grants them to no identity."""
-    if config.workspace.identity.user_assigned and config.kubernetes_computes:
-        yield Problem.at(
-            "kubernetesComputes",
-            "cannot be attached by a user-assigned workspace identity (workspace.identity is userAssigned): "
-            "it would need Reader, Kubernetes Extension Contributor and Azure Kubernetes Service Cluster "
-            "Admin on each cluster first, which this program does not grant; use workspace.identity: "
-            "systemAssigned with Kubernetes computes",
-        )
-
-
-CHECKS: list[Check] = [
-    _one_compute_per_cluster,
-    _created_clusters_in_the_network,
-    _not_in_a_managed_network,
-    _workspace_identity_can_attach,
-]

@@ -24,7 +24,7 @@ from azureml_infra.config.base import (
     model_at,
     names_a_secret,
 )
-from azureml_infra.config.checks import cross_checks
+from azureml_infra.config.rules import cross_checks
 from azureml_infra.config.stack import StackConfig
 from azureml_infra.facts import PROJECT
 

@@ -4,27 +4,26 @@ Models and environments move dev -> test -> prod through one Azure ML registry. 
 creates it (``create``); the others use it by ARM ``id``. Either way, the stack's workspace
 identity and each compute identity get *AzureML Registry User* on it.
 
-Sources (research notes /work/research/aks-registry-preflight.md, section B):
+Sources:
 - name: the REST spec's pattern ``^[a-zA-Z0-9][a-zA-Z0-9\\-_]{2,32}$`` (Azure/azure-rest-api-specs
   .../stable/2024-04-01/registries.json @04c2cb7b) and "2-32 characters" in
-  MicrosoftDocs/azure-ai-docs how-to-manage-registries.md ("Choose a name"): 3-32 satisfies both;
-  unique within the Entra tenant and immutable;
-- regions: the primary region (the registry's location) must be in the replication list, and
-  cannot change later (how-to-manage-registries.md, CLI YAML note).
+  MicrosoftDocs/azure-ai-docs articles/machine-learning/how-to-manage-registries.md @2b34008e
+  ("Choose a name": "Length can be 2-32 characters"): 3-32 satisfies both; unique within the
+  Entra tenant and immutable;
+- regions: the primary region (the registry's location) must be in the replication list (the
+  same page, "Create a registry", CLI YAML note: "The primary location is listed twice in the
+  YAML file"), and cannot change later ("Choose Azure regions": "The primary region can't be
+  changed after registry creation").
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from azureml_infra.config.base import Check, Model, Problem, Region, arm_id_of, azure_name
+from azureml_infra.config.base import Model, Region, arm_id_of, azure_name
 from azureml_infra.naming import NameRule
-
-if TYPE_CHECKING:
-    from azureml_infra.config.stack import StackConfig
 
 ML_REGISTRY_TYPE = "Microsoft.MachineLearningServices/registries"
 
@@ -105,22 +104,3 @@ class RegistrySettings(Model):
             return self.create.name
         assert self.id is not None
         return self.id.rstrip("/").rsplit("/", 1)[-1]
-
-
-# --- rules across sections -------------------------------------------------------------
-
-
-def _primary_region_is_the_stacks(config: StackConfig) -> Iterable[Problem]:
-    registry = config.registry
-    if registry is None or registry.create is None:
-        return
-    if registry.create.regions[0] != config.location:
-        yield Problem.at(
-            "registry.create.regions",
-            f"must start with the stack's region {config.location} (the registry's primary region, "
-            f"where it is created; got {registry.create.regions[0]}): list {config.location} first",
-        )
-
-
-# Rules that need more than one section of the config: (StackConfig) -> problems.
-CHECKS: list[Check] = [_primary_region_is_the_stacks]

@@ -9,12 +9,10 @@ these rules; they catch a hand-written or edited one before anything is imported
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
-from azureml_infra.config.base import Check, Problem
-
-if TYPE_CHECKING:
-    from azureml_infra.config.stack import StackConfig
+from azureml_infra.config.base import Problem
+from azureml_infra.config.rules.check import Check
+from azureml_infra.config.stack import StackConfig
 
 # The soft-delete retention Azure gave the legacy vault (API 2018-02-14 set none): Azure
 # refuses to change a vault's retention once it is set.
