@@ -1,9 +1,10 @@
 """Run the Pulumi program offline under the SDK's mocks and record what the engine receives.
 
 One harness for the offline plan and the tests:
-- ``stack_config(stack)`` reads Pulumi.yaml and Pulumi.<stack>.yaml the way the CLI hands
-  config to a program (objects as JSON text), with ``secure:`` values replaced by a
-  placeholder and listed as secret keys: nothing is ever decrypted.
+- ``stack_config(path)`` reads Pulumi.yaml and a stack file (Pulumi.<stack>.yaml, of the
+  project or elsewhere) the way the CLI hands config to a program (objects as JSON text),
+  with ``secure:`` values replaced by a placeholder and listed as secret keys: nothing is
+  ever decrypted.
 - ``run_program(...)`` runs ``__main__.py`` in a fresh root stack and returns every
   registration (type, logical name, parent, inputs as sent on the wire, dependencies,
   options) and the stack outputs, or the error the program stopped with.
@@ -89,10 +90,10 @@ def config_from_yaml(
     return raw, secrets
 
 
-def stack_config(stack: str, project_dir: Path = ROOT) -> tuple[dict[str, str], set[str]]:
-    path = stack_file(stack, project_dir)
+def stack_config(path: Path, project_dir: Path = ROOT) -> tuple[dict[str, str], set[str]]:
+    """Raw config and secret keys of the stack file ``path`` over ``project_dir``'s Pulumi.yaml."""
     if not path.exists():
-        raise FileNotFoundError(f"no stack file {path.name} in {project_dir}")
+        raise FileNotFoundError(f"no stack file {path.name} in {path.parent}")
     project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
     document = yaml.safe_load(path.read_text()) or {}
     return config_from_yaml(document.get("config") or {}, project.get("config") or {})
@@ -407,7 +408,7 @@ def run_program(
     from the program is returned in ``Run.error`` together with whatever was registered.
     """
     if raw_config is None:
-        raw_config, secret_keys = stack_config(stack)
+        raw_config, secret_keys = stack_config(stack_file(stack))
     monitor = RecordingMonitor(AzureMocks(preview))
     settings.ROOT.set(None)  # a new root Stack each run: no outputs left from the last one
     pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
