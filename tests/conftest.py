@@ -21,8 +21,9 @@ import pytest
 
 from azureml_infra.config import ConfigError, parse_config
 from azureml_infra.config.stack import StackConfig
+from azureml_infra.facts import ARM_TYPES
 from tests.scheduling import ShippedPlansOnOneWorker, file_order
-from tools.harness import ARM_TYPES, ROOT, Run, config_from_yaml, run_program, stack_config
+from tools.harness import ROOT, Run, config_from_yaml, run_program, stack_config
 from tools.plan import plan_stack_file, stack_name_of
 
 # The suite runs the program some 450 times; each run leaves cyclic garbage the SDK frees only

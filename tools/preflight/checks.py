@@ -467,7 +467,7 @@ def check_unknown_types(ctx: Context) -> Iterator[Result]:
     for pulumi_type in ctx.needs.get("unknownTypes", []):
         yield Result("coverage", pulumi_type, WARN, "its ARM type is unknown to the preflight: its provider "
                      "and permission are not checked",
-                     "add it to tools/preflight/needs.py ARM_TYPES (or tools/harness.py ARM_TYPES)")
+                     "add it to azureml_infra/facts.py ARM_TYPES")
 
 
 # --- all of them ----------------------------------------------------------------------------------

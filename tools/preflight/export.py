@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from azureml_infra.config import parse_config
-from tools.harness import ARM_TYPES, Run, stack_config
+from tools.harness import Run, stack_config
 from tools.plan import (
     opened,
     plan_document,
@@ -69,7 +69,6 @@ def export(stack_file: Path, run: Run | None = None) -> dict[str, Any]:
         create_resource_group=not config.resource_group.existing,
         subscription_id=subscription if isinstance(subscription, str) and subscription else None,
         name_keys=_name_keys(config),
-        harness_paths={t: path for t, (_, path) in ARM_TYPES.items()},
     )
 
 
