@@ -58,7 +58,10 @@ LOCKED_TYPES = facts.LOCKED_TYPES
 LOCK = facts.MANAGEMENT_LOCK
 AKS_CLUSTER = facts.AKS_CLUSTER
 K8S_EXTENSION = facts.K8S_EXTENSION
-# The Azure ML extension type; ARM and the CLI compare it ignoring case (research notes A3).
+# The Azure ML extension type, in any case: `az k8s-extension create` lowercases --extension-type,
+# matches it against this name and sends ARM the lowercase type (Azure/azure-cli-extensions,
+# src/k8s-extension/azext_k8s_extension/custom.py: create_k8s_extension, ExtensionFactory; and
+# partner_extensions/AzureMLKubernetes.py, Create).
 AZUREML_EXTENSION_TYPE = "microsoft.azureml.kubernetes"
 
 # Outside prod an idle cluster or instance should cost nothing for long.

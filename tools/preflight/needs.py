@@ -58,12 +58,15 @@ LINKED_ACTIONS: dict[str, str] = {
 # An ARM id inside the inputs: its group and its type (namespace/type[/name/type...]/name).
 _ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/(?P<group>[^/]+)/providers/(?P<ns>[^/]+)/(?P<rest>.+)$",
                  re.IGNORECASE)
-# Compute types that attach a Kubernetes cluster: AKS needs Microsoft.ContainerService (research C1).
+# Compute types that attach a Kubernetes cluster: AKS needs Microsoft.ContainerService (the
+# resource-provider table of the Azure ML docs, cited below).
 KUBERNETES_COMPUTE_TYPES = frozenset({"Kubernetes", "AKS"})
 
 # Providers the Azure ML docs require for a workspace (MicrosoftDocs azure-ai-docs,
 # articles/machine-learning/includes/machine-learning-resource-provider.md), beyond those of the
-# resource types the stack creates: /work/research/aks-registry-preflight.md, C1.
+# resource types the stack creates. The same table adds Microsoft.ContainerService for AKS,
+# Microsoft.DocumentDB and Microsoft.Search for customer-managed keys, and Microsoft.Network for
+# a managed virtual network.
 WORKSPACE_PROVIDERS = (
     "Microsoft.MachineLearningServices",
     "Microsoft.Storage",
@@ -157,7 +160,7 @@ def _linked(resource_id: str) -> tuple[str, str] | None:
 
 
 def _workspace_providers(resource: Mapping[str, Any]) -> set[str]:
-    """Providers a workspace needs for what its inputs turn on (research C1)."""
+    """Providers a workspace needs for what its inputs turn on (WORKSPACE_PROVIDERS' source)."""
     inputs = resource.get("inputs") or {}
     providers = set(WORKSPACE_PROVIDERS)
     network = inputs.get("managedNetwork") or {}
