@@ -25,22 +25,16 @@ from typing import Any
 from azureml_infra import facts
 from azureml_infra.deployment import Deployment
 
-# Pulumi type -> ARM id path below the resource group ({name}, and {parent} for a compute).
-ARM_PATHS: dict[str, str] = {
-    facts.RESOURCE_GROUP: "",
-    facts.STORAGE_ACCOUNT: "/providers/Microsoft.Storage/storageAccounts/{name}",
-    facts.KEY_VAULT: "/providers/Microsoft.KeyVault/vaults/{name}",
-    facts.APPLICATION_INSIGHTS: "/providers/Microsoft.Insights/components/{name}",
-    facts.CONTAINER_REGISTRY: "/providers/Microsoft.ContainerRegistry/registries/{name}",
-    facts.ML_WORKSPACE: "/providers/Microsoft.MachineLearningServices/workspaces/{name}",
-    facts.ML_COMPUTE: "/providers/Microsoft.MachineLearningServices/workspaces/{parent}/computes/{name}",
-}
-
 
 def arm_id(type_: str, subscription_id: str, resource_group: str, name: str, parent: str = "") -> str:
-    """The ARM id of a resource the legacy templates deployed, as ``pulumi import`` takes it."""
-    group = f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
-    return group + ARM_PATHS[type_].format(name=name, parent=parent)
+    """The ARM id of a resource the legacy templates deployed, as ``pulumi import`` takes it.
+
+    ``parent``: the name of the resource it is under (a compute's workspace); the id's path is
+    ``facts.ARM_TYPES``'.
+    """
+    arm = facts.ARM_TYPES[type_]
+    inputs = {key: value for key, value in ((arm.name_input, name), (arm.parent_input, parent)) if key}
+    return facts.resource_id(type_, subscription_id, resource_group, inputs)
 
 
 def import_ids(deployment: Deployment, subscription_id: str) -> dict[tuple[str, str], str]:

@@ -7,6 +7,8 @@ its own venv (``.venv-policy``) and imports this module from the repository root
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 
 # The Pulumi project: the `name:` in Pulumi.yaml and the namespace of every config key
@@ -36,6 +38,127 @@ ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 ML_REGISTRY = "azure-native:machinelearningservices:Registry"
 AKS_CLUSTER = "azure-native:containerservice:ManagedCluster"
 K8S_EXTENSION = "azure-native:kubernetesconfiguration:Extension"
+
+# --- how Azure Resource Manager knows each type ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArmType:
+    """How Azure Resource Manager knows a Pulumi resource type.
+
+    - ``type``: the ARM resource type. Its namespace is the resource provider to register, and
+      ``<type>/write`` the action that creates one (the preflight).
+    - ``name_input``: the Pulumi input (wire name) that holds the resource's Azure name.
+    - ``path``: its ARM id below ``/subscriptions/<s>/resourceGroups/<g>/providers/``, with the
+      inputs in braces; ``""`` for the resource group itself; from the root when it starts with
+      ``{resourceUri}`` (an extension resource, under the resource it is set on).
+    - ``parent_input``: the input naming the resource the path puts this one under.
+
+    Name input and path are written for the types the mock harness gives ARM ids (and the
+    adoption imports by id); without them a type gets a mock id and its logical name as Azure
+    name in the offline plan, as the lock does.
+    """
+
+    type: str
+    name_input: str | None = None
+    path: str | None = None
+    parent_input: str | None = None
+
+    @property
+    def namespace(self) -> str:
+        return self.type.split("/", 1)[0]
+
+
+def _arm(type_: str, name_input: str, path: str, parent_input: str | None = None) -> ArmType:
+    return ArmType(type_, name_input, path, parent_input)
+
+
+# Pulumi type -> ARM type, name input and id path: one table for the mock harness (Azure names
+# and ids), the adoption (import ids) and the preflight (providers and write actions). ARM types
+# as the azure-native registry's resource pages name them; id paths in the REST API's form, with
+# the inputs' wire names in braces.
+ARM_TYPES: dict[str, ArmType] = {
+    RESOURCE_GROUP: _arm("Microsoft.Resources/resourceGroups", "resourceGroupName", ""),
+    STORAGE_ACCOUNT: _arm("Microsoft.Storage/storageAccounts", "accountName",
+                          "Microsoft.Storage/storageAccounts/{accountName}"),
+    BLOB_CONTAINER: _arm("Microsoft.Storage/storageAccounts/blobServices/containers", "containerName",
+                         "Microsoft.Storage/storageAccounts/{accountName}/blobServices/default/"
+                         "containers/{containerName}",
+                         "accountName"),
+    KEY_VAULT: _arm("Microsoft.KeyVault/vaults", "vaultName", "Microsoft.KeyVault/vaults/{vaultName}"),
+    LOG_ANALYTICS: _arm("Microsoft.OperationalInsights/workspaces", "workspaceName",
+                        "Microsoft.OperationalInsights/workspaces/{workspaceName}"),
+    APPLICATION_INSIGHTS: _arm("Microsoft.Insights/components", "resourceName",
+                               "Microsoft.Insights/components/{resourceName}"),
+    CONTAINER_REGISTRY: _arm("Microsoft.ContainerRegistry/registries", "registryName",
+                             "Microsoft.ContainerRegistry/registries/{registryName}"),
+    ML_WORKSPACE: _arm("Microsoft.MachineLearningServices/workspaces", "workspaceName",
+                       "Microsoft.MachineLearningServices/workspaces/{workspaceName}"),
+    ML_COMPUTE: _arm("Microsoft.MachineLearningServices/workspaces/computes", "computeName",
+                     "Microsoft.MachineLearningServices/workspaces/{workspaceName}/computes/{computeName}",
+                     "workspaceName"),
+    ML_DATASTORE: _arm("Microsoft.MachineLearningServices/workspaces/datastores", "name",
+                       "Microsoft.MachineLearningServices/workspaces/{workspaceName}/datastores/{name}",
+                       "workspaceName"),
+    "azure-native:machinelearningservices:ManagedNetworkSettingsRule": _arm(
+        "Microsoft.MachineLearningServices/workspaces/outboundRules", "ruleName",
+        "Microsoft.MachineLearningServices/workspaces/{workspaceName}/outboundRules/{ruleName}", "workspaceName"),
+    ML_REGISTRY: _arm("Microsoft.MachineLearningServices/registries", "registryName",
+                      "Microsoft.MachineLearningServices/registries/{registryName}"),
+    AKS_CLUSTER: _arm("Microsoft.ContainerService/managedClusters", "resourceName",
+                      "Microsoft.ContainerService/managedClusters/{resourceName}"),
+    # An extension is a child of its cluster: {cluster id}/providers/Microsoft.KubernetesConfiguration/...
+    K8S_EXTENSION: _arm("Microsoft.KubernetesConfiguration/extensions", "extensionName",
+                        "Microsoft.ContainerService/managedClusters/{clusterName}/providers/"
+                        "Microsoft.KubernetesConfiguration/extensions/{extensionName}", "clusterName"),
+    # Really {scope}/providers/...; an id under the group is close enough for the mocks.
+    ROLE_ASSIGNMENT: _arm("Microsoft.Authorization/roleAssignments", "roleAssignmentName",
+                          "Microsoft.Authorization/roleAssignments/{roleAssignmentName}"),
+    USER_ASSIGNED_IDENTITY: _arm("Microsoft.ManagedIdentity/userAssignedIdentities", "resourceName",
+                                 "Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}"),
+    # An extension resource: its id is under the resource it is set on (a path from the root).
+    DIAGNOSTIC_SETTING: _arm("Microsoft.Insights/diagnosticSettings", "name",
+                             "{resourceUri}/providers/Microsoft.Insights/diagnosticSettings/{name}", "resourceUri"),
+    "azure-native:network:VirtualNetwork": _arm("Microsoft.Network/virtualNetworks", "virtualNetworkName",
+                                                "Microsoft.Network/virtualNetworks/{virtualNetworkName}"),
+    "azure-native:network:NetworkSecurityGroup": _arm(
+        "Microsoft.Network/networkSecurityGroups", "networkSecurityGroupName",
+        "Microsoft.Network/networkSecurityGroups/{networkSecurityGroupName}"),
+    "azure-native:network:PrivateEndpoint": _arm("Microsoft.Network/privateEndpoints", "privateEndpointName",
+                                                 "Microsoft.Network/privateEndpoints/{privateEndpointName}"),
+    "azure-native:network:PrivateDnsZoneGroup": _arm(
+        "Microsoft.Network/privateEndpoints/privateDnsZoneGroups", "privateDnsZoneGroupName",
+        "Microsoft.Network/privateEndpoints/{privateEndpointName}/privateDnsZoneGroups/{privateDnsZoneGroupName}",
+        "privateEndpointName"),
+    "azure-native:privatedns:PrivateZone": _arm("Microsoft.Network/privateDnsZones", "privateZoneName",
+                                                "Microsoft.Network/privateDnsZones/{privateZoneName}"),
+    "azure-native:privatedns:VirtualNetworkLink": _arm(
+        "Microsoft.Network/privateDnsZones/virtualNetworkLinks", "virtualNetworkLinkName",
+        "Microsoft.Network/privateDnsZones/{privateZoneName}/virtualNetworkLinks/{virtualNetworkLinkName}",
+        "privateZoneName"),
+    # ARM types only (see ArmType).
+    MANAGEMENT_LOCK: ArmType("Microsoft.Authorization/locks"),
+    "azure-native:managedidentity:FederatedIdentityCredential": ArmType(
+        "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials"),
+    "azure-native:network:Subnet": ArmType("Microsoft.Network/virtualNetworks/subnets"),
+    "azure-native:containerservice:TrustedAccessRoleBinding": ArmType(
+        "Microsoft.ContainerService/managedClusters/trustedAccessRoleBindings"),
+}
+
+
+def resource_id(type_: str, subscription_id: str, resource_group: str, inputs: Mapping[str, object]) -> str:
+    """The ARM id of a resource of Pulumi type ``type_`` from its inputs (``ARM_TYPES``' path).
+
+    KeyError when the table has no path for the type or an input the path names is missing.
+    """
+    path = ARM_TYPES[type_].path
+    if path is None:
+        raise KeyError(type_)
+    if path.startswith("{resourceUri}"):
+        return path.format(**inputs)
+    group = f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+    return f"{group}/providers/{path.format(**inputs)}" if path else group
+
 
 # Resources that hold data, secrets or history: losing one loses more than a redeploy gives
 # back. With `protect: true` the program protects (and retains on delete) exactly these, and

@@ -58,13 +58,19 @@ LOCKED_TYPES = facts.LOCKED_TYPES
 LOCK = facts.MANAGEMENT_LOCK
 AKS_CLUSTER = facts.AKS_CLUSTER
 K8S_EXTENSION = facts.K8S_EXTENSION
-# The Azure ML extension type; ARM and the CLI compare it ignoring case (research notes A3).
+# The Azure ML extension type, in any case: `az k8s-extension create` lowercases --extension-type,
+# matches it against this name and sends ARM the lowercase type (Azure/azure-cli-extensions,
+# src/k8s-extension/azext_k8s_extension/custom.py: create_k8s_extension, ExtensionFactory; and
+# partner_extensions/AzureMLKubernetes.py, Create).
 AZUREML_EXTENSION_TYPE = "microsoft.azureml.kubernetes"
 
 # Outside prod an idle cluster or instance should cost nothing for long.
 MAX_IDLE_SECONDS = 2 * 3600
 
-Check = Callable[[str, Mapping[str, Any], bool], list[str]]
+# A check over one resource: (Pulumi type, inputs) -> violation messages. The one that needs the
+# resource's protect option (prod-protect-stateful) is a ProtectCheck and takes it third.
+Check = Callable[[str, Mapping[str, Any]], list[str]]
+ProtectCheck = Callable[[str, Mapping[str, Any], bool], list[str]]
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -95,7 +101,7 @@ def _compute_type(props: Mapping[str, Any]) -> str | None:
 # its value and what to set instead.
 
 
-def storage_secure_transfer(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+def storage_secure_transfer(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     if resource_type != STORAGE:
         return []
     problems = []
@@ -111,7 +117,7 @@ def storage_secure_transfer(resource_type: str, props: Mapping[str, Any], protec
     return problems
 
 
-def keyvault_soft_delete(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+def keyvault_soft_delete(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     if resource_type != VAULT:
         return []
     if get(props, "properties.enableSoftDelete") is False:
@@ -119,7 +125,7 @@ def keyvault_soft_delete(resource_type: str, props: Mapping[str, Any], protect: 
     return []
 
 
-def keyvault_purge_protection(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+def keyvault_purge_protection(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     if resource_type != VAULT:
         return []
     value = get(props, "properties.enablePurgeProtection")
@@ -131,13 +137,13 @@ def keyvault_purge_protection(resource_type: str, props: Mapping[str, Any], prot
     return []
 
 
-def registry_no_admin_user(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+def registry_no_admin_user(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     if resource_type == REGISTRY and props.get("adminUserEnabled") is True:
         return ["adminUserEnabled is true: the shared admin password bypasses Entra ID and RBAC; set false"]
     return []
 
 
-def appinsights_workspace_based(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+def appinsights_workspace_based(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     if resource_type == APP_INSIGHTS and not props.get("workspaceResourceId"):
         return [
             "workspaceResourceId is not set: classic Application Insights is retired; "
@@ -146,7 +152,7 @@ def appinsights_workspace_based(resource_type: str, props: Mapping[str, Any], pr
     return []
 
 
-def compute_scales_to_zero(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+def compute_scales_to_zero(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     if resource_type != ML_COMPUTE:
         return []
     problems = []
@@ -176,7 +182,7 @@ def compute_scales_to_zero(resource_type: str, props: Mapping[str, Any], protect
     return problems
 
 
-def compute_no_ssh_password(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+def compute_no_ssh_password(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     if resource_type != ML_COMPUTE:
         return []
     if get(props, "properties.properties.userAccountCredentials.adminUserPassword"):
@@ -187,7 +193,7 @@ def compute_no_ssh_password(resource_type: str, props: Mapping[str, Any], protec
     return []
 
 
-def compute_no_public_ssh(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+def compute_no_public_ssh(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     if resource_type != ML_COMPUTE:
         return []
     inner = get(props, "properties.properties") or {}
@@ -206,7 +212,7 @@ def compute_no_public_ssh(resource_type: str, props: Mapping[str, Any], protect:
     return []
 
 
-def aks_no_local_accounts(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+def aks_no_local_accounts(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     if resource_type != AKS_CLUSTER:
         return []
     # Azure's default keeps local accounts (a static cluster-admin certificate that bypasses
@@ -221,7 +227,7 @@ def aks_no_local_accounts(resource_type: str, props: Mapping[str, Any], protect:
     return []
 
 
-def inference_https_only(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+def inference_https_only(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     if resource_type != K8S_EXTENSION or str(props.get("extensionType", "")).lower() != AZUREML_EXTENSION_TYPE:
         return []
     settings = props.get("configurationSettings") or {}
@@ -234,7 +240,7 @@ def inference_https_only(resource_type: str, props: Mapping[str, Any], protect: 
     return []
 
 
-def prod_workspace_private(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+def prod_workspace_private(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     if resource_type == ML_WORKSPACE and props.get("publicNetworkAccess") != "Disabled":
         return [
             f"publicNetworkAccess is {props.get('publicNetworkAccess') or 'not set (Enabled)'}: a production "
@@ -252,7 +258,7 @@ def _public_network_access(resource_type: str, props: Mapping[str, Any]) -> tupl
     return None
 
 
-def prod_dependencies_private(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+def prod_dependencies_private(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     found = _public_network_access(resource_type, props)
     if found is None:
         return []
@@ -266,7 +272,7 @@ def prod_dependencies_private(resource_type: str, props: Mapping[str, Any], prot
     ]
 
 
-def prod_datastore_identity(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+def prod_datastore_identity(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     if resource_type != ML_DATASTORE:
         return []
     kind = get(props, "properties.credentials.credentialsType")
@@ -278,7 +284,7 @@ def prod_datastore_identity(resource_type: str, props: Mapping[str, Any], protec
     return []
 
 
-def prod_protect_stateful(resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+def prod_protect_stateful(resource_type: str, props: Mapping[str, Any], protect: bool) -> list[str]:
     if resource_type in STATEFUL_TYPES and not protect:
         return [
             "protect is false: in prod a resource holding data, secrets or history must be protected "
@@ -315,16 +321,28 @@ class _Policy:
         return self.dev_level if environment == DEV else self.level
 
 
-
 @dataclass(frozen=True)
 class Rule(_Policy):
-    """A rule over one resource at a time: ``check`` is a Check."""
+    """A rule over one resource's type and inputs: ``check`` is a Check."""
 
-    def violations(self, resource_type: str, props: Mapping[str, Any], protect: bool = False) -> list[str]:
+    check: Check
+
+    def violations(self, resource_type: str, props: Mapping[str, Any], protect: bool) -> list[str]:
+        """The resource's violations; ``protect`` (its resource option) is for a ProtectRule only."""
+        return self.check(resource_type, props)
+
+
+@dataclass(frozen=True)
+class ProtectRule(_Policy):
+    """A rule that also reads the resource's ``protect`` option: ``check`` is a ProtectCheck."""
+
+    check: ProtectCheck
+
+    def violations(self, resource_type: str, props: Mapping[str, Any], protect: bool) -> list[str]:
         return self.check(resource_type, props, protect)
 
 
-RULES: tuple[Rule, ...] = (
+RULES: tuple[Rule | ProtectRule, ...] = (
     Rule("storage-secure-transfer", "Storage accounts accept HTTPS only, TLS 1.2 or newer, no anonymous "
          "blob access.", storage_secure_transfer),
     Rule("keyvault-soft-delete", "Key vaults keep deleted secrets recoverable (soft delete).",
@@ -348,8 +366,8 @@ RULES: tuple[Rule, ...] = (
          "network access disabled.", prod_dependencies_private, only=PROD),
     Rule("prod-datastore-identity", "In prod, datastores hold no account key or SAS token.",
          prod_datastore_identity, only=PROD),
-    Rule("prod-protect-stateful", "In prod, stateful resources are protected.", prod_protect_stateful,
-         only=PROD),
+    ProtectRule("prod-protect-stateful", "In prod, stateful resources are protected.", prod_protect_stateful,
+                only=PROD),
 )
 
 # --- rules over the whole stack ----------------------------------------------------------
@@ -433,6 +451,8 @@ class StackRule(_Policy):
     """A rule over all of a stack's resources at once (CrossGuard's stack validation): ``check``
     is a StackCheck."""
 
+    check: StackCheck
+
     def violations(self, resources: list[StackResource]) -> list[tuple[StackResource, str]]:
         return self.check(resources)
 
@@ -444,7 +464,7 @@ STACK_RULES: tuple[StackRule, ...] = (
               "to Log Analytics.", prod_diagnostics, only=PROD),
 )
 
-BY_NAME: dict[str, Rule | StackRule] = {rule.name: rule for rule in (*RULES, *STACK_RULES)}
+BY_NAME: dict[str, Rule | ProtectRule | StackRule] = {rule.name: rule for rule in (*RULES, *STACK_RULES)}
 
 
 def environment_of(stack: str | None) -> str:
@@ -483,7 +503,7 @@ def policies() -> list[Any]:
         properties={"environment": {"type": "string", "description": "dev, test, prod...: defaults to the stack"}}
     )
 
-    def wrap(rule: Rule) -> ResourceValidationPolicy:
+    def wrap(rule: Rule | ProtectRule) -> ResourceValidationPolicy:
         def validate(args, report_violation) -> None:
             environment = args.get_config().get("environment") or environment_of(stack_from_urn(args.urn))
             if not rule.applies(environment):

@@ -21,9 +21,10 @@ import pytest
 
 from azureml_infra.config import ConfigError, parse_config
 from azureml_infra.config.stack import StackConfig
+from azureml_infra.facts import ARM_TYPES
 from tests.scheduling import ShippedPlansOnOneWorker, file_order
-from tools.harness import ARM_TYPES, ROOT, Run, config_from_yaml, run_program
-from tools.plan import load_stack_file, plan_stack_file, stack_name_of
+from tools.harness import ROOT, Run, config_from_yaml, run_program, stack_config
+from tools.plan import plan_stack_file, stack_name_of
 
 # The suite runs the program some 450 times; each run leaves cyclic garbage the SDK frees only
 # after it (tools/harness.py pauses the collector during a run), and the default gen-0 threshold
@@ -150,7 +151,7 @@ def run_file(path: Path, preview: bool = False, shared: bool = True) -> Run:
     """The run of a stack file, its stack named after the file; shared unless ``shared=False``."""
     if preview and shared:
         return planned_file(path)
-    raw, secrets = load_stack_file(path)
+    raw, secrets = stack_config(path)
     if not shared:
         return run_program(stack_name_of(path), raw, secrets, preview=preview)
     return run_config(stack_name_of(path), raw, secrets)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -110,6 +111,42 @@ def test_the_policy_pack_reads_the_same_stateful_types_and_duration_grammar():
     assert rules.LOCKED_TYPES is facts.LOCKED_TYPES
     assert rules.duration_seconds("P1DT1H30M15S") == 91815
     assert rules.duration_seconds("pt30m") is None  # the config refuses lower case too
+
+
+def arm_type_of_path(path: str) -> str:
+    """An id path's ARM type, after its last ``providers/`` (an extension resource's is under
+    another resource): ``Microsoft.X/a/{a}/b/default/c/{c}`` -> ``Microsoft.X/a/b/c``."""
+    namespace, *rest = path.rsplit("providers/", 1)[-1].split("/")
+    return "/".join([namespace, *rest[0::2]])
+
+
+def test_each_arm_type_is_the_one_its_id_path_names():
+    assert arm_type_of_path(
+        "Microsoft.Storage/storageAccounts/{accountName}/blobServices/default/containers/{containerName}"
+    ) == "Microsoft.Storage/storageAccounts/blobServices/containers"
+    assert {t: arm.type for t, arm in facts.ARM_TYPES.items()
+            if arm.path and arm_type_of_path(arm.path) != arm.type} == {}
+
+
+def test_each_id_path_takes_exactly_the_name_and_parent_inputs():
+    assert {
+        t: arm.path for t, arm in facts.ARM_TYPES.items()
+        if arm.path and set(re.findall(r"{(\w+)}", arm.path)) != {arm.name_input, arm.parent_input} - {None}
+    } == {}
+
+
+def test_resource_ids_from_the_inputs():
+    group = "/subscriptions/s/resourceGroups/rg"
+    assert facts.resource_id(facts.RESOURCE_GROUP, "s", "rg", {"resourceGroupName": "rg"}) == group
+    assert facts.resource_id(facts.ML_COMPUTE, "s", "rg", {"workspaceName": "mlw", "computeName": "cpu"}) == (
+        f"{group}/providers/Microsoft.MachineLearningServices/workspaces/mlw/computes/cpu")
+    vault = f"{group}/providers/Microsoft.KeyVault/vaults/kv"
+    assert facts.resource_id(facts.DIAGNOSTIC_SETTING, "s", "rg", {"resourceUri": vault, "name": "audit"}) == (
+        f"{vault}/providers/Microsoft.Insights/diagnosticSettings/audit")
+    with pytest.raises(KeyError):
+        facts.resource_id(facts.ML_COMPUTE, "s", "rg", {"computeName": "cpu"})  # no workspace
+    with pytest.raises(KeyError):
+        facts.resource_id(facts.MANAGEMENT_LOCK, "s", "rg", {})  # no path written
 
 
 # A stack that creates every stateful resource the program knows: the five dependencies,

@@ -15,8 +15,8 @@ import yaml
 
 from tests.conftest import stack
 from tools.graph import effective_waits, nodes_from_registrations
-from tools.harness import run_program
-from tools.plan import load_stack_file, main
+from tools.harness import run_program, stack_config
+from tools.plan import main
 
 CLUSTER = {"name": "cpu", "vmSize": "STANDARD_D3_V2", "minNodes": 0, "maxNodes": 2}
 LOGS_ID = (
@@ -71,7 +71,7 @@ def test_text_and_json_plans_give_the_deployment_depth(capsys, tmp_path, extra, 
 def cluster_stack(tmp_path_factory) -> tuple[Path, object]:
     """A stack with one cluster, and its run (to compare the pictures with)."""
     path = stack_file(tmp_path_factory.mktemp("graph"), {"azureml-infra:computes": [CLUSTER]})
-    raw, secrets = load_stack_file(path)
+    raw, secrets = stack_config(path)
     return path, run_program("perf", raw, secrets, preview=True)
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from azureml_infra.facts import ARM_TYPES
 from tests.conftest import SHIPPED_STACK_FILES, planned_file
-from tools.harness import ARM_TYPES
 from tools.preflight import checks, needs, report
 from tools.preflight.__main__ import subscription_of
 from tools.preflight.checks import (
@@ -464,8 +464,7 @@ def test_needs_from_a_plan():
         {"type": "azure-native:newthing:Widget", "custom": True, "azureName": "w", "inputs": {}},
     ]
     derived = needs.derive_needs(plan, stack="x", stack_file="Pulumi.x.yaml", location="westeurope",
-                                 resource_group="rg-x", create_resource_group=True, name_keys={"stx": "dataStorage.name"},
-                                 harness_paths={t: path for t, (_, path) in ARM_TYPES.items()})
+                                 resource_group="rg-x", create_resource_group=True, name_keys={"stx": "dataStorage.name"})
     assert derived["providers"] == ["Microsoft.ContainerRegistry", "Microsoft.KeyVault",
                                     "Microsoft.MachineLearningServices", "Microsoft.Network", "Microsoft.Notebooks",
                                     "Microsoft.Storage"]
@@ -500,8 +499,7 @@ def test_a_subnet_or_identity_used_from_elsewhere_needs_its_linked_action():
                            "Microsoft.ContainerService/managedClusters/aks"}}},
     ]
     derived = needs.derive_needs(plan, stack="x", stack_file="Pulumi.x.yaml", location="westeurope",
-                                 resource_group="rg-x", create_resource_group=False,
-                                 harness_paths={t: path for t, (_, path) in ARM_TYPES.items()})
+                                 resource_group="rg-x", create_resource_group=False)
     assert derived["externalScopes"] == [
         {"scope": subnet, "actions": ["Microsoft.Network/virtualNetworks/subnets/join/action"]}]
     assigned = [a for a in derived["actions"] if a["action"].endswith("/assign/action")]
@@ -511,16 +509,16 @@ def test_a_subnet_or_identity_used_from_elsewhere_needs_its_linked_action():
     assert [c["name"] for c in derived["computes"]] == ["cpu"]  # Kubernetes computes use no Azure ML quota
 
 
+def test_each_module_gives_the_namespace_of_its_types():
+    assert {t: arm.namespace for t, arm in ARM_TYPES.items()
+            if needs.MODULE_NAMESPACES[t.split(":")[1]] != arm.namespace} == {}
+    assert needs.namespace_of("azure-native:network:Widget", None) == "Microsoft.Network"
+
+
 def test_an_unmapped_type_is_a_warning():
     document = {**stack_needs(), "unknownTypes": ["azure-native:newthing:Widget"]}
     result = only(run_checks(document, FakeAzure()), "coverage", "azure-native:newthing:Widget")
     assert result.status == WARN
-
-
-def test_the_harness_path_gives_the_arm_type():
-    assert needs.arm_type_from_path(
-        "Microsoft.Storage/storageAccounts/{accountName}/blobServices/default/containers/{containerName}"
-    ) == "Microsoft.Storage/storageAccounts/blobServices/containers"
 
 
 # --- output and entry point ----------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Run the Pulumi program offline under the SDK's mocks and record what the engine receives.
 
 One harness for the offline plan and the tests:
-- ``stack_config(stack)`` reads Pulumi.yaml and Pulumi.<stack>.yaml the way the CLI hands
-  config to a program (objects as JSON text), with ``secure:`` values replaced by a
-  placeholder and listed as secret keys: nothing is ever decrypted.
+- ``stack_config(path)`` reads Pulumi.yaml and a stack file (Pulumi.<stack>.yaml, of the
+  project or elsewhere) the way the CLI hands config to a program (objects as JSON text),
+  with ``secure:`` values replaced by a placeholder and listed as secret keys: nothing is
+  ever decrypted.
 - ``run_program(...)`` runs ``__main__.py`` in a fresh root stack and returns every
   registration (type, logical name, parent, inputs as sent on the wire, dependencies,
   options) and the stack outputs, or the error the program stopped with.
@@ -29,7 +30,7 @@ from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 
-from azureml_infra.facts import PROJECT, SECRET_PLACEHOLDER
+from azureml_infra.facts import ARM_TYPES, PROJECT, SECRET_PLACEHOLDER, resource_id
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
@@ -89,68 +90,16 @@ def config_from_yaml(
     return raw, secrets
 
 
-def stack_config(stack: str, project_dir: Path = ROOT) -> tuple[dict[str, str], set[str]]:
-    path = stack_file(stack, project_dir)
+def stack_config(path: Path, project_dir: Path = ROOT) -> tuple[dict[str, str], set[str]]:
+    """Raw config and secret keys of the stack file ``path`` over ``project_dir``'s Pulumi.yaml."""
     if not path.exists():
-        raise FileNotFoundError(f"no stack file {path.name} in {project_dir}")
+        raise FileNotFoundError(f"no stack file {path.name} in {path.parent}")
     project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
     document = yaml.safe_load(path.read_text()) or {}
     return config_from_yaml(document.get("config") or {}, project.get("config") or {})
 
 
 # --- mocks -----------------------------------------------------------------------------
-
-# Pulumi type -> (input holding the Azure name, ARM id path under the resource group).
-# The path is formatted with the inputs; None means a subscription-level resource group.
-ARM_TYPES: dict[str, tuple[str, str | None]] = {
-    "azure-native:resources:ResourceGroup": ("resourceGroupName", None),
-    "azure-native:storage:StorageAccount": ("accountName", "Microsoft.Storage/storageAccounts/{accountName}"),
-    "azure-native:keyvault:Vault": ("vaultName", "Microsoft.KeyVault/vaults/{vaultName}"),
-    "azure-native:operationalinsights:Workspace": (
-        "workspaceName", "Microsoft.OperationalInsights/workspaces/{workspaceName}"),
-    "azure-native:applicationinsights:Component": ("resourceName", "Microsoft.Insights/components/{resourceName}"),
-    "azure-native:containerregistry:Registry": (
-        "registryName", "Microsoft.ContainerRegistry/registries/{registryName}"),
-    "azure-native:machinelearningservices:Workspace": (
-        "workspaceName", "Microsoft.MachineLearningServices/workspaces/{workspaceName}"),
-    "azure-native:machinelearningservices:Compute": (
-        "computeName", "Microsoft.MachineLearningServices/workspaces/{workspaceName}/computes/{computeName}"),
-    "azure-native:storage:BlobContainer": (
-        "containerName", "Microsoft.Storage/storageAccounts/{accountName}/blobServices/default/containers/{containerName}"),
-    "azure-native:machinelearningservices:Datastore": (
-        "name", "Microsoft.MachineLearningServices/workspaces/{workspaceName}/datastores/{name}"),
-    "azure-native:containerservice:ManagedCluster": (
-        "resourceName", "Microsoft.ContainerService/managedClusters/{resourceName}"),
-    # An extension is a child of its cluster: {cluster id}/providers/Microsoft.KubernetesConfiguration/...
-    "azure-native:kubernetesconfiguration:Extension": (
-        "extensionName", "Microsoft.ContainerService/managedClusters/{clusterName}/providers/"
-        "Microsoft.KubernetesConfiguration/extensions/{extensionName}"),
-    "azure-native:machinelearningservices:Registry": (
-        "registryName", "Microsoft.MachineLearningServices/registries/{registryName}"),
-    # Really {scope}/providers/...; an id under the group is close enough for the mocks.
-    "azure-native:authorization:RoleAssignment": (
-        "roleAssignmentName", "Microsoft.Authorization/roleAssignments/{roleAssignmentName}"),
-    "azure-native:managedidentity:UserAssignedIdentity": (
-        "resourceName", "Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}"),
-    # An extension resource: its id is under the resource it is set on (a path from the root).
-    "azure-native:monitor:DiagnosticSetting": (
-        "name", "{resourceUri}/providers/Microsoft.Insights/diagnosticSettings/{name}"),
-    "azure-native:network:VirtualNetwork": (
-        "virtualNetworkName", "Microsoft.Network/virtualNetworks/{virtualNetworkName}"),
-    "azure-native:machinelearningservices:ManagedNetworkSettingsRule": (
-        "ruleName", "Microsoft.MachineLearningServices/workspaces/{workspaceName}/outboundRules/{ruleName}"),
-    "azure-native:network:NetworkSecurityGroup": (
-        "networkSecurityGroupName", "Microsoft.Network/networkSecurityGroups/{networkSecurityGroupName}"),
-    "azure-native:network:PrivateEndpoint": (
-        "privateEndpointName", "Microsoft.Network/privateEndpoints/{privateEndpointName}"),
-    "azure-native:network:PrivateDnsZoneGroup": (
-        "privateDnsZoneGroupName",
-        "Microsoft.Network/privateEndpoints/{privateEndpointName}/privateDnsZoneGroups/{privateDnsZoneGroupName}"),
-    "azure-native:privatedns:PrivateZone": ("privateZoneName", "Microsoft.Network/privateDnsZones/{privateZoneName}"),
-    "azure-native:privatedns:VirtualNetworkLink": (
-        "virtualNetworkLinkName",
-        "Microsoft.Network/privateDnsZones/{privateZoneName}/virtualNetworkLinks/{virtualNetworkLinkName}"),
-}
 
 
 def _guid_from(text: str) -> str:
@@ -253,24 +202,21 @@ def _plain(value: Any) -> Any:
 
 
 def azure_name(type_: str, inputs: Mapping[str, Any], logical_name: str) -> str | None:
-    key = ARM_TYPES.get(type_, ("name", None))[0]
-    value = _plain(inputs.get(key))
+    """The Azure name among the inputs (facts.ARM_TYPES' name input, else ``name``), if known."""
+    arm = ARM_TYPES.get(type_)
+    value = _plain(inputs.get(arm.name_input if arm and arm.name_input else "name"))
     return value if isinstance(value, str) and value != UNKNOWN else None
 
 
 def arm_id(type_: str, inputs: Mapping[str, Any], logical_name: str) -> str:
+    """The ARM id a real create would return (facts.ARM_TYPES' path), else a mock one."""
     plain = _plain(dict(inputs))
     group = plain.get("resourceGroupName", "rg")
-    base = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group}"
-    _, path = ARM_TYPES.get(type_, ("name", f"mock/{type_.replace(':', '.')}/{logical_name}"))
-    if path is None:
-        return base
     try:
-        if path.startswith("{resourceUri}"):
-            return path.format(**plain)
-        return f"{base}/providers/{path.format(**plain)}"
+        return resource_id(type_, SUBSCRIPTION_ID, group, plain)
     except (KeyError, IndexError):
-        return f"{base}/providers/mock/{type_.replace(':', '.')}/{logical_name}"
+        mock = f"mock/{type_.replace(':', '.')}/{logical_name}"
+        return f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group}/providers/{mock}"
 
 
 class AzureMocks(pulumi.runtime.Mocks):
@@ -407,7 +353,7 @@ def run_program(
     from the program is returned in ``Run.error`` together with whatever was registered.
     """
     if raw_config is None:
-        raw_config, secret_keys = stack_config(stack)
+        raw_config, secret_keys = stack_config(stack_file(stack))
     run = Run(stack=stack, preview=preview)
 
     async def main() -> None:

@@ -36,9 +36,9 @@ from tools.harness import (
     UNKNOWN,
     Registration,
     Run,
-    config_from_yaml,
     is_secret_value,
     run_program,
+    stack_config,
 )
 
 UNKNOWN_TEXT = "output<string>"
@@ -238,14 +238,6 @@ def stack_name_of(path: Path) -> str:
     return match.group(1)
 
 
-def load_stack_file(path: Path) -> tuple[dict[str, str], set[str]]:
-    import yaml
-
-    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text()) or {}
-    document = yaml.safe_load(path.read_text()) or {}
-    return config_from_yaml(document.get("config") or {}, project.get("config") or {})
-
-
 def shown_path(stack_file: Path) -> str:
     """A stack file's path as the plan shows it: relative to the repository when inside it."""
     try:
@@ -286,7 +278,7 @@ def plan_stack_file(stack_file: Path) -> Run:
     tests/test_workspace.py), so one process plans the same files once: the tests plan every
     shipped file from several modules. What it returns is shared: never change it.
     """
-    raw, secrets = load_stack_file(stack_file)
+    raw, secrets = stack_config(stack_file)
     return _plan(stack_name_of(stack_file), json.dumps(raw, sort_keys=True), tuple(sorted(secrets)))
 
 

@@ -5,8 +5,9 @@ only when the preflight really runs, never by the tests of the logic. Every meth
 question of ``checks.Azure`` and lets the SDK's exception through: the checks report it as an
 error, never as a pass.
 
-Calls and versions: /work/research/aks-registry-preflight.md, section C (C1-C6), checked in the
-installed SDK sources (paths below are under .venv-preflight/lib/python3.11/site-packages).
+Calls and versions: the sources of the SDK versions pinned in requirements-preflight.txt (the
+file:line references below are under .venv-preflight/lib/python3.11/site-packages) and, for the
+REST calls the SDKs lack, the article cited at each.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ class AzureApi:
     # Clients are made on first use: a stack without computes never builds the ML client.
     @functools.cached_property
     def _resources(self):
-        # azure-mgmt-resource 26 moved the client: azure.mgmt.resource.resources (research C1).
+        # azure-mgmt-resource 26 moved the client to azure.mgmt.resource.resources (its CHANGELOG,
+        # 26.0.0b1, Breaking Changes; Azure/azure-sdk-for-python, sdk/resources/azure-mgmt-resource).
         from azure.mgmt.resource.resources import ResourceManagementClient
 
         return ResourceManagementClient(self._credential, self.subscription_id)

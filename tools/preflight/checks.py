@@ -6,8 +6,8 @@ tested against recorded or made-up responses without the Azure SDKs installed.
 
 Every check yields ``Result`` lines: ``pass``, ``warn`` (worth a look, not a failed deployment
 for sure), ``fail`` (``pulumi up`` would fail; the fix says what to do) or ``error`` (Azure did not
-answer: never counted as a pass). Sources of the calls and of the rules: docs/preflight.md and
-/work/research/aks-registry-preflight.md, section C.
+answer: never counted as a pass). Sources: of the calls, the comments in azure_api.py; of the
+rules, the comment at each (and docs/preflight.md, which also says what they cannot tell).
 """
 
 from __future__ import annotations
@@ -294,8 +294,10 @@ def family_key(text: str) -> str:
     """One spelling for a VM family: ``standardDSv2Family`` (a VM size's family) and ``Standard
     DSv2 Family Cluster Dedicated vCPUs`` (a usage row's name) both give ``dsv2``.
 
-    The two spellings come from different APIs and their correspondence is not documented
-    (research note C3): it is inferred from Azure's examples; a family without a usage row is
+    The two spellings come from different APIs and their correspondence is not documented: it is
+    inferred from the REST API's examples (Azure/azure-rest-api-specs, specification/
+    machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2024-04-01/
+    examples/VirtualMachineSize/list.json and Usage/list.json); a family without a usage row is
     reported as a warning, never as a pass.
     """
     match = _USAGE_FAMILY.match(text.strip())
@@ -467,7 +469,7 @@ def check_unknown_types(ctx: Context) -> Iterator[Result]:
     for pulumi_type in ctx.needs.get("unknownTypes", []):
         yield Result("coverage", pulumi_type, WARN, "its ARM type is unknown to the preflight: its provider "
                      "and permission are not checked",
-                     "add it to tools/preflight/needs.py ARM_TYPES (or tools/harness.py ARM_TYPES)")
+                     "add it to azureml_infra/facts.py ARM_TYPES")
 
 
 # --- all of them ----------------------------------------------------------------------------------

@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from azureml_infra.config import parse_config
-from tools.harness import ARM_TYPES, Run
+from tools.harness import Run, stack_config
 from tools.plan import (
-    load_stack_file,
     opened,
     plan_document,
     plan_stack_file,
@@ -53,7 +52,7 @@ def export(stack_file: Path, run: Run | None = None) -> dict[str, Any]:
     ``run``: the preview run of that stack file, if already made (tools.plan.plan_stack_file).
     """
     stack = stack_name_of(stack_file)
-    raw, secrets = load_stack_file(stack_file)
+    raw, secrets = stack_config(stack_file)
     config = parse_config(raw, secrets, stack)
     run = run or plan_stack_file(stack_file)
     if run.error is not None:
@@ -70,7 +69,6 @@ def export(stack_file: Path, run: Run | None = None) -> dict[str, Any]:
         create_resource_group=not config.resource_group.existing,
         subscription_id=subscription if isinstance(subscription, str) and subscription else None,
         name_keys=_name_keys(config),
-        harness_paths={t: path for t, (_, path) in ARM_TYPES.items()},
     )
 
 

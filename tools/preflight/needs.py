@@ -2,7 +2,7 @@
 
 ``derive_needs`` walks the resources the program registers (``tools.harness`` records them) rather
 than the config sections, so a section added later is covered as soon as its resource types
-are known here or in ``tools.harness.ARM_TYPES``:
+are known in ``azureml_infra.facts.ARM_TYPES``:
 
 - the ARM type of every resource created, hence its resource provider and the ``.../write``
   action the deploying identity needs (``Microsoft.Authorization/roleAssignments/write`` for
@@ -17,61 +17,25 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from azureml_infra import facts
+from azureml_infra.facts import ARM_TYPES
+
 # The subscription of the offline plan's mock ids (tools.harness.SUBSCRIPTION_ID); replaced by
 # this placeholder, which the preflight fills with the real subscription.
 MOCK_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 SUBSCRIPTION_PLACEHOLDER = "{subscriptionId}"
 
-RESOURCE_GROUP_TYPE = "Microsoft.Resources/resourceGroups"
+RESOURCE_GROUP_TYPE = ARM_TYPES[facts.RESOURCE_GROUP].type
 # A resource group is created at the subscription: its action is under subscriptions/.
 RESOURCE_GROUP_WRITE = "Microsoft.Resources/subscriptions/resourceGroups/write"
 
-# Pulumi azure-native module -> resource provider namespace, for types not listed below.
+# Pulumi azure-native module -> resource provider namespace, for a type ARM_TYPES does not know:
+# the modules of the types it knows, and three more.
 MODULE_NAMESPACES: dict[str, str] = {
-    "resources": "Microsoft.Resources",
-    "storage": "Microsoft.Storage",
-    "keyvault": "Microsoft.KeyVault",
-    "operationalinsights": "Microsoft.OperationalInsights",
-    "applicationinsights": "Microsoft.Insights",
+    **{pulumi_type.split(":")[1]: arm.namespace for pulumi_type, arm in ARM_TYPES.items()},
     "insights": "Microsoft.Insights",
-    "monitor": "Microsoft.Insights",
-    "containerregistry": "Microsoft.ContainerRegistry",
-    "machinelearningservices": "Microsoft.MachineLearningServices",
-    "authorization": "Microsoft.Authorization",
-    "network": "Microsoft.Network",
-    "privatedns": "Microsoft.Network",
-    "managedidentity": "Microsoft.ManagedIdentity",
-    "containerservice": "Microsoft.ContainerService",
-    "kubernetesconfiguration": "Microsoft.KubernetesConfiguration",
     "documentdb": "Microsoft.DocumentDB",
     "search": "Microsoft.Search",
-}
-
-# Pulumi type -> ARM resource type, for types whose ARM type tools.harness.ARM_TYPES does not
-# give (it is the first source: export.py passes its paths in). Types from the azure-native
-# registry docs (each resource page names its ARM type).
-ARM_TYPES: dict[str, str] = {
-    "azure-native:resources:ResourceGroup": RESOURCE_GROUP_TYPE,
-    "azure-native:authorization:ManagementLockByScope": "Microsoft.Authorization/locks",
-    "azure-native:authorization:RoleAssignment": "Microsoft.Authorization/roleAssignments",
-    "azure-native:monitor:DiagnosticSetting": "Microsoft.Insights/diagnosticSettings",
-    "azure-native:managedidentity:UserAssignedIdentity": "Microsoft.ManagedIdentity/userAssignedIdentities",
-    "azure-native:managedidentity:FederatedIdentityCredential":
-        "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
-    "azure-native:network:PrivateEndpoint": "Microsoft.Network/privateEndpoints",
-    "azure-native:network:PrivateDnsZoneGroup": "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
-    "azure-native:network:VirtualNetwork": "Microsoft.Network/virtualNetworks",
-    "azure-native:network:Subnet": "Microsoft.Network/virtualNetworks/subnets",
-    "azure-native:network:NetworkSecurityGroup": "Microsoft.Network/networkSecurityGroups",
-    "azure-native:privatedns:PrivateZone": "Microsoft.Network/privateDnsZones",
-    "azure-native:privatedns:VirtualNetworkLink": "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
-    "azure-native:machinelearningservices:Registry": "Microsoft.MachineLearningServices/registries",
-    "azure-native:machinelearningservices:ManagedNetworkSettingsRule":
-        "Microsoft.MachineLearningServices/workspaces/outboundRules",
-    "azure-native:containerservice:ManagedCluster": "Microsoft.ContainerService/managedClusters",
-    "azure-native:containerservice:TrustedAccessRoleBinding":
-        "Microsoft.ContainerService/managedClusters/trustedAccessRoleBindings",
-    "azure-native:kubernetesconfiguration:Extension": "Microsoft.KubernetesConfiguration/extensions",
 }
 
 # Names unique across Azure, and how to ask whether one is free (the kind the preflight's
@@ -94,12 +58,15 @@ LINKED_ACTIONS: dict[str, str] = {
 # An ARM id inside the inputs: its group and its type (namespace/type[/name/type...]/name).
 _ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/(?P<group>[^/]+)/providers/(?P<ns>[^/]+)/(?P<rest>.+)$",
                  re.IGNORECASE)
-# Compute types that attach a Kubernetes cluster: AKS needs Microsoft.ContainerService (research C1).
+# Compute types that attach a Kubernetes cluster: AKS needs Microsoft.ContainerService (the
+# resource-provider table of the Azure ML docs, cited below).
 KUBERNETES_COMPUTE_TYPES = frozenset({"Kubernetes", "AKS"})
 
 # Providers the Azure ML docs require for a workspace (MicrosoftDocs azure-ai-docs,
 # articles/machine-learning/includes/machine-learning-resource-provider.md), beyond those of the
-# resource types the stack creates: /work/research/aks-registry-preflight.md, C1.
+# resource types the stack creates. The same table adds Microsoft.ContainerService for AKS,
+# Microsoft.DocumentDB and Microsoft.Search for customer-managed keys, and Microsoft.Network for
+# a managed virtual network.
 WORKSPACE_PROVIDERS = (
     "Microsoft.MachineLearningServices",
     "Microsoft.Storage",
@@ -112,19 +79,10 @@ ML_WORKSPACE_TYPE = "Microsoft.MachineLearningServices/workspaces"
 ALWAYS_REGISTERED = frozenset({"Microsoft.Resources", "Microsoft.Authorization"})
 
 
-def arm_type_from_path(path: str | None) -> str | None:
-    """``Microsoft.X/a/{a}/b/default/c/{c}`` (a tools.harness.ARM_TYPES path) -> ``Microsoft.X/a/b/c``."""
-    if not path:
-        return None
-    namespace, *rest = path.split("/")
-    return "/".join([namespace, *rest[0::2]])
-
-
-def arm_type_of(pulumi_type: str, harness_paths: Mapping[str, str | None] | None = None) -> str | None:
-    """The ARM resource type of a Pulumi type, or None when neither table knows it."""
-    if pulumi_type in ARM_TYPES:
-        return ARM_TYPES[pulumi_type]
-    return arm_type_from_path((harness_paths or {}).get(pulumi_type))
+def arm_type_of(pulumi_type: str) -> str | None:
+    """The ARM resource type of a Pulumi type, or None when facts.ARM_TYPES does not know it."""
+    arm = ARM_TYPES.get(pulumi_type)
+    return arm.type if arm else None
 
 
 def namespace_of(pulumi_type: str, arm_type: str | None) -> str | None:
@@ -202,7 +160,7 @@ def _linked(resource_id: str) -> tuple[str, str] | None:
 
 
 def _workspace_providers(resource: Mapping[str, Any]) -> set[str]:
-    """Providers a workspace needs for what its inputs turn on (research C1)."""
+    """Providers a workspace needs for what its inputs turn on (WORKSPACE_PROVIDERS' source)."""
     inputs = resource.get("inputs") or {}
     providers = set(WORKSPACE_PROVIDERS)
     network = inputs.get("managedNetwork") or {}
@@ -223,7 +181,6 @@ def derive_needs(
     create_resource_group: bool,
     subscription_id: str | None = None,
     name_keys: Mapping[str, str] | None = None,
-    harness_paths: Mapping[str, str | None] | None = None,
 ) -> dict[str, Any]:
     """The preflight's input: what the stack creates, as plain JSON-ready data.
 
@@ -247,7 +204,7 @@ def derive_needs(
         if not resource.get("custom", True):
             continue
         pulumi_type = resource["type"]
-        arm_type = arm_type_of(pulumi_type, harness_paths)
+        arm_type = arm_type_of(pulumi_type)
         namespace = namespace_of(pulumi_type, arm_type)
         if namespace:
             providers.add(namespace)
