@@ -20,6 +20,7 @@ from azureml_infra import facts
 from azureml_infra.deployment import ClusterSpec, InstanceSpec, SshSpec, Subnet
 from components.options import child
 from components.placement import Placement
+from components.role_assignments import principal_id_of
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ class ComputeCluster(pulumi.ComponentResource):
         )
         self.compute_id = self.compute.id
         self.principal_id = (
-            self.compute.identity.apply(lambda i: i.principal_id if i else None) if s.system_assigned else None
+            principal_id_of(self.compute.identity) if s.system_assigned else None
         )
         self.register_outputs({"id": self.compute_id, "principalId": self.principal_id})
 

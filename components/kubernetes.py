@@ -30,7 +30,7 @@ from pulumi_azure_native import machinelearningservices as ml
 from azureml_infra.deployment import AksClusterSpec, KubernetesSpec
 from components.options import child
 from components.placement import Placement
-from components.role_assignments import assign_role
+from components.role_assignments import assign_role, principal_id_of
 
 EXTENSION_NAME = "azureml-extension"
 # The CLI sets the release namespace to azureml (AzureMLKubernetes.py, Create: "set release name
@@ -96,7 +96,7 @@ class KubernetesCompute(pulumi.ComponentResource):
                 scope=kubernetesconfiguration.ScopeArgs(
                     cluster=kubernetesconfiguration.ScopeClusterArgs(release_namespace=RELEASE_NAMESPACE)
                 ),
-                identity=kubernetesconfiguration.IdentityArgs(type="SystemAssigned"),
+                identity=kubernetesconfiguration.IdentityArgs(type=kubernetesconfiguration.ResourceIdentityType.SYSTEM_ASSIGNED),
                 configuration_settings=_settings(s.extension_settings, cluster_id),
                 configuration_protected_settings=self._protected_settings(args),
                 # The protected settings are secret Outputs already; keep the whole map secret in
@@ -134,7 +134,7 @@ class KubernetesCompute(pulumi.ComponentResource):
         )
         self.compute_id = self.compute.id
         self.cluster_id = pulumi.Output.from_input(cluster_id)
-        self.principal_id = self.compute.identity.apply(lambda i: i.principal_id if i else None)
+        self.principal_id = principal_id_of(self.compute.identity)
         self.register_outputs(
             {"id": self.compute_id, "principalId": self.principal_id, "clusterId": self.cluster_id}
         )
@@ -156,7 +156,7 @@ class KubernetesCompute(pulumi.ComponentResource):
         assert args.subnet_id is not None and args.subscription_id is not None
         return assign_role(
             cluster.subnet_grant,
-            self.cluster.identity.apply(lambda i: i.principal_id if i else None),
+            principal_id_of(self.cluster.identity),
             args.subnet_id,
             args.subscription_id,
             parent=self,

@@ -39,6 +39,7 @@ class MachineLearningRegistryArgs:
 class MachineLearningRegistry(pulumi.ComponentResource):
     """An Azure ML registry (created or existing) and its readers' role assignments."""
 
+    registry: ml.Registry | None  # None: an existing registry
     registry_id: pulumi.Output[str]
     registry_name: pulumi.Output[str]
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 import pulumi
 from pulumi_azure_native import machinelearningservices as ml
@@ -179,7 +180,7 @@ class Network(pulumi.ComponentResource):
 
 def _subnet_id(vnet: network.VirtualNetwork, name: str) -> pulumi.Output[str]:
     """An inline subnet's id, from the VNet's ``subnets`` output."""
-    return vnet.subnets.apply(lambda subnets: next(s.id for s in subnets or () if s.name == name))
+    return vnet.subnets.apply(lambda subnets: cast(str, next(s.id for s in subnets or () if s.name == name)))
 
 
 # --- private endpoints ------------------------------------------------------------------------

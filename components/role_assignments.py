@@ -7,11 +7,19 @@ makes one supplies who gets it and on what, ids known only once deployed.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import pulumi
 from pulumi_azure_native import authorization
 
 from azureml_infra.deployment import Grant
 from components.options import child
+
+
+def principal_id_of(identity: pulumi.Output[Any]) -> pulumi.Output[str]:
+    """The principal id of a resource's system-assigned identity, which Azure reports once the
+    resource exists (cast: the SDK types every identity as optional, and each caller asked for one)."""
+    return identity.apply(lambda found: cast(str, found.principal_id if found else None))
 
 
 def role_definition_id(subscription_id: pulumi.Input[str], role_id: str) -> pulumi.Output[str]:

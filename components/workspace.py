@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 from pulumi_azure_native import (
@@ -46,7 +46,7 @@ from azureml_infra.deployment import (
 from components import private_access
 from components.locks import lock_against_deletion
 from components.options import child, stateful
-from components.role_assignments import assign_role
+from components.role_assignments import assign_role, principal_id_of
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,6 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
         super().__init__("azureml-infra:workspace:MachineLearningWorkspace", name, None, opts)
         self._args = args
         spec = args.spec
-        self._common = {"location": spec.location, "tags": spec.tags}
 
         self.resource_group_name = self._resource_group()
         self.ids = {
@@ -142,7 +141,7 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
         """The object id the workspace acts as: its system-assigned or its user-assigned identity's."""
         uai = self.user_assigned_identity
         if uai is None:
-            return self.workspace.identity.apply(lambda i: i.principal_id if i else None)
+            return principal_id_of(self.workspace.identity)
         return uai.principal_id if uai.principal_id is not None else self._reused_identity("principal_id")
 
     def identity_client_id(self) -> pulumi.Output[str] | None:
@@ -159,9 +158,10 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
         assert identity is not None and identity.existing_id is not None
         wanted = identity.existing_id.lower()
 
-        def pick(found_identity: Any) -> str | None:
+        def pick(found_identity: ml.outputs.ManagedServiceIdentityResponse | None) -> str:
             found = {k.lower(): v for k, v in ((found_identity and found_identity.user_assigned_identities) or {}).items()}
-            return getattr(found[wanted], attribute) if wanted in found else None
+            # Azure reports every identity the workspace was given; cast: the SDK types it optional.
+            return cast(str, getattr(found[wanted], attribute) if wanted in found else None)
 
         return self.workspace.identity.apply(pick)
 
@@ -199,7 +199,8 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
         group = resources.ResourceGroup(
             "resource-group",
             resource_group_name=spec.resource_group,
-            **self._common,
+            location=self._args.spec.location,
+            tags=self._args.spec.tags,
             opts=self._stateful((facts.RESOURCE_GROUP, spec.resource_group)),
         )
         return group.name
@@ -220,7 +221,8 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
             public_network_access=spec.public_network_access,
             **self._network_args(),
             system_datastores_auth_mode=spec.system_datastores_auth_mode,
-            **self._common,
+            location=self._args.spec.location,
+            tags=self._args.spec.tags,
             # A user-assigned identity must hold its roles on the dependencies first: Azure ML
             # checks them when it creates the workspace.
             opts=self._stateful(
@@ -252,7 +254,7 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
             resource_group_name=self.resource_group_name,
             sku=storage.SkuArgs(name=spec.sku),
             kind=spec.kind,
-            access_tier=spec.access_tier,
+            access_tier=storage.AccessTier(spec.access_tier),
             enable_https_traffic_only=spec.https_only,
             minimum_tls_version=spec.min_tls_version,
             allow_blob_public_access=spec.allow_blob_public_access,
@@ -260,7 +262,8 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
             # The workspace's default storage cannot have a hierarchical namespace.
             is_hns_enabled=False,
             **private_access.storage_args(self._args.spec.private),
-            **self._common,
+            location=self._args.spec.location,
+            tags=self._args.spec.tags,
             opts=self._stateful((facts.STORAGE_ACCOUNT, spec.name)),
         )
         self._locked("storage-account", account, spec.lock)
@@ -275,7 +278,7 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
             resource_group_name=self.resource_group_name,
             properties=keyvault.VaultPropertiesArgs(
                 tenant_id=self._args.tenant_id,
-                sku=keyvault.SkuArgs(family=keyvault.SkuFamily.A, name=spec.sku),
+                sku=keyvault.SkuArgs(family=keyvault.SkuFamily.A, name=keyvault.SkuName(spec.sku)),
                 # A legacy vault keeps its access policies unless the stack asks for rbac.
                 enable_rbac_authorization=spec.rbac,
                 enabled_for_template_deployment=spec.enabled_for_template_deployment or None,
@@ -285,7 +288,8 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
                 enable_purge_protection=True if spec.purge_protection else None,
                 **private_access.vault_args(self._args.spec.private),
             ),
-            **self._common,
+            location=self._args.spec.location,
+            tags=self._args.spec.tags,
             opts=self._stateful(
                 (facts.KEY_VAULT, spec.name),
                 # Access policies are granted outside this program (Azure ML adds the workspace's
@@ -309,7 +313,8 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
                 resource_group_name=self.resource_group_name,
                 sku=operationalinsights.WorkspaceSkuArgs(name="PerGB2018"),
                 retention_in_days=logs.retention_in_days,
-                **self._common,
+                location=self._args.spec.location,
+            tags=self._args.spec.tags,
                 opts=self._stateful(),
             ).id
         insights = applicationinsights.Component(
@@ -320,7 +325,8 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
             application_type="web",
             workspace_resource_id=self.ids["logAnalytics"],
             ingestion_mode="LogAnalytics",
-            **self._common,
+            location=self._args.spec.location,
+            tags=self._args.spec.tags,
             # The workspace keeps pointing at it: it must outlive a destroy just as the workspace.
             opts=self._stateful((facts.APPLICATION_INSIGHTS, spec.name)),
         )
@@ -338,7 +344,8 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
             sku=containerregistry.SkuArgs(name=spec.sku),
             admin_user_enabled=spec.admin_user_enabled,
             **private_access.registry_args(self._args.spec.private),
-            **self._common,
+            location=self._args.spec.location,
+            tags=self._args.spec.tags,
             opts=self._stateful((facts.CONTAINER_REGISTRY, spec.name)),
         )
         self._locked("container-registry", registry, spec.lock)
@@ -349,7 +356,9 @@ def managed_network(spec: ManagedNetworkSpec) -> ml.ManagedNetworkSettingsArgs:
     """The workspace's managed network with the stack's rules, keyed by rule name (the SDK's
     outbound_rules is a Mapping[str, rule], machinelearningservices/_inputs.py
     ManagedNetworkSettingsArgs). Azure adds its required rules itself."""
-    rules: dict[str, object] = {}
+    rules: dict[
+        str, ml.FqdnOutboundRuleArgs | ml.PrivateEndpointOutboundRuleArgs | ml.ServiceTagOutboundRuleArgs
+    ] = {}
     for rule in spec.rules:
         if rule.type == "FQDN":
             rules[rule.name] = ml.FqdnOutboundRuleArgs(type="FQDN", destination=rule.destination, category="UserDefined")
