@@ -21,7 +21,7 @@ help:
 	@echo "make bench [BENCH_ARGS=--write]           plan speed and growth (docs/benchmarks.md)"
 	@echo "make bench BENCH_ARGS=\"--suite --write\"    the time of make test (docs/benchmarks.md)"
 	@echo "make test                                 the whole test suite"
-	@echo "make lint                                 ruff"
+	@echo "make lint                                 ruff, mypy (strict) and the import contract"
 	@echo "make policy [STACK=dev]                   the policy pack's rules over the offline plan of a stack"
 	@echo "make verify STACK=dev                     after pulumi up: the deployed workspace, computes, datastores"
 	@echo "make preflight STACK=dev [FORMAT=json]    before pulumi up: read-only checks against Azure (docs/preflight.md)"
@@ -100,8 +100,12 @@ test: setup setup-policy
 	$(POLICY_PY) -m pytest policy/tests
 	$(PY) -m pytest -n auto --dist loadfile
 
+# ruff; mypy, strict on azureml_infra/ and components/ (pyproject.toml); the import contract
+# (pyproject.toml, [tool.importlinter]: layers, independent components, no circles).
 lint: setup
 	$(PY) -m ruff check .
+	$(PY) -m mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) $(POLICY_VENV) $(VERIFY_VENV) $(PREFLIGHT_VENV) .pytest_cache .hypothesis .ruff_cache
