@@ -42,6 +42,9 @@ class Role(StrEnum):
     STORAGE_BLOB_DATA_CONTRIBUTOR = "Storage Blob Data Contributor"
     STORAGE_BLOB_DATA_OWNER = "Storage Blob Data Owner"
     STORAGE_FILE_DATA_PRIVILEGED_CONTRIBUTOR = "Storage File Data Privileged Contributor"
+    STORAGE_FILE_DATA_PRIVILEGED_READER = "Storage File Data Privileged Reader"
+    STORAGE_QUEUE_DATA_CONTRIBUTOR = "Storage Queue Data Contributor"
+    STORAGE_TABLE_DATA_CONTRIBUTOR = "Storage Table Data Contributor"
     STORAGE_ACCOUNT_CONTRIBUTOR = "Storage Account Contributor"
     # Security (Key Vault)
     KEY_VAULT_ADMINISTRATOR = "Key Vault Administrator"
@@ -89,6 +92,9 @@ ROLE_IDS: dict[Role, str] = {
     Role.STORAGE_BLOB_DATA_CONTRIBUTOR: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
     Role.STORAGE_BLOB_DATA_OWNER: "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
     Role.STORAGE_FILE_DATA_PRIVILEGED_CONTRIBUTOR: "69566ab7-960f-475b-8e7c-b3118f30c6bd",
+    Role.STORAGE_FILE_DATA_PRIVILEGED_READER: "b8eda974-7b85-4f76-af95-65846b26df6d",
+    Role.STORAGE_QUEUE_DATA_CONTRIBUTOR: "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
+    Role.STORAGE_TABLE_DATA_CONTRIBUTOR: "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
     Role.STORAGE_ACCOUNT_CONTRIBUTOR: "17d1049b-9a84-46fb-8f53-869881c3d3ab",
     # built-in-roles: Security
     Role.KEY_VAULT_ADMINISTRATOR: "00482a5a-887f-4fb3-b363-3b7fe8e74483",
