@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from azureml_infra.facts import ARM_TYPES
-from tests.conftest import SHIPPED_STACK_FILES, planned_file
+from tests.conftest import SHIPPED_STACK_FILES, accepted, planned_file
 from tools.preflight import checks, needs, report
 from tools.preflight.__main__ import subscription_of
 from tools.preflight.checks import (
@@ -26,6 +26,7 @@ from tools.preflight.checks import (
     PASS,
     WARN,
     DeletedVault,
+    KubernetesVersion,
     NameStatus,
     Permission,
     Provider,
@@ -82,6 +83,21 @@ SIZES = [
 ]
 
 
+# AKS's versions in a region, shaped as KubernetesVersionListResult (azure-rest-api-specs,
+# containerservice aks/stable/2024-09-01 examples/KubernetesVersions_List.json), in no order.
+AKS_VERSIONS = [
+    KubernetesVersion("1.35", patch_versions=("1.35.4", "1.35.5")),
+    KubernetesVersion("1.37", is_preview=True, patch_versions=("1.37.0",)),
+    KubernetesVersion("1.36", is_default=True, patch_versions=("1.36.1", "1.36.10", "1.36.9")),
+]
+VERSION_KEY = "kubernetesComputes[0].cluster.kubernetesVersion"
+
+
+def aks_cluster(version: str, name: str = "aks-mlops-dev-myaks", key: str | None = VERSION_KEY) -> dict:
+    """A created AKS cluster as the needs list it."""
+    return {"name": name, "kubernetesVersion": version, "location": "westeurope", "key": key}
+
+
 class FakeAzure:
     """A subscription that answers like a healthy one, with each answer replaceable."""
 
@@ -122,8 +138,11 @@ class FakeAzure:
     def permissions(self, scope):
         return self._answer("permissions", scope, default=[OWNER])
 
+    def kubernetes_versions(self, location):
+        return self._answer("kubernetes_versions", location, default=AKS_VERSIONS)
 
-def stack_needs(computes=None, names=None, actions=None, create_group=True, providers=None, types=None):
+
+def stack_needs(computes=None, names=None, actions=None, create_group=True, providers=None, types=None, clusters=None):
     """Needs as tools.preflight.export writes them, for a small stack."""
     return {
         "stack": "dev",
@@ -148,6 +167,7 @@ def stack_needs(computes=None, names=None, actions=None, create_group=True, prov
         "computes": computes if computes is not None else [
             {"name": "cpu-compute", "kind": "cluster", "vmSize": "STANDARD_D3_V2", "maxNodes": 3, "priority": "Dedicated"},
         ],
+        "kubernetesClusters": clusters if clusters is not None else [],
         "unknownTypes": [],
     }
 
@@ -341,6 +361,105 @@ def test_a_family_without_a_quota_row_is_a_warning_not_a_pass():
     assert result.status == WARN
 
 
+# --- AKS: Kubernetes versions ---------------------------------------------------------------------
+
+
+def version_lines(version: str, **answers) -> list[str]:
+    """The table lines of the kubernetes versions check for one cluster at ``version``."""
+    document = stack_needs(clusters=[aks_cluster(version)])
+    results = lines(run_checks(document, FakeAzure(**answers)), "kubernetes versions")
+    table = report.render_table(document, SUB, results).splitlines()
+    return table[4:-2]  # header, blank, column names, rule ... blank, summary
+
+
+def test_an_offered_major_minor_passes():
+    assert version_lines("1.36") == [
+        "PASS    kubernetes versions  aks-mlops-dev-myaks (1.36)  offered in westeurope (GA, AKS's default)"]
+    assert version_lines("1.35") == [
+        "PASS    kubernetes versions  aks-mlops-dev-myaks (1.35)  offered in westeurope (GA)"]
+
+
+def test_a_version_not_offered_fails_listing_the_offered_ones_newest_first():
+    assert version_lines("1.33") == [
+        "FAIL    kubernetes versions  aks-mlops-dev-myaks (1.33)  Kubernetes 1.33 is not offered by AKS in westeurope",
+        "                             fix: set azureml-infra:kubernetesComputes[0].cluster.kubernetesVersion to a",
+        "                                  version AKS offers in westeurope: 1.37 (preview), 1.36 (AKS's default), 1.35",
+    ]
+    results = run_checks(stack_needs(clusters=[aks_cluster("1.3")]), FakeAzure())
+    assert only(results, "kubernetes versions", "aks-mlops-dev-myaks (1.3)").status == FAIL  # no prefix match
+    assert exit_status(results) == 1
+
+
+def test_a_patch_version_is_offered_when_a_minor_lists_it():
+    assert version_lines("1.36.9") == [
+        "PASS    kubernetes versions  aks-mlops-dev-myaks (1.36.9)  offered in westeurope (a patch of 1.36, GA, "
+        "AKS's default)"]
+    # A patch AKS does not list fails, with the patches of its minor, newest first.
+    result = only(run_checks(stack_needs(clusters=[aks_cluster("1.36.2")]), FakeAzure()), "kubernetes versions",
+                  "aks-mlops-dev-myaks (1.36.2)")
+    assert (result.status, result.detail) == (FAIL, "Kubernetes 1.36.2 is not offered by AKS in westeurope")
+    assert result.fix == ("set azureml-infra:kubernetesComputes[0].cluster.kubernetesVersion to a version AKS offers "
+                          "in westeurope: 1.37 (preview), 1.36 (AKS's default), 1.35; patches of 1.36: 1.36.10, "
+                          "1.36.9, 1.36.1")
+
+
+def test_a_preview_version_is_a_warning():
+    assert version_lines("1.37") == [
+        "WARN    kubernetes versions  aks-mlops-dev-myaks (1.37)  offered in westeurope only as a preview: AKS's "
+        "support covers GA versions",
+        "                             fix: set azureml-infra:kubernetesComputes[0].cluster.kubernetesVersion to a GA",
+        "                                  version AKS offers in westeurope: 1.37 (preview), 1.36 (AKS's default), 1.35",
+    ]
+    results = run_checks(stack_needs(clusters=[aks_cluster("1.37.0")]), FakeAzure())
+    assert only(results, "kubernetes versions", "aks-mlops-dev-myaks (1.37.0)").detail == (
+        "offered in westeurope only as a preview (a patch of 1.37): AKS's support covers GA versions")
+    assert exit_status(results) == 0
+
+
+def test_an_api_error_on_the_versions_is_could_not_check():
+    failure = RuntimeError("(AuthorizationFailed) The client does not have authorization to perform action")
+    assert version_lines("1.36", kubernetes_versions=failure) == [
+        "ERROR   kubernetes versions  westeurope  Azure did not answer: RuntimeError: (AuthorizationFailed) The client "
+        "does not have authorization to perform action",
+        "                             fix: check the sign-in and the subscription (az account show), then run the",
+        "                                  preflight again",
+    ]
+
+
+def test_the_versions_are_asked_once_per_region_and_only_for_created_clusters():
+    azure = FakeAzure()
+    run_checks(stack_needs(clusters=[aks_cluster("1.36"), aks_cluster("1.35", name="aks-mlops-dev-other")]), azure)
+    assert [c for c in azure.calls if c[0] == "kubernetes_versions"] == [("kubernetes_versions", "westeurope")]
+    azure = FakeAzure()
+    assert lines(run_checks(stack_needs(), azure), "kubernetes versions") == []
+    assert [c for c in azure.calls if c[0] == "kubernetes_versions"] == []
+
+
+def test_the_version_key_names_the_created_clusters_entry():
+    from tools.preflight.export import _version_keys
+
+    https = {"certificateSecret": "tlsCert", "keySecret": "tlsKey", "cname": "scoring.contoso.com"}
+    attached = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-aks/providers/"
+                "Microsoft.ContainerService/managedClusters/aks-shared")
+    config = accepted({
+        "azure-native:location": "westeurope", "azureml-infra:prefix": "mlops",
+        "azureml-infra:kubernetesComputes": [
+            {"name": "shared", "clusterId": attached, "https": https},
+            {"name": "myaks", "cluster": {"vmSize": "Standard_D4s_v5"}, "https": https},
+        ],
+        "azureml-infra:tlsCert": {"secure": "x"}, "azureml-infra:tlsKey": {"secure": "y"},
+    })
+    assert _version_keys(config) == {"aks-mlops-dev-myaks": "kubernetesComputes[1].cluster.kubernetesVersion"}
+
+
+def test_the_aks_example_needs_its_clusters_version():
+    from tools.preflight.export import export
+
+    path = ROOT / "examples" / "Pulumi.aks-inference.yaml"
+    assert export(path, planned_file(path))["kubernetesClusters"] == [
+        {"name": "aks-mlops-dev-myaks", "kubernetesVersion": "1.36", "location": "westeurope", "key": VERSION_KEY}]
+
+
 # --- providers and regions -----------------------------------------------------------------------
 
 
@@ -481,7 +600,22 @@ def test_needs_from_a_plan():
         {"name": "gpu", "kind": "cluster", "vmSize": "Standard_NC6s_v3", "maxNodes": 4, "priority": "LowPriority"},
         {"name": "ci", "kind": "instance", "vmSize": "STANDARD_DS3_V2", "maxNodes": 1, "priority": "Dedicated"},
     ]
+    assert derived["kubernetesClusters"] == []
     assert derived["unknownTypes"] == ["azure-native:newthing:Widget"]
+
+
+def test_needs_of_created_aks_clusters():
+    plan = [
+        {"type": "azure-native:containerservice:ManagedCluster", "custom": True, "azureName": "aks-x",
+         "inputs": {"kubernetesVersion": "1.36.2", "location": "northeurope"}},
+        # No version: AKS's default, nothing to check.
+        {"type": "azure-native:containerservice:ManagedCluster", "custom": True, "azureName": "aks-y", "inputs": {}},
+    ]
+    derived = needs.derive_needs(plan, stack="x", stack_file="Pulumi.x.yaml", location="westeurope",
+                                 resource_group="rg-x", create_resource_group=True,
+                                 version_keys={"aks-x": "kubernetesComputes[2].cluster.kubernetesVersion"})
+    assert derived["kubernetesClusters"] == [{"name": "aks-x", "kubernetesVersion": "1.36.2", "location": "northeurope",
+                                              "key": "kubernetesComputes[2].cluster.kubernetesVersion"}]
 
 
 def test_a_subnet_or_identity_used_from_elsewhere_needs_its_linked_action():

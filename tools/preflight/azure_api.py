@@ -15,7 +15,15 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from tools.preflight.checks import DeletedVault, NameStatus, Permission, Provider, Usage, VmSize
+from tools.preflight.checks import (
+    DeletedVault,
+    KubernetesVersion,
+    NameStatus,
+    Permission,
+    Provider,
+    Usage,
+    VmSize,
+)
 
 # Subscription-scope permissions have no SDK operation (azure-mgmt-authorization 4.0.0 has
 # list_for_resource_group and list_for_resource only); the REST call is documented in
@@ -65,6 +73,15 @@ class AzureApi:
         from azure.mgmt.machinelearningservices import MachineLearningServicesMgmtClient
 
         return MachineLearningServicesMgmtClient(self._credential, self.subscription_id)
+
+    @functools.cached_property
+    def _containerservice(self):
+        # azure-mgmt-containerservice 41.8.0: ContainerServiceClient(credential, subscription_id)
+        # (containerservice/_client.py:49), its default api-version 2026-08-01
+        # (_configuration.py:51).
+        from azure.mgmt.containerservice import ContainerServiceClient
+
+        return ContainerServiceClient(self._credential, self.subscription_id)
 
     @functools.cached_property
     def _authorization(self):
@@ -142,6 +159,25 @@ class AzureApi:
         return [
             VmSize(s.name or "", s.family or "", int(s.v_cp_us or 0), bool(s.low_priority_capable))
             for s in result.aml_compute or []
+        ]
+
+    def kubernetes_versions(self, location: str) -> list[KubernetesVersion]:
+        # managed_clusters.list_kubernetes_versions (containerservice/operations/_operations.py:6652;
+        # GET /subscriptions/{id}/providers/Microsoft.ContainerService/locations/{location}/
+        # kubernetesVersions, request builder line 1070) returns one KubernetesVersionListResult,
+        # not a pager. Its list is `values_property` (the JSON's "values": `values` is the
+        # Mapping method of the model; models/_models.py:3391), each KubernetesVersion (line 3305)
+        # with .version (major.minor), .is_default, .is_preview and .patch_versions, a dict
+        # "x.y.z" -> KubernetesPatchVersion(upgrades).
+        result = self._containerservice.managed_clusters.list_kubernetes_versions(location)
+        return [
+            KubernetesVersion(
+                version=v.version or "",
+                is_default=bool(v.is_default),
+                is_preview=bool(v.is_preview),
+                patch_versions=tuple(v.patch_versions or {}),
+            )
+            for v in result.values_property or []
         ]
 
     def permissions(self, scope: str) -> list[Permission]:

@@ -76,6 +76,16 @@ class VmSize:
 
 
 @dataclass(frozen=True)
+class KubernetesVersion:
+    """A Kubernetes major.minor that AKS offers in a region, with its patches (``x.y.z``)."""
+
+    version: str
+    is_default: bool = False
+    is_preview: bool = False
+    patch_versions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Permission:
     actions: tuple[str, ...]
     not_actions: tuple[str, ...] = ()
@@ -93,6 +103,7 @@ class Azure(Protocol):
     def deleted_vaults(self) -> list[DeletedVault]: ...
     def usages(self, location: str) -> list[Usage]: ...
     def vm_sizes(self, location: str) -> list[VmSize]: ...
+    def kubernetes_versions(self, location: str) -> list[KubernetesVersion]: ...
     def permissions(self, scope: str) -> list[Permission]: ...
 
 
@@ -408,6 +419,95 @@ def _quota(ctx: Context, demand: dict[tuple[str, str], list[tuple[dict, VmSize]]
         yield _quota_line(subject, need, row, "; ".join(regional[priority]), f"{row.name} in {ctx.location}")
 
 
+# --- AKS: Kubernetes versions ------------------------------------------------------------------
+
+VERSIONS_CHECK = "kubernetes versions"
+
+
+def _newest_first(version: str) -> tuple[int, ...]:
+    """Sort key: 1.36.10 after 1.36.9 (numbers, not text); a part that is no number sorts last."""
+    return tuple(-int(part) if part.isdigit() else 1 for part in version.split("."))
+
+
+def _offering(versions: list[KubernetesVersion], wanted: str) -> KubernetesVersion | None:
+    """The major.minor of ``versions`` that offers ``wanted``: a major.minor when it is some
+    version's ``version``, a major.minor.patch when it is a key of some version's
+    ``patch_versions`` (the shape of the list: azure-rest-api-specs, specification/
+    containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2024-09-01/examples/
+    KubernetesVersions_List.json, and azure_api.kubernetes_versions).
+    """
+    if wanted.count(".") == 1:
+        return next((v for v in versions if v.version == wanted), None)
+    return next((v for v in versions if wanted in v.patch_versions), None)
+
+
+def _offered_versions(versions: list[KubernetesVersion]) -> str:
+    """``1.37 (preview), 1.36 (AKS's default), 1.35``: newest first."""
+    def shown(v: KubernetesVersion) -> str:
+        marks = [m for m, on in (("AKS's default", v.is_default), ("preview", v.is_preview)) if on]
+        return f"{v.version} ({', '.join(marks)})" if marks else v.version
+
+    newest_first = sorted(versions, key=lambda v: _newest_first(v.version))
+    return ", ".join(shown(v) for v in newest_first) or "(none listed)"
+
+
+def _version_fix(
+    cluster: Mapping[str, Any], location: str, versions: list[KubernetesVersion], what: str
+) -> str:
+    key = cluster.get("key")
+    where = f"set azureml-infra:{key}" if key else "set the cluster's kubernetesVersion"
+    fix = f"{where} to {what} AKS offers in {location}: {_offered_versions(versions)}"
+    wanted = cluster["kubernetesVersion"]
+    minor = ".".join(wanted.split(".")[:2])
+    same_minor = _offering(versions, minor)
+    if wanted != minor and same_minor is not None and same_minor.patch_versions:
+        patches = sorted(same_minor.patch_versions, key=_newest_first)
+        fix += f"; patches of {minor}: {', '.join(patches)}"
+    return fix
+
+
+def check_kubernetes_versions(ctx: Context) -> Iterator[Result]:
+    """The Kubernetes version of each AKS cluster the stack creates is offered in its region.
+
+    AKS creates a cluster only at a version it supports in the region (MicrosoftDocs
+    azure-aks-docs, articles/aks/supported-kubernetes-versions.md, which also points to
+    ``az aks get-versions --location``, the same list); the supported versions move every few
+    months, so a version chosen from the release calendar can be gone, or not there yet, on the
+    day of ``pulumi up``. A preview version is offered, so only a warning: the program's default
+    (config/kubernetes.py DEFAULT_KUBERNETES_VERSION) is a GA version, and AKS's version support
+    policy (same page) covers GA minor versions only.
+    """
+    clusters = ctx.needs.get("kubernetesClusters", [])
+    by_location: dict[str, list[Mapping[str, Any]]] = {}
+    for cluster in clusters:
+        by_location.setdefault(cluster.get("location") or ctx.location, []).append(cluster)
+    for location, here in by_location.items():
+        versions, error = _ask(VERSIONS_CHECK, location,
+                               lambda loc=location: ctx.azure.kubernetes_versions(loc))
+        if error:
+            yield error
+            continue
+        for cluster in here:
+            wanted = cluster["kubernetesVersion"]
+            subject = f"{cluster['name']} ({wanted})"
+            found = _offering(versions, wanted)
+            if found is None:
+                yield Result(VERSIONS_CHECK, subject, FAIL,
+                             f"Kubernetes {wanted} is not offered by AKS in {location}",
+                             _version_fix(cluster, location, versions, "a version"))
+                continue
+            patch = [] if found.version == wanted else [f"a patch of {found.version}"]
+            default = ["AKS's default"] if found.is_default else []
+            if found.is_preview:
+                shown = f" ({', '.join(patch + default)})" if patch or default else ""
+                yield Result(VERSIONS_CHECK, subject, WARN, f"offered in {location} only as a preview{shown}: "
+                             "AKS's support covers GA versions",
+                             _version_fix(cluster, location, versions, "a GA version"))
+            else:
+                yield Result(VERSIONS_CHECK, subject, PASS,
+                             f"offered in {location} ({', '.join([*patch, 'GA', *default])})")
+
+
 # --- permissions --------------------------------------------------------------------------------
 
 
@@ -485,6 +585,7 @@ def run_checks(needs: Mapping[str, Any], azure: Azure) -> list[Result]:
     results += check_names(ctx, deleted)
     results += vault_results
     results += check_compute(ctx)
+    results += check_kubernetes_versions(ctx)
     results += check_permissions(ctx)
     results += check_unknown_types(ctx)
     return results

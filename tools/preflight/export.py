@@ -46,6 +46,17 @@ def _name_keys(config: Any) -> dict[str, str]:
     return keys
 
 
+def _version_keys(config: Any) -> dict[str, str]:
+    """A created AKS cluster's Azure name -> the stack-file key of its Kubernetes version (the
+    index as the program's own config errors write it, config/rules/kubernetes.py)."""
+    return {
+        compute.cluster_name(config.prefix, config.environment):
+            f"kubernetesComputes[{i}].cluster.kubernetesVersion"
+        for i, compute in enumerate(config.kubernetes_computes)
+        if compute.cluster is not None
+    }
+
+
 def export(stack_file: Path, run: Run | None = None) -> dict[str, Any]:
     """The needs of a stack file. Raises the program's ConfigError on an invalid config.
 
@@ -69,6 +80,7 @@ def export(stack_file: Path, run: Run | None = None) -> dict[str, Any]:
         create_resource_group=not config.resource_group.existing,
         subscription_id=subscription if isinstance(subscription, str) and subscription else None,
         name_keys=_name_keys(config),
+        version_keys=_version_keys(config),
     )
 
 

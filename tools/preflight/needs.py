@@ -8,7 +8,8 @@ are known in ``azureml_infra.facts.ARM_TYPES``:
   action the deploying identity needs (``Microsoft.Authorization/roleAssignments/write`` for
   role assignments, ``Microsoft.Authorization/locks/write`` for locks);
 - the globally unique names (storage accounts, key vaults, container registries);
-- the Azure ML computes and what they can scale to (VM size, most nodes, priority).
+- the Azure ML computes and what they can scale to (VM size, most nodes, priority);
+- the AKS clusters created and the Kubernetes version each asks for.
 """
 
 from __future__ import annotations
@@ -171,6 +172,25 @@ def _workspace_providers(resource: Mapping[str, Any]) -> set[str]:
     return providers
 
 
+def _kubernetes_cluster(
+    resource: Mapping[str, Any], location: str, version_keys: Mapping[str, str]
+) -> dict[str, Any] | None:
+    """An AKS cluster the stack creates and the Kubernetes version it asks for (the
+    ManagedCluster input ``kubernetesVersion``: major.minor, or major.minor.patch)."""
+    inputs = resource.get("inputs") or {}
+    version = inputs.get("kubernetesVersion")
+    if not isinstance(version, str) or not version:
+        return None  # none set: AKS picks its default, which it offers by definition
+    name = resource.get("azureName") or resource.get("name")
+    where = inputs.get("location")
+    return {
+        "name": name,
+        "kubernetesVersion": version,
+        "location": where if isinstance(where, str) and where else location,
+        "key": version_keys.get(name) if isinstance(name, str) else None,
+    }
+
+
 def derive_needs(
     resources: Iterable[Mapping[str, Any]],
     *,
@@ -181,17 +201,20 @@ def derive_needs(
     create_resource_group: bool,
     subscription_id: str | None = None,
     name_keys: Mapping[str, str] | None = None,
+    version_keys: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The preflight's input: what the stack creates, as plain JSON-ready data.
 
     ``resources`` are plan entries (``tools.plan`` JSON: type, name, azureName, custom, inputs);
-    ``name_keys`` maps an Azure name to the stack-file key that sets it, for the fix text.
+    ``name_keys`` maps an Azure name to the stack-file key that sets it, and ``version_keys`` an
+    AKS cluster's Azure name to the key of its Kubernetes version, for the fix text.
     """
     providers: set[str] = set()
     actions: dict[str, set[str]] = {}
     created_types: set[str] = set()
     names: list[dict[str, Any]] = []
     computes: list[dict[str, Any]] = []
+    clusters: list[dict[str, Any]] = []
     unknown: set[str] = set()
     scopes: dict[str, set[str]] = {}
 
@@ -253,6 +276,10 @@ def derive_needs(
             compute = _compute(resource)
             if compute:
                 computes.append(compute)
+        if pulumi_type == facts.AKS_CLUSTER:
+            cluster = _kubernetes_cluster(resource, location, version_keys or {})
+            if cluster:
+                clusters.append(cluster)
     return {
         "stack": stack,
         "stackFile": stack_file,
@@ -265,5 +292,6 @@ def derive_needs(
         "externalScopes": [{"scope": s, "actions": sorted(a)} for s, a in sorted(scopes.items())],
         "globalNames": sorted(names, key=lambda n: (n["kind"], n["name"])),
         "computes": computes,
+        "kubernetesClusters": clusters,
         "unknownTypes": sorted(unknown),
     }
