@@ -160,7 +160,9 @@ def tree(run: Run) -> set[tuple[str, str, str | None]]:
 
 def stateful_flags(run: Run) -> dict[str, tuple[bool, bool]]:
     """(protect, retainOnDelete) by logical name, where either is set."""
-    return {r.name: (r.protect, r.retain_on_delete) for r in run.registrations if r.protect or r.retain_on_delete}
+    flagged = [r for r in run.registrations if r.protect or r.retain_on_delete]
+    assert len({r.name for r in flagged}) == len(flagged), "two flagged resources share a logical name"
+    return {r.name: (r.protect, r.retain_on_delete) for r in flagged}
 
 
 def built(build: Callable[[], Mapping[str, Any]]) -> Run:
@@ -168,7 +170,7 @@ def built(build: Callable[[], Mapping[str, Any]]) -> Run:
     return run_component(build).record()
 
 
-# --- the workspace and its identity ---------------------------------------------------------------
+# --- the workspace and its identity -----------------------------------------------------------
 
 WS_GROUP = "rg-ml-test"
 WS_NAME = "mlw-ml-test"
@@ -538,7 +540,7 @@ def test_a_system_assigned_workspace_acts_as_its_own_principal(plain):
     assert (plain.outputs["client_id"].value, plain.outputs["identity_id"].value) == (None, None)
 
 
-# --- the network ------------------------------------------------------------------------------------
+# --- the network ------------------------------------------------------------------------------
 
 NET_GROUP = "rg-net"
 NAMES = network_names("ml", "test")
@@ -662,7 +664,7 @@ def test_an_existing_subnet_gets_only_the_zones_not_given(hub_subnet):
     }
 
 
-# --- private endpoints --------------------------------------------------------------------------------
+# --- private endpoints ------------------------------------------------------------------------
 
 PE_COMPONENT = "azureml-infra:network:PrivateEndpoints"
 TARGET_IDS = {"workspace": given_id(f"Microsoft.MachineLearningServices/workspaces/{WS_NAME}"),
@@ -732,7 +734,7 @@ def test_private_endpoints_output_their_ids(endpoints):
     }
 
 
-# --- the data lake from the managed network ---------------------------------------------------------------
+# --- the data lake from the managed network ---------------------------------------------------
 
 LAKE_ID = given_id("Microsoft.Storage/storageAccounts/stmltestdata")
 RULES_COMPONENT = "azureml-infra:network:DataStorageOutboundRules"
@@ -781,7 +783,7 @@ def test_data_lake_rules_wait_for_the_workspace_to_be_their_approver(outbound_ru
     assert outbound_rules.outputs["rules"].value == ["data-storage-blob", "data-storage-dfs"]
 
 
-# --- compute clusters and instances ---------------------------------------------------------------
+# --- compute clusters and instances -----------------------------------------------------------
 
 PLACEMENT = Placement(WS_GROUP, WS_NAME, LOCATION, TAGS)
 TRAINING_SUBNET = given_id("Microsoft.Network/virtualNetworks/vnet-ml-test/subnets/snet-training", WS_GROUP)
@@ -909,7 +911,7 @@ def test_only_a_system_assigned_cluster_has_a_principal(computes):
     assert computes.outputs["computes"].known
 
 
-# --- Kubernetes computes ----------------------------------------------------------------------------------
+# --- Kubernetes computes ----------------------------------------------------------------------
 
 K8S_COMPONENT = "azureml-infra:kubernetes:KubernetesCompute"
 SUBNET_GRANT = grant("aks-new-network-contributor", Role.NETWORK_CONTRIBUTOR)
@@ -1066,7 +1068,7 @@ def test_every_kubernetes_compute_has_a_principal_and_its_cluster_id(kubernetes)
         "k8s-new": AKS_NEW_ID, "k8s-attached": ATTACHED_CLUSTER, "k8s-ready": ATTACHED_CLUSTER}
 
 
-# --- the data lake and the datastores ------------------------------------------------------------------
+# --- the data lake and the datastores ---------------------------------------------------------
 
 LAKE = "stmltestdata"
 LAKE_COMPONENT = "azureml-infra:datastores:DataStorage"
@@ -1290,7 +1292,7 @@ def test_data_outputs_hold_names_only(data):
     assert not datastores.secret
 
 
-# --- the Azure ML registry -----------------------------------------------------------------------------
+# --- the Azure ML registry --------------------------------------------------------------------
 
 REGISTRY_COMPONENT = "azureml-infra:ml_registry:MachineLearningRegistry"
 REGISTRY_SUB = "aaaaaaaa-0000-0000-0000-000000000000"
@@ -1379,7 +1381,7 @@ def test_an_existing_registry_registers_only_its_readers_roles_in_its_own_subscr
         "registry_id": EXISTING_REGISTRY, "registry_name": "mlr-shared"}
 
 
-# --- access entries -----------------------------------------------------------------------------------------
+# --- access entries ---------------------------------------------------------------------------
 
 ACCESS_COMPONENT = "azureml-infra:access:Access"
 ACCESS_GRANTS = (
@@ -1420,7 +1422,7 @@ def test_each_access_entry_is_one_assignment_on_the_scope_id_given(access):
     assert access.outputs["assignments"].value == sorted(e.grant.logical_name for e in ACCESS_GRANTS)
 
 
-# --- diagnostic settings ---------------------------------------------------------------------------------------
+# --- diagnostic settings ----------------------------------------------------------------------
 
 DIAGNOSTICS_COMPONENT = "azureml-infra:diagnostics:Diagnostics"
 LOGS_TO = given_id("Microsoft.OperationalInsights/workspaces/log-central", "rg-monitor")
