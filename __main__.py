@@ -31,10 +31,10 @@ from components.diagnostics import Diagnostics, DiagnosticsArgs
 from components.kubernetes import KubernetesComputesArgs, create_kubernetes_computes
 from components.ml_registry import MachineLearningRegistry, MachineLearningRegistryArgs
 from components.network import (
-    DataStorageOutboundRules,
-    DataStorageRulesArgs,
     Network,
     NetworkArgs,
+    OutboundRules,
+    OutboundRulesArgs,
     PrivateEndpoints,
     PrivateEndpointsArgs,
 )
@@ -74,11 +74,11 @@ placement = Placement(workspace.resource_group_name, workspace.workspace_name, d
 # output), and their identities read datastores and the registry like the clusters' do.
 computes: dict[str, Any] = create_computes(
     ComputesArgs(deployment.clusters, deployment.instances, placement, client.tenant_id, training_subnet_id, secrets,
-                 import_ids),
+                 import_ids, ids, client.subscription_id),
     parent=workspace,
 )
 computes |= create_kubernetes_computes(
-    KubernetesComputesArgs(deployment.kubernetes, placement, training_subnet_id, client.subscription_id, secrets),
+    KubernetesComputesArgs(deployment.kubernetes, placement, training_subnet_id, client.subscription_id, secrets, ids),
     parent=workspace,
 )
 # The identities that read data and models: the workspace's (None) and each compute's.
@@ -99,11 +99,11 @@ datastores = create_datastores(
                    client.subscription_id, principal_ids, secrets, data_storage),
     parent=workspace,
 )
-if deployment.data_storage_rules is not None:
-    DataStorageOutboundRules(
-        "data-storage-outbound",
-        DataStorageRulesArgs(deployment.data_storage_rules, workspace.resource_group_name, workspace.workspace_name,
-                             ids["dataStorage"], workspace.principal_id, client.subscription_id),
+if deployment.outbound_rules is not None:
+    OutboundRules(
+        "outbound-rules",
+        OutboundRulesArgs(deployment.outbound_rules, workspace.resource_group_name, workspace.workspace_name, ids,
+                          workspace.principal_id, client.subscription_id),
         opts=child(workspace),
     )
 
@@ -111,7 +111,8 @@ endpoints = (
     PrivateEndpoints(
         "private-endpoints",
         PrivateEndpointsArgs(deployment.endpoints, ids, workspace.resource_group_name, deployment.location,
-                             network.private_endpoint_subnet_id, network.zone_ids, deployment.tags),
+                             network.private_endpoint_subnet_id, network.zone_ids, deployment.tags,
+                             workspace.principal_id, client.subscription_id),
         opts=child(network),
     )
     if network is not None

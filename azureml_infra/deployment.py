@@ -128,8 +128,8 @@ class ContainerRegistrySpec:
 
 
 @dataclass(frozen=True)
-class IdentityGrant:
-    """A role of the workspace's user-assigned identity on one of its dependencies."""
+class ScopedGrant:
+    """A role for one of the stack's identities on one of the stack's resources, by its kind."""
 
     target: DependencyKind
     grant: Grant
@@ -143,25 +143,15 @@ class WorkspaceIdentitySpec:
     name: str
     existing_id: str | None
     # On the dependencies before the workspace exists, and on the workspace once it does.
-    grants: tuple[IdentityGrant, ...] = ()
-
-
-@dataclass(frozen=True)
-class OutboundRuleSpec:
-    """A user-defined outbound rule of the workspace's managed network."""
-
-    name: str
-    type: Literal["FQDN", "PrivateEndpoint", "ServiceTag"]
-    destination: str  # the FQDN, the resource's ARM id, or the service tag
-    subresource: str | None = None  # PrivateEndpoint
-    protocol: str | None = None  # ServiceTag
-    ports: str | None = None  # ServiceTag
+    grants: tuple[ScopedGrant, ...] = ()
 
 
 @dataclass(frozen=True)
 class ManagedNetworkSpec:
+    """The workspace's managed network; its user-defined rules are resources of their own
+    (``OutboundRulesSpec``)."""
+
     isolation: str
-    rules: tuple[OutboundRuleSpec, ...] = ()
     firewall_sku: str | None = None
 
 
@@ -223,6 +213,8 @@ class ClusterSpec:
     node_public_ip: bool
     ssh: SshSpec | None
     disable_local_auth: bool
+    # Its identity's roles on the stack's resources, for its journeys (azureml_infra.journeys).
+    grants: tuple[ScopedGrant, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -273,6 +265,8 @@ class KubernetesSpec:
     # extension is already installed (not installed by this stack).
     extension_settings: Mapping[str, str] | None = None
     tls: TlsSpec | None = None
+    # The compute identity's roles on the stack's resources, for its journeys.
+    grants: tuple[ScopedGrant, ...] = ()
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -359,15 +353,40 @@ class EndpointSpec:
     target: DependencyKind
     group_id: str
     zones: tuple[str, ...]
+    # The workspace identity's role on the endpoint itself (the studio reads storage through it).
+    reader: Grant | None = None
+
+
+@dataclass(frozen=True)
+class OutboundRuleSpec:
+    """A user-defined outbound rule of the workspace's managed network."""
+
+    name: str
+    type: Literal["FQDN", "PrivateEndpoint", "ServiceTag"]
+    destination: str = ""  # the FQDN, the resource's ARM id, or the service tag
+    # PrivateEndpoint to a resource of this stack: its kind (its id is known only when deployed).
+    target: DependencyKind | None = None
+    subresource: str | None = None  # PrivateEndpoint
+    protocol: str | None = None  # ServiceTag
+    ports: str | None = None  # ServiceTag
+    # Where it came from: the stack file's outboundRules, a preset, or this program (for the
+    # stack's own resources).
+    origin: str = "outboundRules"
+
+    @property
+    def needs_approval(self) -> bool:
+        """A private endpoint to a resource that is not one of the workspace's defaults waits for
+        the workspace identity's approver role on it."""
+        return self.type == "PrivateEndpoint" and self.target == "dataStorage"
 
 
 @dataclass(frozen=True)
 class OutboundRulesSpec:
-    """Private endpoint rules from the managed network to the data lake, and the workspace
-    identity's approver role they wait for."""
+    """The workspace's user-defined outbound rules, each a resource of its own, and the approver
+    roles the private endpoint rules wait for."""
 
-    rules: tuple[tuple[str, str], ...]  # (rule name, sub-resource)
-    approver: Grant
+    rules: tuple[OutboundRuleSpec, ...]
+    approvals: tuple[ScopedGrant, ...] = ()
 
 
 # --- the registry, people, diagnostics ----------------------------------------------------------
@@ -437,7 +456,7 @@ class Deployment:
     datastores: tuple[DatastoreSpec, ...] = ()
     network: NetworkSpec | None = None
     endpoints: tuple[EndpointSpec, ...] = ()
-    data_storage_rules: OutboundRulesSpec | None = None
+    outbound_rules: OutboundRulesSpec | None = None
     registry: RegistrySpec | None = None
     access: tuple[AccessGrant, ...] = ()
     diagnostics: DiagnosticsSpec | None = None

@@ -18,7 +18,7 @@ from azureml_infra.config.access import AccessEntry
 from azureml_infra.config.compute import ComputeCluster, ComputeInstance
 from azureml_infra.config.datastores import DatastoreSettings
 from azureml_infra.config.kubernetes import DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR, KubernetesCompute
-from azureml_infra.config.network import NetworkSettings
+from azureml_infra.config.network import NetworkSettings, OutboundRule
 from azureml_infra.config.rules.diagnostics import diagnostics_on
 from azureml_infra.config.stack import StackConfig
 from azureml_infra.config.workspace import WorkspaceSettings
@@ -39,7 +39,6 @@ from azureml_infra.deployment import (
     EndpointSpec,
     Existing,
     Grant,
-    IdentityGrant,
     InstanceSpec,
     KeyVaultSpec,
     KubernetesSpec,
@@ -50,6 +49,7 @@ from azureml_infra.deployment import (
     OutboundRulesSpec,
     ReaderGrant,
     RegistrySpec,
+    ScopedGrant,
     SshSpec,
     StorageAccountSpec,
     Subnet,
@@ -71,6 +71,14 @@ from azureml_infra.roles import Role, role_named
 
 # The value of a compute's subnetId that names the stack's own training subnet (config.base).
 _TRAINING = "training"
+
+# The default resources of a managed network: Azure ML adds their private endpoint rules itself.
+_MANAGED_NETWORK_DEFAULTS: tuple[DependencyKind, ...] = ("storageAccount", "keyVault", "containerRegistry")
+
+# The private endpoint rules this program adds to a managed network (see _outbound_rules).
+_PROGRAM_RULES: tuple[tuple[DependencyKind, str], ...] = (
+    ("storageAccount", "queue"), ("storageAccount", "table"), ("dataStorage", "blob"), ("dataStorage", "dfs"),
+)
 
 # Each dependency's Pulumi type, and what a CanNotDelete lock on it protects (its notes): with
 # protect: true, the created ones of facts.LOCKED_TYPES get one.
@@ -120,14 +128,14 @@ def resolve(config: StackConfig) -> Deployment:
         managed_network=config.network.managed,
         dependencies=dependencies,
         workspace=_workspace(config, names, dependencies),
-        clusters=tuple(_cluster(c) for c in config.computes),
+        clusters=tuple(_cluster(c, config, dependencies) for c in config.computes),
         instances=tuple(_instance(i) for i in config.compute_instances),
-        kubernetes=tuple(_kubernetes(k, config, names) for k in config.kubernetes_computes),
+        kubernetes=tuple(_kubernetes(k, config, names, dependencies) for k in config.kubernetes_computes),
         data_storage=_data_storage(config, names, dependencies),
         datastores=tuple(_datastore(d, config, names, identity_key, readers) for d in config.datastores),
         network=_network(config) if private else None,
-        endpoints=_endpoints(dependencies) if private else (),
-        data_storage_rules=_data_storage_rules(config, names, workspace_principal),
+        endpoints=_endpoints(dependencies, workspace_principal) if private else (),
+        outbound_rules=_outbound_rules(config, names, workspace_principal),
         registry=_registry(config, readers),
         access=tuple(_access(e, config, dependencies) for e in config.access),
         diagnostics=_diagnostics(config, dependencies) if diagnostics_on(config) else None,
@@ -298,34 +306,34 @@ def _workspace_identity(config: StackConfig, dependencies: tuple[Dependency, ...
     principal_key = keys.workspace_principal_key(config.names().ml_workspace, name)
     order: tuple[DependencyKind, ...] = ("storageAccount", "keyVault", "containerRegistry", "applicationInsights",
                                          "workspace")
+
+    def roles(d: Dependency) -> tuple[Role, ...]:
+        # Under a managed network the workspace identity approves the private endpoints Azure ML
+        # creates to its default storage, key vault and registry: "After April 30th, 2025,
+        # permissions aren't automatically granted to the managed identity"; for these default
+        # resources the grants "during workspace creation" cover it, and a user-assigned
+        # identity's grants are this program's (how-to-managed-network.md, "Approval of private
+        # endpoints"; how-to-identity-based-service-authentication.md, "Workspace identity types").
+        approves = config.network.managed and d.kind in _MANAGED_NETWORK_DEFAULTS
+        return d.identity_roles + ((Role.AZURE_AI_ENTERPRISE_NETWORK_CONNECTION_APPROVER,) if approves else ())
+
     grants = tuple(
-        IdentityGrant(
+        ScopedGrant(
             d.kind,
             _grant(f"identity-{d.label}-{_short(role)}", d.key, role, principal_key,
                    f"azureml-infra: the workspace identity {name} ({role.value})"),
         )
         for d in sorted((d for d in dependencies if d.identity_roles), key=lambda d: order.index(d.kind))
-        for role in d.identity_roles
+        for role in roles(d)
     )
     return WorkspaceIdentitySpec(name=name, existing_id=None, grants=grants)
 
 
 def _managed_network(network: NetworkSettings) -> ManagedNetworkSpec | None:
-    """The managed network with the stack's rules; nothing at all without isolation."""
+    """The managed network; nothing at all without isolation."""
     if not network.managed:
         return None
-    rules = []
-    for rule in network.outbound_rules:
-        if rule.fqdn is not None:
-            rules.append(OutboundRuleSpec(rule.name, "FQDN", rule.fqdn))
-        elif rule.private_endpoint is not None:
-            pe = rule.private_endpoint
-            rules.append(OutboundRuleSpec(rule.name, "PrivateEndpoint", pe.resource_id, subresource=pe.subresource))
-        else:
-            tag = rule.service_tag
-            assert tag is not None  # a rule has exactly one destination (config.network)
-            rules.append(OutboundRuleSpec(rule.name, "ServiceTag", tag.tag, protocol=tag.protocol, ports=tag.ports))
-    return ManagedNetworkSpec(network.isolation, tuple(rules), network.firewall_sku)
+    return ManagedNetworkSpec(network.isolation, network.firewall_sku)
 
 
 # --- computes ---------------------------------------------------------------------------------
@@ -337,7 +345,45 @@ def _subnet(subnet_id: str | None) -> Subnet | None:
     return Subnet(training=True) if subnet_id == _TRAINING else Subnet(id=subnet_id)
 
 
-def _cluster(c: ComputeCluster) -> ClusterSpec:
+def _identity_storage(config: StackConfig) -> bool:
+    """The workspace's own datastores use identity: its storage (created here) allows no shared
+    keys (systemDatastoresAuthMode Identity, config.workspace)."""
+    storage = config.workspace.storage_account
+    return not storage.reused and not storage.allow_shared_key_access
+
+
+def _compute_grants(
+    compute: str, config: StackConfig, dependencies: tuple[Dependency, ...], kubernetes: bool = False
+) -> tuple[ScopedGrant, ...]:
+    """What a compute's own identity needs for its jobs.
+
+    - Storage Blob Data Contributor on the workspace storage when its datastores store no
+      credential: "If the identity property is left unspecified and datastore doesn't have
+      cached credentials, then compute managed identity becomes the fallback option", and jobs
+      write outputs and MLflow artifacts there (how-to-identity-based-service-authentication.md;
+      how-to-attach-kubernetes-to-workspace.md: "For read-write purpose, Storage Blob Data
+      Contributor role should be granted to the compute managed identity").
+    - AcrPull on the workspace registry for a Kubernetes compute: "Grant the AcrPull role to the
+      compute Managed Identity" (how-to-attach-kubernetes-to-workspace.md). Not for a compute
+      cluster: "A managed identity is automatically granted ACRPull role on workspace ACR"
+      (how-to-identity-based-service-authentication.md), and a second assignment would fail
+      with RoleAssignmentExists.
+    """
+    principal = keys.compute_principal_key(config.names().ml_workspace, compute)
+    wanted: list[tuple[DependencyKind, Role]] = []
+    if _identity_storage(config):
+        wanted.append(("storageAccount", Role.STORAGE_BLOB_DATA_CONTRIBUTOR))
+    if kubernetes:
+        wanted.append(("containerRegistry", Role.ACR_PULL))
+    return tuple(
+        ScopedGrant(kind, _grant(f"{compute}-{d.label}-{_short(role)}", d.key, role, principal,
+                                 f"azureml-infra: the compute {compute} ({role.value})"))
+        for kind, role in wanted
+        for d in (_of(dependencies, kind),)
+    )
+
+
+def _cluster(c: ComputeCluster, config: StackConfig, dependencies: tuple[Dependency, ...]) -> ClusterSpec:
     ssh = c.ssh
     return ClusterSpec(
         name=c.name, vm_size=c.vm_size, min_nodes=c.min_nodes, max_nodes=c.max_nodes,
@@ -346,6 +392,8 @@ def _cluster(c: ComputeCluster) -> ClusterSpec:
         system_assigned=c.identity.system_assigned, subnet=_subnet(c.subnet_id), node_public_ip=c.node_public_ip,
         ssh=SshSpec(ssh.admin_user_name, ssh.public_key, ssh.password_secret, ssh.public_access) if ssh else None,
         disable_local_auth=c.disable_local_auth,
+        # Only an identity of its own: a user-assigned one is its owner's to grant (docs/access.md).
+        grants=_compute_grants(c.name, config, dependencies) if c.identity.system_assigned else (),
     )
 
 
@@ -400,7 +448,9 @@ def extension_settings(k: KubernetesCompute, cluster_name: str, location: str) -
     return settings
 
 
-def _kubernetes(k: KubernetesCompute, config: StackConfig, names: ResourceNames) -> KubernetesSpec:
+def _kubernetes(
+    k: KubernetesCompute, config: StackConfig, names: ResourceNames, dependencies: tuple[Dependency, ...]
+) -> KubernetesSpec:
     existing = arm.parse_resource_id(k.cluster_id) if k.cluster_id else None
     cluster_name = existing.name if existing else aks_cluster_name(config.prefix, config.environment, k.name)
     purposes = " and ".join(p for p, on in (("inference", k.inference), ("training", k.training)) if on)
@@ -414,6 +464,7 @@ def _kubernetes(k: KubernetesCompute, config: StackConfig, names: ResourceNames)
         existing_cluster_group=existing.resource_group if existing else None,
         extension_settings=extension_settings(k, cluster_name, config.location) if k.install_extension else None,
         tls=TlsSpec(k.https.certificate_secret, k.https.key_secret) if k.inference and k.https else None,
+        grants=_compute_grants(k.name, config, dependencies, kubernetes=True),
     )
 
 
@@ -532,37 +583,77 @@ def _network(config: StackConfig) -> NetworkSpec:
     )
 
 
-def _endpoints(dependencies: tuple[Dependency, ...]) -> tuple[EndpointSpec, ...]:
+# The storage endpoints the studio reads data through, as the workspace identity: "ensure the
+# private endpoint created in the client virtual network is granted the Reader role to your
+# workspace managed identity. This applies to both blob and file storage private endpoints"
+# (how-to-managed-network.md, "Azure Machine Learning studio"); for another account "one storage
+# account might have separate private endpoint for blob, file, and dfs ... Add the managed
+# identity to all these endpoints" (how-to-enable-studio-virtual-network.md).
+_STUDIO_READS = {("storageAccount", "blob"), ("storageAccount", "file"), ("dataStorage", "blob"), ("dataStorage", "dfs")}
+
+
+def _endpoints(dependencies: tuple[Dependency, ...], workspace_principal: str) -> tuple[EndpointSpec, ...]:
     """A private endpoint per group of each dependency, reused ones included (their own network
     settings stay their owner's)."""
-    return tuple(
-        EndpointSpec(
-            key=d.label if len(d.endpoint_groups) == 1 else f"{d.label}-{group}",
-            name=endpoint_name(d.name, group),
-            target=d.kind,
-            group_id=group,
-            zones=ENDPOINT_KINDS[group].zones,
+    group = _of(dependencies, "resourceGroup").name
+
+    def endpoint(d: Dependency, group_id: str) -> EndpointSpec:
+        key = d.label if len(d.endpoint_groups) == 1 else f"{d.label}-{group_id}"
+        name = endpoint_name(d.name, group_id)
+        reader = (
+            _grant(f"pe-{key}-workspace-reader", keys.resource_key(group, "privateendpoints", name), Role.READER,
+                   workspace_principal, "azureml-infra: the workspace reads storage through this endpoint (studio)")
+            if (d.kind, group_id) in _STUDIO_READS
+            else None
         )
-        for d in dependencies
-        for group in d.endpoint_groups
-    )
+        return EndpointSpec(key, name, d.kind, group_id, ENDPOINT_KINDS[group_id].zones, reader)
+
+    return tuple(endpoint(d, g) for d in dependencies for g in d.endpoint_groups)
 
 
-def _data_storage_rules(config: StackConfig, names: ResourceNames, workspace_principal: str) -> OutboundRulesSpec | None:
-    """Jobs in the managed network reach the data lake through private endpoints Azure ML creates,
-    once the workspace identity may approve them (components/network.py)."""
-    if config.data_storage is None or names.data_storage is None or not config.network.managed:
+def _user_rule(rule: OutboundRule) -> OutboundRuleSpec:
+    if rule.fqdn is not None:
+        return OutboundRuleSpec(rule.name, "FQDN", rule.fqdn)
+    if rule.private_endpoint is not None:
+        pe = rule.private_endpoint
+        return OutboundRuleSpec(rule.name, "PrivateEndpoint", pe.resource_id, subresource=pe.subresource)
+    tag = rule.service_tag
+    assert tag is not None  # a rule has exactly one destination (config.network)
+    return OutboundRuleSpec(rule.name, "ServiceTag", tag.tag, protocol=tag.protocol, ports=tag.ports)
+
+
+def _outbound_rules(config: StackConfig, names: ResourceNames, workspace_principal: str) -> OutboundRulesSpec | None:
+    """The managed network's user-defined rules: the stack file's, then this program's own.
+
+    - The default storage's queue and table, for batch endpoints and ParallelRunStep: "add
+      outbound private endpoint rules to allow traffic to the following sub resources for the
+      default storage account: queue, table" (how-to-managed-network.md, "Scenario: Use batch
+      endpoints or ParallelRunStep"). Azure adds blob and file itself.
+    - The data lake's blob and dfs: Azure adds rules for the workspace's own storage, key vault
+      and registry only ("Required PE rules are automatic"), and jobs would not reach another
+      account once its public access is off. They wait for the workspace identity's approver
+      role on the account (same page, "Approval of private endpoints").
+    """
+    network = config.network
+    if not network.managed:
         return None
-    return OutboundRulesSpec(
-        rules=tuple((data_storage_rule_name(sub), sub) for sub in ENDPOINT_GROUPS["dataStorage"]),
-        approver=_grant(
+    rules = [_user_rule(rule) for rule in network.outbound_rules]
+    rules += [
+        OutboundRuleSpec(data_storage_rule_name(sub) if kind == "dataStorage" else f"storage-account-{sub}",
+                         "PrivateEndpoint", target=kind, subresource=sub, origin="azureml-infra")
+        for kind, sub in _PROGRAM_RULES
+        if kind != "dataStorage" or names.data_storage is not None
+    ]
+    approvals: tuple[ScopedGrant, ...] = ()
+    if names.data_storage is not None:
+        approvals = (ScopedGrant("dataStorage", _grant(
             "data-storage-network-approver",
             keys.resource_key(names.resource_group, "storageaccounts", names.data_storage),
             Role.AZURE_AI_ENTERPRISE_NETWORK_CONNECTION_APPROVER,
             workspace_principal,
             "azureml-infra: the workspace approves its managed network's endpoints to the data lake",
-        ),
-    )
+        )),)
+    return OutboundRulesSpec(tuple(rules), approvals)
 
 
 # --- registry, access, diagnostics ----------------------------------------------------------

@@ -17,10 +17,10 @@ import pulumi
 from pulumi_azure_native import machinelearningservices as ml
 
 from azureml_infra import facts
-from azureml_infra.deployment import ClusterSpec, InstanceSpec, SshSpec, Subnet
+from azureml_infra.deployment import ClusterSpec, DependencyKind, InstanceSpec, SshSpec, Subnet
 from components.options import child
 from components.placement import Placement
-from components.role_assignments import principal_id_of
+from components.role_assignments import assign_role, principal_id_of
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,9 @@ class ComputeClusterArgs:
     admin_password: pulumi.Input[str] | None = None
     # adopt: true - the ARM id to import (azureml_infra.adoption).
     import_id: str | None = None
+    # The ARM id of each resource kind the spec's grants name, and their subscription.
+    scope_ids: Mapping[DependencyKind, pulumi.Input[str]] = field(default_factory=dict)
+    subscription_id: pulumi.Input[str] = ""
 
 
 @dataclass(frozen=True)
@@ -100,9 +103,13 @@ class ComputeCluster(pulumi.ComponentResource):
             opts=_compute_options(self, args.import_id),
         )
         self.compute_id = self.compute.id
-        self.principal_id = (
-            principal_id_of(self.compute.identity) if s.system_assigned else None
-        )
+        self.principal_id = principal_id_of(self.compute.identity) if s.system_assigned else None
+        # Its identity's roles for its jobs (azureml_infra.resolve says which and why).
+        self.role_assignments = [
+            assign_role(g.grant, self.principal_id, args.scope_ids[g.target], args.subscription_id, self)
+            for g in s.grants
+            if self.principal_id is not None
+        ]
         self.register_outputs({"id": self.compute_id, "principalId": self.principal_id})
 
 
@@ -163,6 +170,9 @@ class ComputesArgs:
     secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     # adopt: true - (Pulumi type, Azure name) -> ARM id to import (azureml_infra.adoption).
     import_ids: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    # For the clusters' grants: the ARM id of each resource kind, and their subscription.
+    scope_ids: Mapping[DependencyKind, pulumi.Input[str]] = field(default_factory=dict)
+    subscription_id: pulumi.Input[str] = ""
 
 
 def create_computes(args: ComputesArgs, parent: pulumi.Resource) -> dict[str, Any]:
@@ -175,7 +185,7 @@ def create_computes(args: ComputesArgs, parent: pulumi.Resource) -> dict[str, An
             c.name,
             ComputeClusterArgs(
                 c, args.placement, args.training_subnet_id, password,
-                args.import_ids.get((facts.ML_COMPUTE, c.name)),
+                args.import_ids.get((facts.ML_COMPUTE, c.name)), args.scope_ids, args.subscription_id,
             ),
             child(parent),
         )

@@ -27,7 +27,7 @@ import pulumi
 from pulumi_azure_native import authorization, containerservice, kubernetesconfiguration
 from pulumi_azure_native import machinelearningservices as ml
 
-from azureml_infra.deployment import AksClusterSpec, KubernetesSpec
+from azureml_infra.deployment import AksClusterSpec, DependencyKind, KubernetesSpec
 from components.options import child
 from components.placement import Placement
 from components.role_assignments import assign_role, principal_id_of
@@ -55,6 +55,8 @@ class KubernetesComputeArgs:
     # The TLS certificate and key (PEM, secret Outputs), for HTTPS scoring.
     tls_certificate: pulumi.Input[str] | None = None
     tls_key: pulumi.Input[str] | None = None
+    # The ARM id of each resource kind the spec's grants name.
+    scope_ids: Mapping[DependencyKind, pulumi.Input[str]] = field(default_factory=dict)
 
 
 class KubernetesCompute(pulumi.ComponentResource):
@@ -135,6 +137,11 @@ class KubernetesCompute(pulumi.ComponentResource):
         self.compute_id = self.compute.id
         self.cluster_id = pulumi.Output.from_input(cluster_id)
         self.principal_id = principal_id_of(self.compute.identity)
+        # The compute identity's roles for its jobs and image pulls (azureml_infra.resolve).
+        self.role_assignments = [
+            assign_role(g.grant, self.principal_id, args.scope_ids[g.target], args.subscription_id or "", self)
+            for g in s.grants
+        ]
         self.register_outputs(
             {"id": self.compute_id, "principalId": self.principal_id, "clusterId": self.cluster_id}
         )
@@ -241,6 +248,7 @@ class KubernetesComputesArgs:
     subscription_id: pulumi.Input[str] | None = None
     # Config key -> secret Output, for the TLS certificates and keys.
     secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    scope_ids: Mapping[DependencyKind, pulumi.Input[str]] = field(default_factory=dict)
 
 
 def create_kubernetes_computes(args: KubernetesComputesArgs, parent: pulumi.Resource) -> dict[str, Any]:
@@ -255,6 +263,7 @@ def create_kubernetes_computes(args: KubernetesComputesArgs, parent: pulumi.Reso
                 subscription_id=args.subscription_id,
                 tls_certificate=args.secrets[s.tls.certificate_secret] if s.tls else None,
                 tls_key=args.secrets[s.tls.key_secret] if s.tls else None,
+                scope_ids=args.scope_ids,
             ),
             child(parent),
         )

@@ -8,7 +8,7 @@
 - ``PrivateEndpoints``: one private endpoint per target (workspace, storage blob and file, key
   vault, registry, data lake blob and dfs), each with its DNS zone group. They come after the
   workspace: an endpoint needs the id of what it points at.
-- ``DataStorageOutboundRules``: the managed network's private endpoint rules to the data lake.
+- ``OutboundRules``: the managed network's user-defined outbound rules, one resource each.
 
 The managed network itself is a property of the workspace (components/workspace.py). Sources:
 azure-docs articles/private-link/private-endpoint-dns.md (zones per service); azure-ai-docs
@@ -29,7 +29,14 @@ import pulumi
 from pulumi_azure_native import machinelearningservices as ml
 from pulumi_azure_native import network, privatedns
 
-from azureml_infra.deployment import DependencyKind, EndpointSpec, NetworkSpec, OutboundRulesSpec, VnetSpec
+from azureml_infra.deployment import (
+    DependencyKind,
+    EndpointSpec,
+    NetworkSpec,
+    OutboundRuleSpec,
+    OutboundRulesSpec,
+    VnetSpec,
+)
 from components.options import child
 from components.role_assignments import assign_role
 
@@ -196,6 +203,10 @@ class PrivateEndpointsArgs:
     subnet_id: pulumi.Input[str]
     zone_ids: Mapping[str, pulumi.Input[str]]
     tags: Mapping[str, str] = field(default_factory=dict)
+    # For the endpoints' reader grants (EndpointSpec.reader): the workspace identity and the
+    # subscription of the role definitions.
+    workspace_principal_id: pulumi.Input[str] = ""
+    subscription_id: pulumi.Input[str] = ""
 
 
 class PrivateEndpoints(pulumi.ComponentResource):
@@ -238,57 +249,89 @@ class PrivateEndpoints(pulumi.ComponentResource):
                 ],
                 opts=child(self),
             )
+            if target.reader is not None:
+                assign_role(target.reader, args.workspace_principal_id, endpoint.id, args.subscription_id, self)
             self.endpoints[target.key] = endpoint
         self.register_outputs({key: pe.id for key, pe in self.endpoints.items()})
 
 
-# --- the data lake from the managed network ------------------------------------------------------
+# --- the managed network's user-defined outbound rules ------------------------------------------
 
 
 @dataclass(frozen=True)
-class DataStorageRulesArgs:
+class OutboundRulesArgs:
     spec: OutboundRulesSpec
     resource_group_name: pulumi.Input[str]
     workspace_name: pulumi.Input[str]
-    account_id: pulumi.Input[str]
+    # The ARM id of each resource kind a rule or an approval names.
+    target_ids: Mapping[DependencyKind, pulumi.Input[str]]
     # The workspace identity, which approves the endpoints (see the class).
     workspace_principal_id: pulumi.Input[str]
     subscription_id: pulumi.Input[str]
 
 
-class DataStorageOutboundRules(pulumi.ComponentResource):
-    """Private endpoint rules from the managed network to the data lake (blob and dfs).
+class OutboundRules(pulumi.ComponentResource):
+    """The managed network's user-defined outbound rules (the stack file's, then this program's),
+    one ``ManagedNetworkSettingsRule`` each, made one after another.
 
-    Azure adds rules for the workspace's own storage, key vault and registry only
-    (how-to-managed-network.md, "Required PE rules are automatic"); the data lake is another
-    account, which jobs in the managed network would otherwise not reach (under approved outbound
-    at all, and under internet outbound not once its public access is off). Rules of their own,
-    not inline on the workspace: they need the account's id, and the account is created after the
-    workspace is declared. Since April 2025 the workspace identity must hold *Azure AI Enterprise
-    Network Connection Approver* on a target that is not a default resource (same page,
-    "Approval of private endpoints"), so the rules wait for that assignment.
+    One representation, all separate, never inline on the workspace: the two delete each other's
+    rules when both are used (Azure/terraform-provider-azapi#453; pulumi/pulumi-azure-native#3225
+    saw the workspace's managedNetwork drift when rules lived outside it). Separate because some
+    rules cannot exist when the workspace is created: a private endpoint to a resource that is not
+    one of the workspace's defaults (the data lake) waits for the workspace identity's *Azure AI
+    Enterprise Network Connection Approver* role on it ("After April 30th, 2025, permissions aren't
+    automatically granted to the managed identity", how-to-managed-network.md, "Approval of
+    private endpoints"), and a system-assigned identity exists only once the workspace does. One
+    after another: rules written at the same time clobber each other (azapi#453, whose maintainers
+    serialize them with a lock).
+
+    Kept its old name and type as an alias: the data lake's two rules and their approval were the
+    children of ``DataStorageOutboundRules`` ("data-storage-outbound") and keep their URNs.
     """
 
-    def __init__(self, name: str, args: DataStorageRulesArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("azureml-infra:network:DataStorageOutboundRules", name, None, opts)
-        approval = assign_role(
-            args.spec.approver, args.workspace_principal_id, args.account_id, args.subscription_id, self
-        )
-        self.rules = [
-            ml.ManagedNetworkSettingsRule(
-                f"outbound-rule-{rule_name}",
-                rule_name=rule_name,
-                resource_group_name=args.resource_group_name,
-                workspace_name=args.workspace_name,
-                properties=ml.PrivateEndpointOutboundRuleArgs(
-                    type="PrivateEndpoint",
-                    category="UserDefined",
-                    destination=ml.PrivateEndpointDestinationArgs(
-                        service_resource_id=args.account_id, subresource_target=sub
-                    ),
-                ),
-                opts=child(self, depends_on=[approval]),
-            )
-            for rule_name, sub in args.spec.rules
+    def __init__(self, name: str, args: OutboundRulesArgs, opts: pulumi.ResourceOptions | None = None):
+        was = pulumi.Alias(name="data-storage-outbound", type_="azureml-infra:network:DataStorageOutboundRules")
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=[was]))
+        super().__init__("azureml-infra:network:OutboundRules", name, None, opts)
+        approvals = [
+            assign_role(a.grant, args.workspace_principal_id, args.target_ids[a.target], args.subscription_id, self)
+            for a in args.spec.approvals
         ]
+        self.rules: list[ml.ManagedNetworkSettingsRule] = []
+        for rule in args.spec.rules:
+            after: list[pulumi.Resource] = [*approvals] if rule.needs_approval else []
+            if self.rules:
+                after.append(self.rules[-1])
+            self.rules.append(
+                ml.ManagedNetworkSettingsRule(
+                    f"outbound-rule-{rule.name}",
+                    rule_name=rule.name,
+                    resource_group_name=args.resource_group_name,
+                    workspace_name=args.workspace_name,
+                    properties=_rule_properties(rule, args.target_ids),
+                    opts=child(self, depends_on=after),
+                )
+            )
         self.register_outputs({"rules": [r.name for r in self.rules]})
+
+
+def _rule_properties(
+    rule: OutboundRuleSpec, target_ids: Mapping[DependencyKind, pulumi.Input[str]]
+) -> ml.FqdnOutboundRuleArgs | ml.PrivateEndpointOutboundRuleArgs | ml.ServiceTagOutboundRuleArgs:
+    if rule.type == "FQDN":
+        return ml.FqdnOutboundRuleArgs(type="FQDN", destination=rule.destination, category="UserDefined")
+    if rule.type == "PrivateEndpoint":
+        resource_id = target_ids[rule.target] if rule.target is not None else rule.destination
+        return ml.PrivateEndpointOutboundRuleArgs(
+            type="PrivateEndpoint",
+            category="UserDefined",
+            destination=ml.PrivateEndpointDestinationArgs(service_resource_id=resource_id,
+                                                          subresource_target=rule.subresource),
+        )
+    return ml.ServiceTagOutboundRuleArgs(
+        type="ServiceTag",
+        category="UserDefined",
+        destination=ml.ServiceTagDestinationArgs(
+            service_tag=rule.destination, protocol=rule.protocol, port_ranges=rule.ports, action="Allow"
+        ),
+    )

@@ -36,9 +36,9 @@ from azureml_infra.deployment import (
     ContainerRegistrySpec,
     DependencyKind,
     Existing,
-    IdentityGrant,
     KeyVaultSpec,
     ManagedNetworkSpec,
+    ScopedGrant,
     StorageAccountSpec,
     WorkspaceIdentitySpec,
     WorkspaceSpec,
@@ -353,36 +353,10 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
 
 
 def managed_network(spec: ManagedNetworkSpec) -> ml.ManagedNetworkSettingsArgs:
-    """The workspace's managed network with the stack's rules, keyed by rule name (the SDK's
-    outbound_rules is a Mapping[str, rule], machinelearningservices/_inputs.py
-    ManagedNetworkSettingsArgs). Azure adds its required rules itself."""
-    rules: dict[
-        str, ml.FqdnOutboundRuleArgs | ml.PrivateEndpointOutboundRuleArgs | ml.ServiceTagOutboundRuleArgs
-    ] = {}
-    for rule in spec.rules:
-        if rule.type == "FQDN":
-            rules[rule.name] = ml.FqdnOutboundRuleArgs(type="FQDN", destination=rule.destination, category="UserDefined")
-        elif rule.type == "PrivateEndpoint":
-            rules[rule.name] = ml.PrivateEndpointOutboundRuleArgs(
-                type="PrivateEndpoint",
-                category="UserDefined",
-                destination=ml.PrivateEndpointDestinationArgs(
-                    service_resource_id=rule.destination, subresource_target=rule.subresource
-                ),
-            )
-        else:
-            rules[rule.name] = ml.ServiceTagOutboundRuleArgs(
-                type="ServiceTag",
-                category="UserDefined",
-                destination=ml.ServiceTagDestinationArgs(
-                    service_tag=rule.destination, protocol=rule.protocol, port_ranges=rule.ports, action="Allow"
-                ),
-            )
-    return ml.ManagedNetworkSettingsArgs(
-        isolation_mode=spec.isolation,
-        outbound_rules=rules or None,
-        firewall_sku=spec.firewall_sku,
-    )
+    """The workspace's managed network: its isolation mode and firewall. Azure adds its required
+    rules itself; the stack's own are resources of their own (components/network.py,
+    OutboundRules, says why), never inline here."""
+    return ml.ManagedNetworkSettingsArgs(isolation_mode=spec.isolation, firewall_sku=spec.firewall_sku)
 
 
 # --- the user-assigned identity ------------------------------------------------------------------
@@ -438,7 +412,7 @@ class WorkspaceIdentity(pulumi.ComponentResource):
             self.grants = [self._grant(g, args.scopes[g.target]) for g in spec.grants if g.target != "workspace"]
         self.register_outputs({"id": self.id})
 
-    def _grant(self, grant: IdentityGrant, scope: pulumi.Input[str]) -> authorization.RoleAssignment:
+    def _grant(self, grant: ScopedGrant, scope: pulumi.Input[str]) -> authorization.RoleAssignment:
         assert self.principal_id is not None
         return assign_role(grant.grant, self.principal_id, scope, self._args.subscription_id, parent=self)
 

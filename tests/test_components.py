@@ -34,7 +34,6 @@ from azureml_infra.deployment import (
     EndpointSpec,
     Existing,
     Grant,
-    IdentityGrant,
     InstanceSpec,
     KeyVaultSpec,
     KubernetesSpec,
@@ -45,6 +44,7 @@ from azureml_infra.deployment import (
     OutboundRulesSpec,
     ReaderGrant,
     RegistrySpec,
+    ScopedGrant,
     SshSpec,
     StorageAccountSpec,
     Subnet,
@@ -68,10 +68,10 @@ from components.diagnostics import Diagnostics, DiagnosticsArgs
 from components.kubernetes import KubernetesComputesArgs, create_kubernetes_computes
 from components.ml_registry import MachineLearningRegistry, MachineLearningRegistryArgs
 from components.network import (
-    DataStorageOutboundRules,
-    DataStorageRulesArgs,
     Network,
     NetworkArgs,
+    OutboundRules,
+    OutboundRulesArgs,
     PrivateEndpoints,
     PrivateEndpointsArgs,
 )
@@ -201,10 +201,10 @@ def workspace_spec(**overrides: Any) -> WorkspaceSpec:
 
 
 IDENTITY_GRANTS = (
-    IdentityGrant("storageAccount", grant("identity-storage", Role.STORAGE_BLOB_DATA_CONTRIBUTOR)),
-    IdentityGrant("keyVault", grant("identity-key-vault", Role.KEY_VAULT_ADMINISTRATOR)),
-    IdentityGrant("resourceGroup", grant("identity-resource-group", Role.READER)),
-    IdentityGrant("workspace", grant("identity-workspace", Role.AZURE_AI_ADMINISTRATOR)),
+    ScopedGrant("storageAccount", grant("identity-storage", Role.STORAGE_BLOB_DATA_CONTRIBUTOR)),
+    ScopedGrant("keyVault", grant("identity-key-vault", Role.KEY_VAULT_ADMINISTRATOR)),
+    ScopedGrant("resourceGroup", grant("identity-resource-group", Role.READER)),
+    ScopedGrant("workspace", grant("identity-workspace", Role.AZURE_AI_ADMINISTRATOR)),
 )
 UAI_NAME = "id-ml-test"
 UAI_ID = mock_id(f"Microsoft.ManagedIdentity/userAssignedIdentities/{UAI_NAME}", WS_GROUP)
@@ -238,15 +238,7 @@ def hardened() -> Run:
         private=True,
         image_build_compute="cpu-compute",
         system_datastores_auth_mode="identity",
-        managed_network=ManagedNetworkSpec(
-            isolation="AllowOnlyApprovedOutbound",
-            rules=(
-                OutboundRuleSpec("pypi", "FQDN", "pypi.org"),
-                OutboundRuleSpec("lake", "PrivateEndpoint", given_id("Microsoft.Storage/storageAccounts/lake"), "dfs"),
-                OutboundRuleSpec("monitor", "ServiceTag", "AzureMonitor", protocol="TCP", ports="443"),
-            ),
-            firewall_sku="Standard",
-        ),
+        managed_network=ManagedNetworkSpec(isolation="AllowOnlyApprovedOutbound", firewall_sku="Standard"),
         protect=True,
     )
     return workspace_run(spec)
@@ -366,18 +358,12 @@ def test_hardened_workspace_links_its_dependencies_and_runs_as_its_identity(hard
         "Disabled", "cpu-compute", "identity")
 
 
-def test_managed_network_rules_arrive_by_name(hardened):
+def test_the_managed_network_is_on_the_workspace_without_its_rules(hardened):
     inputs = hardened.one(MLW).inputs
     assert inputs["provisionNetworkNow"] is True
-    network = inputs["managedNetwork"]
-    assert (network["isolationMode"], network["firewallSku"]) == ("AllowOnlyApprovedOutbound", "Standard")
-    assert network["outboundRules"] == {
-        "pypi": {"type": "FQDN", "category": "UserDefined", "destination": "pypi.org"},
-        "lake": {"type": "PrivateEndpoint", "category": "UserDefined", "destination": {
-            "serviceResourceId": given_id("Microsoft.Storage/storageAccounts/lake"), "subresourceTarget": "dfs"}},
-        "monitor": {"type": "ServiceTag", "category": "UserDefined", "destination": {
-            "serviceTag": "AzureMonitor", "protocol": "TCP", "portRanges": "443", "action": "Allow"}},
-    }
+    # Its rules are resources of their own (OutboundRules), never inline.
+    assert inputs["managedNetwork"] == {"isolationMode": "AllowOnlyApprovedOutbound", "firewallSku": "Standard",
+                                        "enableNetworkMonitor": False}  # the SDK's default
 
 
 def test_the_created_identity_holds_its_roles_before_the_workspace_and_on_it_after(hardened):
@@ -734,32 +720,62 @@ def test_private_endpoints_output_their_ids(endpoints):
     }
 
 
-# --- the data lake from the managed network ---------------------------------------------------
+# --- the managed network's outbound rules -------------------------------------------------------
 
 LAKE_ID = given_id("Microsoft.Storage/storageAccounts/stmltestdata")
-RULES_COMPONENT = "azureml-infra:network:DataStorageOutboundRules"
+OTHER_ID = given_id("Microsoft.Storage/storageAccounts/stshared")
+RULES_COMPONENT = "azureml-infra:network:OutboundRules"
 APPROVER = grant("data-storage-network-approver", Role.AZURE_AI_ENTERPRISE_NETWORK_CONNECTION_APPROVER)
+RULE_SPECS = (
+    OutboundRuleSpec("pypi", "FQDN", "pypi.org"),
+    OutboundRuleSpec("shared", "PrivateEndpoint", OTHER_ID, subresource="blob"),
+    OutboundRuleSpec("monitor", "ServiceTag", "AzureMonitor", protocol="TCP", ports="443"),
+    OutboundRuleSpec("data-storage-blob", "PrivateEndpoint", target="dataStorage", subresource="blob"),
+    OutboundRuleSpec("data-storage-dfs", "PrivateEndpoint", target="dataStorage", subresource="dfs"),
+)
 
 
 @pytest.fixture(scope="module")
 def outbound_rules() -> Run:
-    spec = OutboundRulesSpec((("data-storage-blob", "blob"), ("data-storage-dfs", "dfs")), APPROVER)
+    spec = OutboundRulesSpec(RULE_SPECS, (ScopedGrant("dataStorage", APPROVER),))
 
     def build() -> dict[str, Any]:
-        rules = DataStorageOutboundRules("data-storage-outbound", DataStorageRulesArgs(
-            spec, WS_GROUP, WS_NAME, LAKE_ID, WORKSPACE_PRINCIPAL, GIVEN_SUB))
+        rules = OutboundRules("outbound-rules", OutboundRulesArgs(
+            spec, WS_GROUP, WS_NAME, {"dataStorage": LAKE_ID}, WORKSPACE_PRINCIPAL, GIVEN_SUB))
         return {"rules": [r.name for r in rules.rules]}
 
     return built(build)
 
 
-def test_data_lake_rules_wait_for_the_workspace_to_be_their_approver(outbound_rules):
+def test_outbound_rules_are_resources_of_their_own_under_the_old_components_alias(outbound_rules):
     assert tree(outbound_rules) == {
-        (RULES_COMPONENT, "data-storage-outbound", None),
-        (RA, "data-storage-network-approver", "data-storage-outbound"),
-        (RULE, "outbound-rule-data-storage-blob", "data-storage-outbound"),
-        (RULE, "outbound-rule-data-storage-dfs", "data-storage-outbound"),
+        (RULES_COMPONENT, "outbound-rules", None),
+        (RA, "data-storage-network-approver", "outbound-rules"),
+        *((RULE, f"outbound-rule-{r.name}", "outbound-rules") for r in RULE_SPECS),
     }
+    (component,) = [r for r in outbound_rules.registrations if r.type == RULES_COMPONENT]
+    assert [a["spec"]["name"] for a in component.alias_specs] == ["data-storage-outbound"]
+    assert outbound_rules.outputs["rules"].value == [r.name for r in RULE_SPECS]
+
+
+def test_each_rule_arrives_in_its_api_shape(outbound_rules):
+    properties = {r.inputs["ruleName"]: r.inputs["properties"] for r in outbound_rules.of_type(RULE)}
+    assert properties == {
+        "pypi": {"type": "FQDN", "category": "UserDefined", "destination": "pypi.org"},
+        "shared": {"type": "PrivateEndpoint", "category": "UserDefined",
+                   "destination": {"serviceResourceId": OTHER_ID, "subresourceTarget": "blob"}},
+        "monitor": {"type": "ServiceTag", "category": "UserDefined", "destination": {
+            "serviceTag": "AzureMonitor", "protocol": "TCP", "portRanges": "443", "action": "Allow"}},
+        "data-storage-blob": {"type": "PrivateEndpoint", "category": "UserDefined",
+                              "destination": {"serviceResourceId": LAKE_ID, "subresourceTarget": "blob"}},
+        "data-storage-dfs": {"type": "PrivateEndpoint", "category": "UserDefined",
+                             "destination": {"serviceResourceId": LAKE_ID, "subresourceTarget": "dfs"}},
+    }
+    for rule in outbound_rules.of_type(RULE):
+        assert (rule.inputs["resourceGroupName"], rule.inputs["workspaceName"]) == (WS_GROUP, WS_NAME)
+
+
+def test_rules_are_made_one_after_another_and_the_lakes_wait_for_the_approver(outbound_rules):
     approver = outbound_rules.one(RA)
     assert approver.inputs == {
         "roleAssignmentName": APPROVER.name,
@@ -770,17 +786,15 @@ def test_data_lake_rules_wait_for_the_workspace_to_be_their_approver(outbound_ru
         "description": APPROVER.description,
     }
     assert approver.delete_before_replace
-    for sub in ("blob", "dfs"):
-        rule = outbound_rules.one(RULE, f"outbound-rule-data-storage-{sub}")
-        assert rule.inputs == {
-            "ruleName": f"data-storage-{sub}",
-            "resourceGroupName": WS_GROUP,
-            "workspaceName": WS_NAME,
-            "properties": {"type": "PrivateEndpoint", "category": "UserDefined",
-                           "destination": {"serviceResourceId": LAKE_ID, "subresourceTarget": sub}},
-        }, sub
-        assert rule.dependencies == [approver.urn], sub
-    assert outbound_rules.outputs["rules"].value == ["data-storage-blob", "data-storage-dfs"]
+    urn = {r.inputs["ruleName"]: r.urn for r in outbound_rules.of_type(RULE)}
+    waits = {r.inputs["ruleName"]: sorted(r.dependencies) for r in outbound_rules.of_type(RULE)}
+    assert waits == {
+        "pypi": [],
+        "shared": [urn["pypi"]],
+        "monitor": [urn["shared"]],
+        "data-storage-blob": sorted([approver.urn, urn["monitor"]]),
+        "data-storage-dfs": sorted([approver.urn, urn["data-storage-blob"]]),
+    }
 
 
 # --- compute clusters and instances -----------------------------------------------------------

@@ -223,11 +223,13 @@ def test_kubernetes_compute_identity_reads_identity_datastores():
     assert [r for r in run.of_type(ROLE) if r.name == "raw-reader-compute-trainaks"]
 
 
-def test_depth_is_that_of_the_dev_stack(created, attached, dev_run):
+def test_depth_is_one_wave_past_the_dev_stack(created, attached, dev_run):
     dev = deployment_depth(nodes_from_registrations(dev_run.registrations)).waves
-    # cluster (after the group) -> extension -> compute, which also waits for the workspace.
-    assert deployment_depth(nodes_from_registrations(created.registrations)).waves == dev == 5
-    assert deployment_depth(nodes_from_registrations(attached.registrations)).waves == dev
+    # cluster (after the group) -> extension -> compute, which also waits for the workspace; then
+    # the compute identity's AcrPull on the registry, which needs the compute's principal.
+    assert dev == 5
+    assert deployment_depth(nodes_from_registrations(created.registrations)).waves == dev + 1
+    assert deployment_depth(nodes_from_registrations(attached.registrations)).waves == dev + 1
 
 
 def test_preview_of_a_first_deployment_plans():

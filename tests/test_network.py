@@ -22,6 +22,14 @@ ZONE = "azure-native:privatedns:PrivateZone"
 LINK = "azure-native:privatedns:VirtualNetworkLink"
 VNET_TYPE = "azure-native:network:VirtualNetwork"
 NSG = "azure-native:network:NetworkSecurityGroup"
+RULE = "azure-native:machinelearningservices:ManagedNetworkSettingsRule"
+
+
+def storage_id(run) -> str:
+    """The workspace storage's mock id in ``run``."""
+    storage = run.one(facts.STORAGE_ACCOUNT, "storage-account").inputs
+    return (f"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/{storage['resourceGroupName']}"
+            f"/providers/Microsoft.Storage/storageAccounts/{storage['accountName']}")
 NETWORK_TYPES = (PE, ZONE_GROUP, ZONE, LINK, VNET_TYPE, NSG)
 RG = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups"
 
@@ -120,10 +128,26 @@ def test_prod_workspace_is_private_with_approved_outbound_only(prod):
     network = ws["managedNetwork"]
     assert network["isolationMode"] == "AllowOnlyApprovedOutbound"
     assert network["firewallSku"] == "Basic"
-    assert network["outboundRules"] == {
+    assert "outboundRules" not in network  # resources of their own: see the next test
+
+
+def test_prod_outbound_rules_are_resources_of_their_own_one_after_another(prod):
+    rules = {r.inputs["ruleName"]: r for r in prod.of_type(RULE)}
+    assert {name: r.inputs["properties"] for name, r in rules.items() if r.inputs["properties"]["type"] == "FQDN"} == {
         "pypi": {"type": "FQDN", "destination": "pypi.org", "category": "UserDefined"},
         "pythonhosted": {"type": "FQDN", "destination": "*.pythonhosted.org", "category": "UserDefined"},
     }
+    storage = prod.one(facts.STORAGE_ACCOUNT, "storage-account")
+    # Batch endpoints and ParallelRunStep: the default storage's queue and table.
+    for sub in ("queue", "table"):
+        assert rules[f"storage-account-{sub}"].inputs["properties"] == {
+            "type": "PrivateEndpoint", "category": "UserDefined",
+            "destination": {"serviceResourceId": storage_id(prod), "subresourceTarget": sub}}
+        assert storage.urn in rules[f"storage-account-{sub}"].dependencies
+    # One after another, in the stack file's order, this program's own last.
+    order = ["pypi", "pythonhosted", "storage-account-queue", "storage-account-table"]
+    for before, after in zip(order, order[1:], strict=False):
+        assert rules[before].urn in rules[after].dependencies
 
 
 def test_prod_dependencies_deny_public_access_and_trust_azure_services(prod):
@@ -158,13 +182,15 @@ def test_prod_outputs_tell_consumers_where_the_network_is(prod):
     assert "trainingSubnetId" not in prod.outputs
 
 
-def test_prod_depth_grows_only_by_the_endpoint_and_its_zone_group(prod):
-    # Written from the dependencies: rg; Log Analytics; Application Insights; the workspace; its
-    # private endpoint (needs the workspace's id); the endpoint's zone group (an ARM child of the
-    # endpoint). The VNet, NSG and zones sit in waves 2-3, beside the dependencies.
+def test_prod_depth_is_the_workspace_then_its_outbound_rules_one_after_another(prod):
+    # Written from the dependencies: rg; Log Analytics; Application Insights; the workspace; then
+    # each outbound rule after the one before (components/network.py, OutboundRules, says why).
+    # The endpoints and their zone groups (two waves after the workspace) fit beside them.
     depth = deployment_depth(nodes_from_registrations(prod.registrations))
-    assert depth.waves == 6, depth.text()
-    assert depth.critical_path[-2:] == ["pe-workspace", "pe-workspace-dns"]
+    rules = [f"outbound-rule-{r.inputs['ruleName']}" for r in prod.of_type(RULE)]
+    assert depth.waves == 4 + len(rules), depth.text()
+    assert depth.critical_path[:4] == ["resource-group", "log-analytics", "application-insights", "workspace"]
+    assert sorted(depth.critical_path[4:]) == sorted(rules)
 
 
 def test_network_resources_are_not_protected_but_the_stateful_ones_are(prod):
@@ -207,19 +233,19 @@ def test_hub_example_data_lake_is_private_and_rules_reach_the_workspace(hub):
     lake = hub.one(facts.STORAGE_ACCOUNT, "data-storage").inputs
     assert lake["publicNetworkAccess"] == "Disabled"
     assert lake["networkRuleSet"] == {"defaultAction": "Deny", "bypass": "AzureServices"}
-    rules = hub.one(facts.ML_WORKSPACE).inputs["managedNetwork"]["outboundRules"]
-    assert rules == {"shared-data": {
+    rule = next(r for r in hub.of_type(RULE) if r.inputs["ruleName"] == "shared-data")
+    assert rule.inputs["properties"] == {
         "type": "PrivateEndpoint", "category": "UserDefined",
         "destination": {"serviceResourceId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/"
                         "rg-data-shared/providers/Microsoft.Storage/storageAccounts/stshareddata",
-                        "subresourceTarget": "blob"}}}
+                        "subresourceTarget": "blob"}}
 
 
 def test_hub_example_managed_network_reaches_the_data_lake_once_approved(hub):
     # Azure adds rules for the workspace's own dependencies only: the lake gets two of this stack's.
     lake_id = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mlops-hub/providers/"
                "Microsoft.Storage/storageAccounts/stmlopshubdatahub1")
-    rules = hub.of_type("azure-native:machinelearningservices:ManagedNetworkSettingsRule")
+    rules = [r for r in hub.of_type(RULE) if r.inputs["ruleName"].startswith("data-storage-")]
     assert {r.inputs["ruleName"]: r.inputs["properties"] for r in rules} == {
         f"data-storage-{sub}": {"type": "PrivateEndpoint", "category": "UserDefined",
                                 "destination": {"serviceResourceId": lake_id, "subresourceTarget": sub}}
@@ -293,7 +319,8 @@ def test_a_managed_network_alone_creates_no_network_and_keeps_public_access():
     ws = run.one(facts.ML_WORKSPACE).inputs
     assert ws["publicNetworkAccess"] == "Enabled"
     assert "imageBuildCompute" not in ws
-    assert ws["managedNetwork"]["outboundRules"]["fd"] == {
+    fd = next(r for r in run.of_type(RULE) if r.inputs["ruleName"] == "fd")
+    assert fd.inputs["properties"] == {
         "type": "ServiceTag", "category": "UserDefined",
         "destination": {"serviceTag": "AzureFrontDoor.FrontEnd", "protocol": "TCP", "portRanges": "443",
                         "action": "Allow"}}

@@ -232,14 +232,21 @@ def test_secret_keys_are_every_config_key_a_component_reads_once():
 def test_the_data_lake_gets_rules_in_a_managed_network_and_the_approver_role():
     d = deployment_of({"azureml-infra:network": {"isolation": "AllowInternetOutbound"},
                        "azureml-infra:dataStorage": {"containers": ["raw"]}})
-    rules = d.data_storage_rules
+    rules = d.outbound_rules
     assert rules is not None
-    assert rules.rules == (("data-storage-blob", "blob"), ("data-storage-dfs", "dfs"))
-    assert rules.approver.role_id == Role.AZURE_AI_ENTERPRISE_NETWORK_CONNECTION_APPROVER.id
-    assert rules.approver.name == keys.assignment_name(
+    assert [(r.name, r.target, r.subresource, r.needs_approval) for r in rules.rules] == [
+        ("storage-account-queue", "storageAccount", "queue", False),
+        ("storage-account-table", "storageAccount", "table", False),
+        ("data-storage-blob", "dataStorage", "blob", True),
+        ("data-storage-dfs", "dataStorage", "dfs", True),
+    ]
+    (approval,) = rules.approvals
+    assert approval.target == "dataStorage"
+    assert approval.grant.role_id == Role.AZURE_AI_ENTERPRISE_NETWORK_CONNECTION_APPROVER.id
+    assert approval.grant.name == keys.assignment_name(
         "rg-mlops-dev/storageaccounts/stmlopsdevdatat0k7",
         Role.AZURE_AI_ENTERPRISE_NETWORK_CONNECTION_APPROVER.id, "mlw-mlops-dev/workspace")
-    assert deployment_of({"azureml-infra:dataStorage": {"containers": ["raw"]}}).data_storage_rules is None
+    assert deployment_of({"azureml-infra:dataStorage": {"containers": ["raw"]}}).outbound_rules is None
 
 
 def test_a_created_cluster_in_the_network_gets_its_subnet_role_and_an_attached_one_its_ids_name():
