@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from azureml_infra import facts
-from azureml_infra.deployment import Deployment
+from azureml_infra.deployment import DependencyKind, Deployment
 
 
 def arm_id(type_: str, subscription_id: str, resource_group: str, name: str, parent: str = "") -> str:
@@ -53,12 +53,13 @@ def import_ids(deployment: Deployment, subscription_id: str) -> dict[tuple[str, 
 
     if deployment.workspace.create_resource_group:
         add(facts.RESOURCE_GROUP, group)
-    for kind, type_ in (
+    adopted: tuple[tuple[DependencyKind, str], ...] = (
         ("storageAccount", facts.STORAGE_ACCOUNT),
         ("keyVault", facts.KEY_VAULT),
         ("applicationInsights", facts.APPLICATION_INSIGHTS),
         ("containerRegistry", facts.CONTAINER_REGISTRY),
-    ):
+    )
+    for kind, type_ in adopted:
         dependency = deployment.dependency(kind)
         if dependency is not None and dependency.created:
             add(type_, dependency.name)
