@@ -8,7 +8,7 @@ stack's own resources; a dependency reused by ARM id is its owner's to grant on.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, Field
 
@@ -18,7 +18,7 @@ from azureml_infra.roles import ROLE_IDS, closest_role, role_named
 
 Scope = Literal["workspace", "resourceGroup", "storageAccount", "keyVault", "containerRegistry", "logAnalytics",
                 "dataStorage"]
-SCOPES: tuple[str, ...] = Scope.__args__  # type: ignore[attr-defined]
+SCOPES: tuple[str, ...] = get_args(Scope)
 
 
 def _check_role(value: str) -> str:

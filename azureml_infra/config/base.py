@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 from pydantic.alias_generators import to_camel
@@ -85,7 +85,7 @@ class Model(BaseModel):
         return field in self.model_fields_set
 
 
-def _name_of(rule: NameRule):
+def _name_of(rule: NameRule) -> AfterValidator:
     def check(value: str) -> str:
         problem = rule.violation(value)
         if problem:
@@ -95,9 +95,23 @@ def _name_of(rule: NameRule):
     return AfterValidator(check)
 
 
-def azure_name(rule: str | NameRule) -> Any:
-    """A ``str`` field that must satisfy an Azure naming rule (a NameRule or a key of RULES)."""
-    return Annotated[str, _name_of(RULES[rule] if isinstance(rule, str) else rule)]
+def azure_name(rule: str | NameRule) -> AfterValidator:
+    """The check of a ``str`` that must satisfy an Azure naming rule (a NameRule or a key of RULES),
+    as in ``Annotated[str, azure_name("key_vault")]``."""
+    return _name_of(RULES[rule] if isinstance(rule, str) else rule)
+
+
+# Names a stack file may give the resources it creates, each held to Azure's rule for its kind
+# (section modules add the names of their own rules, e.g. compute.ClusterName).
+ResourceGroupName = Annotated[str, azure_name("resource_group")]
+StorageAccountName = Annotated[str, azure_name("storage_account")]
+KeyVaultName = Annotated[str, azure_name("key_vault")]
+LogAnalyticsName = Annotated[str, azure_name("log_analytics")]
+ApplicationInsightsName = Annotated[str, azure_name("application_insights")]
+ContainerRegistryName = Annotated[str, azure_name("container_registry")]
+WorkspaceName = Annotated[str, azure_name("ml_workspace")]
+BlobContainerName = Annotated[str, azure_name("blob_container")]
+DatastoreName = Annotated[str, azure_name("datastore")]
 
 
 def _check_secret_ref(value: str, info: ValidationInfo) -> str:
@@ -157,8 +171,9 @@ Region = Annotated[str, AfterValidator(_check_region)]
 TRAINING_SUBNET = "training"
 
 
-def arm_id_of(resource_type: str) -> Any:
-    """A ``str`` field holding an ARM id of ``resource_type``."""
+def arm_id_of(resource_type: str) -> AfterValidator:
+    """The check of a ``str`` holding an ARM id of ``resource_type``, as in
+    ``Annotated[str, arm_id_of("Microsoft.Network/privateDnsZones")]``."""
 
     def check(value: str) -> str:
         problem = arm.check_resource_id(value, resource_type)
@@ -166,7 +181,12 @@ def arm_id_of(resource_type: str) -> Any:
             raise ValueError(problem)
         return value
 
-    return Annotated[str, AfterValidator(check)]
+    return AfterValidator(check)
+
+
+USER_ASSIGNED_IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
+UserAssignedIdentityId = Annotated[str, arm_id_of(USER_ASSIGNED_IDENTITY_TYPE)]
+"""An existing user-assigned identity (of the workspace or of a compute cluster), by ARM id."""
 
 
 class Reusable(Model):
@@ -184,7 +204,7 @@ class Reusable(Model):
     )
 
     @model_validator(mode="after")
-    def _id_alone(self):
+    def _id_alone(self) -> Self:
         if self.id is None:
             return self
         problem = arm.check_resource_id(self.id, self.RESOURCE_TYPE)
@@ -228,7 +248,7 @@ def submodel(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def model_at(root: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+def model_at(root: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
     """The model that holds the last key of ``loc``, starting from ``root``."""
     model: type[BaseModel] | None = root
     for part in loc[:-1]:

@@ -12,7 +12,7 @@ import base64
 import binascii
 import struct
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
@@ -22,8 +22,8 @@ from azureml_infra.config.base import (
     Guid,
     Model,
     SecretRef,
+    UserAssignedIdentityId,
     VmSize,
-    arm_id_of,
     azure_name,
     key_error,
 )
@@ -31,7 +31,6 @@ from azureml_infra.facts import parse_duration
 from azureml_infra.naming import NameRule
 
 SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
-USER_ASSIGNED_IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
 
 # Azure ML compute names: letters, digits and hyphens, starting with a letter, and every hyphen
 # followed later by a letter ("cpu-cluster-1" is refused). Sources: "Naming rules and
@@ -47,6 +46,8 @@ _COMPUTE_NAME_RULE = (
 )
 CLUSTER_NAME = NameRule("compute cluster", 2, 16, _COMPUTE_NAME, _COMPUTE_NAME_RULE)
 INSTANCE_NAME = NameRule("compute instance", 3, 24, _COMPUTE_NAME, _COMPUTE_NAME_RULE)
+ClusterName = Annotated[str, azure_name(CLUSTER_NAME)]
+InstanceName = Annotated[str, azure_name(INSTANCE_NAME)]
 
 
 # --- value types -----------------------------------------------------------------------
@@ -121,7 +122,7 @@ class ComputeIdentity(Model):
     system_assigned: bool = Field(
         False, description="A system-assigned identity, created and deleted with the cluster."
     )
-    user_assigned: list[arm_id_of(USER_ASSIGNED_IDENTITY_TYPE)] = Field(
+    user_assigned: list[UserAssignedIdentityId] = Field(
         default_factory=list,
         min_length=1,
         description="ARM ids of existing user-assigned identities (Microsoft.ManagedIdentity/userAssignedIdentities).",
@@ -168,7 +169,7 @@ class SshSettings(Model):
     )
 
     @model_validator(mode="after")
-    def _one_credential(self):
+    def _one_credential(self) -> Self:
         if self.public_key is None and self.password_secret is None:
             raise ValueError("the admin user needs a credential: set publicKey (preferred) or passwordSecret")
         if self.public_key is not None and self.password_secret is not None:
@@ -183,7 +184,7 @@ class SshSettings(Model):
 class ComputeCluster(Model):
     """An AmlCompute cluster: nodes that scale with submitted jobs."""
 
-    name: azure_name(CLUSTER_NAME) = Field(
+    name: ClusterName = Field(
         description="Compute name in the workspace: 2-16 letters, digits and hyphens, starting with a "
         "letter; a hyphen must be followed later by a letter."
     )
@@ -235,7 +236,7 @@ class ComputeCluster(Model):
         return value
 
     @model_validator(mode="after")
-    def _consistent(self):
+    def _consistent(self) -> Self:
         if self.max_nodes < self.min_nodes:
             raise key_error("maxNodes", f"must be at least minNodes ({self.min_nodes})")
         if self.ssh and self.ssh.public_access and not self.node_public_ip:
@@ -249,7 +250,7 @@ class ComputeCluster(Model):
 class ComputeInstance(Model):
     """A personal compute instance (notebook VM), assigned to one user."""
 
-    name: azure_name(INSTANCE_NAME) = Field(
+    name: InstanceName = Field(
         description="Compute name in the workspace: 3-24 letters, digits and hyphens, starting with a "
         "letter; a hyphen must be followed later by a letter."
     )

@@ -6,12 +6,21 @@ Which authentication each datastore kind accepts is ``azureml_infra.datastore_ki
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from azureml_infra.config.base import Guid, Model, SecretRef, azure_name, key_error
+from azureml_infra.config.base import (
+    BlobContainerName,
+    DatastoreName,
+    Guid,
+    Model,
+    ResourceGroupName,
+    SecretRef,
+    StorageAccountName,
+    key_error,
+)
 from azureml_infra.datastore_kinds import AUTHS, KINDS
 from azureml_infra.naming import RULES, with_article
 
@@ -34,7 +43,7 @@ Auth = Literal["identity", "accountKey", "sas", "servicePrincipal"]
 class DataStorageSettings(Model):
     """A storage account for data, created with this environment (secure defaults)."""
 
-    name: azure_name("storage_account") | None = Field(
+    name: StorageAccountName | None = Field(
         None,
         description="Globally unique. Default: st<prefix><environment>data<suffix>, shortened "
         "to fit 24 characters.",
@@ -42,7 +51,7 @@ class DataStorageSettings(Model):
     hierarchical_namespace: bool = Field(
         True, description="true: an ADLS Gen2 data lake (needed by adlsGen2 datastores on it)."
     )
-    containers: list[azure_name("blob_container")] = Field(
+    containers: list[BlobContainerName] = Field(
         default_factory=list,
         description="Blob containers (ADLS Gen2 filesystems) to create, private (no anonymous access).",
     )
@@ -59,7 +68,7 @@ class DataStorageSettings(Model):
 class DatastoreSettings(Model):
     """A storage container, ADLS Gen2 filesystem or file share attached to the workspace."""
 
-    name: azure_name("datastore") = Field(
+    name: DatastoreName = Field(
         description="Datastore name in the workspace: lowercase letters, digits and underscores."
     )
     kind: Kind = Field(description="blob, adlsGen2 or fileShare.")
@@ -67,7 +76,7 @@ class DatastoreSettings(Model):
         description="Storage account name, or `dataStorage` for the account this stack creates."
     )
     container: str = Field(description="The blob container, ADLS Gen2 filesystem or file share.")
-    resource_group: azure_name("resource_group") | None = Field(
+    resource_group: ResourceGroupName | None = Field(
         None,
         description="Resource group of the account. Default: the workspace's. Not with dataStorage.",
     )
@@ -121,7 +130,7 @@ class DatastoreSettings(Model):
         return self.account_name == DATA_STORAGE
 
     @model_validator(mode="after")
-    def _consistent(self):
+    def _consistent(self) -> Self:
         problem = RULES[KINDS[self.kind].container_rule].violation(self.container)
         if problem:
             if self.kind == "adlsGen2":

@@ -13,13 +13,14 @@ a ``diagnostics`` key that asks for them there must say where to send them (``wo
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
 from azureml_infra.config.base import Model, arm_id_of, key_error
 
 LOG_ANALYTICS_TYPE = "Microsoft.OperationalInsights/workspaces"
+LogAnalyticsId = Annotated[str, arm_id_of(LOG_ANALYTICS_TYPE)]
 
 
 class DiagnosticsSettings(Model):
@@ -32,14 +33,14 @@ class DiagnosticsSettings(Model):
         "StorageDelete categories). allLogs: every resource log, reads included (costs more).",
     )
     metrics: bool = Field(True, description="Also send the platform metrics (AllMetrics).")
-    workspace_id: arm_id_of(LOG_ANALYTICS_TYPE) | None = Field(
+    workspace_id: LogAnalyticsId | None = Field(
         None,
         description="ARM id of a Log Analytics workspace (Microsoft.OperationalInsights/workspaces) to send to. "
         "Default: the stack's own (workspace.logAnalytics).",
     )
 
     @model_validator(mode="after")
-    def _destination_only_when_on(self):
+    def _destination_only_when_on(self) -> Self:
         if not self.enabled and self.workspace_id is not None:
             raise key_error("workspaceId", "has no effect when enabled is false: remove it, or set enabled: true")
         return self

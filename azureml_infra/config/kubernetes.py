@@ -19,7 +19,7 @@ Sources:
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
@@ -35,6 +35,7 @@ from azureml_infra.config.base import (
 from azureml_infra.naming import NameRule, aks_cluster_name
 
 MANAGED_CLUSTER_TYPE = "Microsoft.ContainerService/managedClusters"
+ManagedClusterId = Annotated[str, arm_id_of(MANAGED_CLUSTER_TYPE)]
 
 # The Kubernetes minor version a created cluster runs unless the stack says otherwise, chosen
 # on purpose on 2026-11-28 from the AKS release calendar (MicrosoftDocs/azure-aks-docs
@@ -60,6 +61,7 @@ KUBERNETES_COMPUTE_NAME = NameRule(
     "may contain only letters, digits and hyphens, must start with a letter, "
     "and every hyphen must be followed later by a letter",
 )
+KubernetesComputeName = Annotated[str, azure_name(KUBERNETES_COMPUTE_NAME)]
 
 # AKS cluster names: 1-63 alphanumerics, underscores and hyphens, starting and ending with an
 # alphanumeric ("Naming rules and restrictions for Azure resources", Microsoft.ContainerService
@@ -148,7 +150,7 @@ class ClusterSettings(Model):
         return value
 
     @model_validator(mode="after")
-    def _max_at_least_min(self):
+    def _max_at_least_min(self) -> Self:
         if self.max_node_count is not None and self.max_node_count < self.node_count:
             raise key_error("maxNodeCount", f"must be at least nodeCount ({self.node_count})")
         return self
@@ -172,7 +174,7 @@ class InferenceRouter(Model):
     )
 
     @model_validator(mode="after")
-    def _internal_needs_load_balancer(self):
+    def _internal_needs_load_balancer(self) -> Self:
         if self.internal_load_balancer and self.service_type != "LoadBalancer":
             raise key_error(
                 "internalLoadBalancer",
@@ -202,7 +204,7 @@ class HttpsSettings(Model):
 class KubernetesCompute(Model):
     """An AKS cluster with the Azure ML extension, attached to the workspace."""
 
-    name: azure_name(KUBERNETES_COMPUTE_NAME) = Field(
+    name: KubernetesComputeName = Field(
         description="Compute name in the workspace: 3-16 letters, digits and hyphens, starting with a "
         "letter; a hyphen must be followed later by a letter."
     )
@@ -211,7 +213,7 @@ class KubernetesCompute(Model):
     cluster: ClusterSettings | None = Field(
         None, description="Create an AKS cluster, aks-<prefix>-<environment>-<name>. Exactly one of cluster, clusterId."
     )
-    cluster_id: arm_id_of(MANAGED_CLUSTER_TYPE) | None = Field(
+    cluster_id: ManagedClusterId | None = Field(
         None,
         description="ARM id of an existing AKS cluster (Microsoft.ContainerService/managedClusters) in the "
         "deployment's subscription to attach. Exactly one of cluster, clusterId.",
@@ -236,7 +238,7 @@ class KubernetesCompute(Model):
     )
 
     @model_validator(mode="after")
-    def _consistent(self):
+    def _consistent(self) -> Self:
         if (self.cluster is None) == (self.cluster_id is None):
             raise ValueError(
                 "set exactly one of cluster (create an AKS cluster) or clusterId (attach an existing one)"

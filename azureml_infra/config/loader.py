@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import pulumi
@@ -70,14 +70,17 @@ def _did_you_mean(key: str, choices: Iterable[str]) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
-def _names_a_secret(loc: tuple) -> bool:
+def _names_a_secret(loc: tuple[int | str, ...]) -> bool:
     """Whether ``loc`` is a field that names a secret config key (a SecretRef)."""
-    holder = model_at(StackConfig, loc) if loc and isinstance(loc[-1], str) else None
-    field = fields_by_key(holder).get(loc[-1]) if holder else None
-    return bool(field) and names_a_secret(field)
+    key = loc[-1] if loc else None
+    if not isinstance(key, str):
+        return False
+    holder = model_at(StackConfig, loc)
+    field = fields_by_key(holder).get(key) if holder else None
+    return field is not None and names_a_secret(field)
 
 
-def _problem_from(error: Mapping[str, Any], secret_keys: set[str] = frozenset()) -> Problem:
+def _problem_from(error: Mapping[str, Any], secret_keys: Collection[str] = frozenset()) -> Problem:
     loc = tuple(error["loc"])
     # Never echo what was given where a secret may stand: a key stored as a secret, or a field
     # meant to hold a secret's *name*, where a pasted password is an easy mistake.
@@ -129,7 +132,9 @@ def _secret_settings(secret_names: set[str], project: str) -> list[Problem]:
     return [Problem(f"{project}:{key}", SECRET_SETTINGS) for key in sorted(secret_names & set(fields_by_key(StackConfig)))]
 
 
-def _model_input(raw: Mapping[str, Any], values: dict[str, Any], secret_names: set[str], stack: str) -> dict:
+def _model_input(
+    raw: Mapping[str, Any], values: dict[str, Any], secret_names: set[str], stack: str
+) -> dict[str, Any]:
     """What the StackConfig model validates: the known, non-secret keys, location and environment."""
     fields = fields_by_key(StackConfig)
     data = {k: v for k, v in values.items() if k in fields and k not in secret_names}
@@ -141,7 +146,12 @@ def _model_input(raw: Mapping[str, Any], values: dict[str, Any], secret_names: s
 
 
 def _validate(
-    data: dict, context: dict, secret_names: set[str], environment_given: bool, stack: str, project: str
+    data: dict[str, Any],
+    context: dict[str, Any],
+    secret_names: set[str],
+    environment_given: bool,
+    stack: str,
+    project: str,
 ) -> tuple[StackConfig | None, list[Problem]]:
     """The model, or the problems pydantic found, each at its stack-file key."""
     try:

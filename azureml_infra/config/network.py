@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 from pydantic.alias_generators import to_snake
@@ -26,6 +26,7 @@ from azureml_infra.privatelink import AZURE_ML_ZONES, OUTBOUND_SUBRESOURCES
 
 SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
 DNS_ZONE_TYPE = "Microsoft.Network/privateDnsZones"
+DnsZoneId = Annotated[str, arm_id_of(DNS_ZONE_TYPE)]
 
 # "you can't use an FQDN rule to access Azure Storage Accounts. You must use a private endpoint
 # instead." (how-to-managed-network.md@d675e2ff)
@@ -119,7 +120,7 @@ class PrivateEndpointDestination(Model):
         return value
 
     @model_validator(mode="after")
-    def _subresource(self):
+    def _subresource(self) -> Self:
         parsed = arm.parse_resource_id(self.resource_id)
         assert parsed is not None  # checked by the field validator
         allowed = OUTBOUND_SUBRESOURCES[parsed.type.lower()]
@@ -183,7 +184,7 @@ class OutboundRule(Model):
         return None if value is None else _check_fqdn(value)
 
     @model_validator(mode="after")
-    def _one_destination(self):
+    def _one_destination(self) -> Self:
         keys = ("fqdn", "privateEndpoint", "serviceTag")
         given = [key for key in keys if getattr(self, to_snake(key)) is not None]
         if len(given) != 1:
@@ -211,7 +212,7 @@ class VnetSettings(Model):
     )
 
     @model_validator(mode="after")
-    def _subnets_fit(self):
+    def _subnets_fit(self) -> Self:
         space = ipaddress.IPv4Network(self.address_space)
         subnets = [("privateEndpointSubnet", self.private_endpoint_subnet)]
         if self.training_subnet is not None:
@@ -237,14 +238,14 @@ class PrivateEndpointSettings(Model):
         description="ARM id of an existing subnet (Microsoft.Network/virtualNetworks/subnets) for the "
         "endpoints, in a network someone else owns (or give vnet).",
     )
-    dns_zones: dict[str, arm_id_of(DNS_ZONE_TYPE)] = Field(
+    dns_zones: dict[str, DnsZoneId] = Field(
         default_factory=dict,
         description="Existing private DNS zones by name -> ARM id (Microsoft.Network/privateDnsZones), e.g. "
         "owned by a hub; the zones not given are created and linked to the endpoints' VNet.",
     )
 
     @model_validator(mode="after")
-    def _consistent(self):
+    def _consistent(self) -> Self:
         if (self.vnet is None) == (self.subnet_id is None):
             raise ValueError(
                 "needs exactly one of vnet (a network created for the stack) or subnetId (an existing subnet)"
@@ -293,7 +294,7 @@ class NetworkSettings(Model):
     )
 
     @model_validator(mode="after")
-    def _consistent(self):
+    def _consistent(self) -> Self:
         managed = self.isolation != "Disabled"
         if self.outbound_rules and not managed:
             raise key_error(

@@ -18,7 +18,7 @@ Sources:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
@@ -34,14 +34,14 @@ ML_REGISTRY_NAME = NameRule(
     r"[A-Za-z0-9][A-Za-z0-9_-]*",
     "may contain only letters, digits, hyphens and underscores, and must start with a letter or digit",
 )
-
-
+RegistryName = Annotated[str, azure_name(ML_REGISTRY_NAME)]
+RegistryId = Annotated[str, arm_id_of(ML_REGISTRY_TYPE)]
 
 
 class RegistryCreate(Model):
     """A registry this stack creates (and protects, with `protect: true`)."""
 
-    name: azure_name(ML_REGISTRY_NAME) = Field(
+    name: RegistryName = Field(
         description="3-32 letters, digits, hyphens and underscores; unique in the Entra tenant; cannot change. "
         "CAF style: mlr-<workload>."
     )
@@ -82,14 +82,14 @@ class RegistrySettings(Model):
     """The shared registry: `{create: {name, regions}}` in one stack, `{id: <ARM id>}` in the others."""
 
     create: RegistryCreate | None = Field(None, description="Create the registry in this stack.")
-    id: arm_id_of(ML_REGISTRY_TYPE) | None = Field(
+    id: RegistryId | None = Field(
         None,
         description="ARM id of an existing Azure ML registry (Microsoft.MachineLearningServices/registries), "
         "e.g. the registryId output of the stack that creates it.",
     )
 
     @model_validator(mode="after")
-    def _one_of(self):
+    def _one_of(self) -> Self:
         if (self.create is None) == (self.id is None):
             raise ValueError(
                 "set exactly one of create (this stack creates the registry) or id (use an existing one)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Protocol
 
 from pydantic import Field, field_validator
 
@@ -24,6 +25,19 @@ from azureml_infra.naming import (
 )
 
 _TAG_FORBIDDEN = re.compile(r"[<>%&\\?/]")
+
+
+class _Dependency(Protocol):
+    """What names() reads of a workspace dependency's settings (a Reusable with a name field)."""
+
+    @property
+    def name(self) -> str | None: ...
+
+    @property
+    def reused(self) -> bool: ...
+
+    @property
+    def existing_name(self) -> str: ...
 
 
 class StackConfig(Model):
@@ -122,7 +136,7 @@ class StackConfig(Model):
         generated = generated_names(self.prefix, self.environment, self.name_suffix)
         ws = self.workspace
 
-        def pick(settings, default: str) -> str:
+        def pick(settings: _Dependency, default: str) -> str:
             return settings.existing_name if settings.reused else settings.name or default
 
         return ResourceNames(

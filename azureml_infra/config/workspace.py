@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import Field, model_validator
 
-from azureml_infra.config.base import Model, Reusable, arm_id_of, azure_name, key_error
-
-USER_ASSIGNED_IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
+from azureml_infra.config.base import (
+    ApplicationInsightsName,
+    ContainerRegistryName,
+    KeyVaultName,
+    LogAnalyticsName,
+    Model,
+    ResourceGroupName,
+    Reusable,
+    StorageAccountName,
+    UserAssignedIdentityId,
+    WorkspaceName,
+    key_error,
+)
 
 
 class ResourceGroupSettings(Model):
     """Where everything goes: a group this stack creates, or an existing one by name."""
 
-    name: azure_name("resource_group") | None = Field(
+    name: ResourceGroupName | None = Field(
         None, description="Resource group name. Default: rg-<prefix>-<environment>."
     )
     existing: bool = Field(
@@ -22,7 +32,7 @@ class ResourceGroupSettings(Model):
     )
 
     @model_validator(mode="after")
-    def _existing_needs_name(self):
+    def _existing_needs_name(self) -> Self:
         if self.existing and self.name is None:
             raise key_error("name", "is required when existing is true (the group to deploy into)")
         return self
@@ -32,7 +42,7 @@ class StorageAccountSettings(Reusable):
     """The workspace's default storage (artifacts, logs, notebooks)."""
 
     RESOURCE_TYPE: ClassVar[str] = "Microsoft.Storage/storageAccounts"
-    name: azure_name("storage_account") | None = Field(
+    name: StorageAccountName | None = Field(
         None, description="Globally unique. Default: st<prefix><environment><suffix>."
     )
     # Premium and zone-less legacy kinds are not supported as a workspace's default storage.
@@ -59,7 +69,7 @@ class KeyVaultSettings(Reusable):
     """Holds the workspace's secrets; soft delete is always on, RBAC authorization unless `accessPolicies`."""
 
     RESOURCE_TYPE: ClassVar[str] = "Microsoft.KeyVault/vaults"
-    name: azure_name("key_vault") | None = Field(
+    name: KeyVaultName | None = Field(
         None, description="Globally unique. Default: kv-<prefix>-<environment>-<suffix>."
     )
     sku: Literal["standard", "premium"] = Field("standard", description="premium adds HSM-backed keys.")
@@ -84,7 +94,7 @@ class LogAnalyticsSettings(Reusable):
     """Backs the workspace-based Application Insights."""
 
     RESOURCE_TYPE: ClassVar[str] = "Microsoft.OperationalInsights/workspaces"
-    name: azure_name("log_analytics") | None = Field(
+    name: LogAnalyticsName | None = Field(
         None, description="Default: log-<prefix>-<environment>."
     )
     retention_in_days: int = Field(30, ge=30, le=730, description="30-730 days (PerGB2018).")
@@ -94,7 +104,7 @@ class ApplicationInsightsSettings(Reusable):
     """Workspace-based Application Insights, kind web (classic can no longer be created)."""
 
     RESOURCE_TYPE: ClassVar[str] = "Microsoft.Insights/components"
-    name: azure_name("application_insights") | None = Field(
+    name: ApplicationInsightsName | None = Field(
         None, description="Default: appi-<prefix>-<environment>."
     )
 
@@ -103,7 +113,7 @@ class ContainerRegistrySettings(Reusable):
     """Images of the workspace's environments."""
 
     RESOURCE_TYPE: ClassVar[str] = "Microsoft.ContainerRegistry/registries"
-    name: azure_name("container_registry") | None = Field(
+    name: ContainerRegistryName | None = Field(
         None, description="Globally unique. Default: cr<prefix><environment><suffix>."
     )
     sku: Literal["Basic", "Standard", "Premium"] = Field(
@@ -122,7 +132,7 @@ class WorkspaceIdentity(Model):
         description="systemAssigned: created and deleted with the workspace. userAssigned: an identity of "
         "its own (id-<prefix>-<environment>, or `id`), granted its roles before the workspace exists.",
     )
-    id: arm_id_of(USER_ASSIGNED_IDENTITY_TYPE) | None = Field(
+    id: UserAssignedIdentityId | None = Field(
         None,
         description="ARM id of an existing user-assigned identity (Microsoft.ManagedIdentity/"
         "userAssignedIdentities) to use instead of creating one; its owner grants its roles.",
@@ -138,7 +148,7 @@ class WorkspaceIdentity(Model):
         raise ValueError("must be systemAssigned, userAssigned, or {type: userAssigned, id: <ARM id>}")
 
     @model_validator(mode="after")
-    def _id_only_for_user_assigned(self):
+    def _id_only_for_user_assigned(self) -> Self:
         if self.id is not None and self.type != "userAssigned":
             raise key_error("id", "is only for type: userAssigned (a system-assigned identity has no id to give)")
         return self
@@ -155,7 +165,7 @@ class WorkspaceIdentity(Model):
 class WorkspaceSettings(Model):
     """The Azure Machine Learning workspace and its five dependencies."""
 
-    name: azure_name("ml_workspace") | None = Field(
+    name: WorkspaceName | None = Field(
         None, description="Default: mlw-<prefix>-<environment>."
     )
     identity: WorkspaceIdentity = Field(
@@ -183,7 +193,7 @@ class WorkspaceSettings(Model):
     )
 
     @model_validator(mode="after")
-    def _log_analytics_only_for_new_insights(self):
+    def _log_analytics_only_for_new_insights(self) -> Self:
         # Log Analytics exists here only to back a new Application Insights.
         if self.application_insights.reused and self.is_set("log_analytics") and not self.log_analytics.reused:
             raise key_error(
@@ -194,7 +204,7 @@ class WorkspaceSettings(Model):
         return self
 
     @model_validator(mode="after")
-    def _created_identity_needs_an_rbac_vault(self):
+    def _created_identity_needs_an_rbac_vault(self) -> Self:
         # A created identity gets Key Vault Administrator (how-to-identity-based-service-authentication,
         # "when using RBAC permission model"); with access policies it would need a policy, which
         # this program never writes.

@@ -13,19 +13,19 @@ from azureml_infra.config.stack import StackConfig
 def _unique_compute_names(config: StackConfig) -> Iterable[Problem]:
     """Clusters, instances and Kubernetes computes share the workspace's compute names."""
     first_use: dict[str, str] = {}
-    for key, computes in (
-        ("computes", config.computes),
-        ("computeInstances", config.compute_instances),
-        ("kubernetesComputes", config.kubernetes_computes),
+    for key, names in (
+        ("computes", [c.name for c in config.computes]),
+        ("computeInstances", [c.name for c in config.compute_instances]),
+        ("kubernetesComputes", [c.name for c in config.kubernetes_computes]),
     ):
-        for index, compute in enumerate(computes):
+        for index, name in enumerate(names):
             where = f"{key}[{index}]"
             # ARM compares resource names case-insensitively.
-            earlier = first_use.setdefault(compute.name.lower(), where)
+            earlier = first_use.setdefault(name.lower(), where)
             if earlier != where:
                 yield Problem.at(
                     f"{where}.name",
-                    f"'{compute.name}' is already the name of {earlier}; all computes of a workspace "
+                    f"'{name}' is already the name of {earlier}; all computes of a workspace "
                     "share one set of names (compared ignoring case)",
                 )
 

@@ -7,9 +7,10 @@ Each rule cites the page it comes from; the Private Link facts are in ``azureml_
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from azureml_infra.config.base import TRAINING_SUBNET, Problem
+from azureml_infra.config.compute import ComputeCluster, ComputeInstance
 from azureml_infra.config.rules.check import Check
 from azureml_infra.config.stack import StackConfig
 from azureml_infra.naming import data_storage_rule_name
@@ -44,6 +45,11 @@ _NETWORK = "network"
 _PE = f"{_NETWORK}.privateEndpoints"
 
 
+def _vm_computes(config: StackConfig) -> tuple[tuple[str, Sequence[ComputeCluster | ComputeInstance]], ...]:
+    """The computes that may join a subnet (clusters and instances), by their key."""
+    return ("computes", config.computes), ("computeInstances", config.compute_instances)
+
+
 def _private_endpoint_subnet_size(config: StackConfig) -> Iterable[Problem]:
     pe = config.network.private_endpoints
     if pe is None or pe.vnet is None:
@@ -61,7 +67,7 @@ def _computes_in_subnets(config: StackConfig) -> Iterable[Problem]:
     network = config.network
     placed: list[str] = []
     needed = 0
-    for key, computes in (("computes", config.computes), ("computeInstances", config.compute_instances)):
+    for key, computes in _vm_computes(config):
         for index, compute in enumerate(computes):
             if compute.subnet_id is None:
                 continue
@@ -81,10 +87,11 @@ def _computes_in_subnets(config: StackConfig) -> Iterable[Problem]:
                     f"{_PE}.vnet.trainingSubnet is not set: add it, or give a subnet's ARM id",
                 )
             elif compute.subnet_id == TRAINING_SUBNET:
-                nodes = getattr(compute, "max_nodes", 1)
+                nodes = compute.max_nodes if isinstance(compute, ComputeCluster) else 1  # an instance: one VM
                 needed += nodes
                 placed.append(f"{compute.name}: {nodes}")
-    if placed and not network.managed:
+    # A compute is placed only in a training subnet that is set, outside a managed network.
+    if placed and network.training_subnet is not None:
         problem = _too_small(network.training_subnet, needed, f"the computes in it ({', '.join(placed)})")
         if problem:
             yield Problem.at(f"{_PE}.vnet.trainingSubnet", problem)
@@ -97,7 +104,7 @@ def _computes_reach_the_endpoints(config: StackConfig) -> Iterable[Problem]:
     network = config.network
     if network.private_endpoints is None or network.managed:
         return
-    for key, computes in (("computes", config.computes), ("computeInstances", config.compute_instances)):
+    for key, computes in _vm_computes(config):
         for index, compute in enumerate(computes):
             if compute.subnet_id is None:
                 yield Problem.at(
