@@ -130,6 +130,8 @@ registry = (
     else None
 )
 
+if registry is not None:
+    ids["registry"] = registry.registry_id
 if deployment.access:
     Access("access", AccessArgs(deployment.access, ids, client.subscription_id), opts=child(workspace))
 

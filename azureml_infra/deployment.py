@@ -30,6 +30,7 @@ DependencyKind = Literal[
     "applicationInsights",
     "containerRegistry",
     "dataStorage",
+    "registry",  # the Azure ML registry the stack creates or uses
 ]
 
 
@@ -125,6 +126,7 @@ class ContainerRegistrySpec:
     sku: str
     admin_user_enabled: bool
     lock: str | None = None
+    zone_redundant: bool = False
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,8 @@ class WorkspaceSpec:
     managed_network: ManagedNetworkSpec | None = None
     # Protect (and, in Azure, lock) what holds data, secrets or history.
     protect: bool = False
+    # enableDataIsolation: set when the workspace is created, never after.
+    data_isolation: bool = False
 
 
 # --- computes --------------------------------------------------------------------------------

@@ -217,6 +217,7 @@ def endpoint_name(resource_name: str, group_id: str) -> str:
     return f"pe-{resource_name}-{group_id}"
 
 
-def data_storage_rule_name(subresource: str) -> str:
-    """The managed network's outbound rule this stack adds for a sub-resource of the data lake."""
-    return f"data-storage-{subresource}"
+def outbound_rule_name(label: str, subresource: str) -> str:
+    """The managed network's outbound rule this stack adds for a sub-resource of one of its
+    resources (its label: storage-account, data-storage)."""
+    return f"{label}-{subresource}"

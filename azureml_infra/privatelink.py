@@ -20,6 +20,8 @@ WORKSPACE_ZONES = ("privatelink.api.azureml.ms", "privatelink.notebooks.azure.ne
 BLOB_ZONE = "privatelink.blob.core.windows.net"
 FILE_ZONE = "privatelink.file.core.windows.net"
 DFS_ZONE = "privatelink.dfs.core.windows.net"
+QUEUE_ZONE = "privatelink.queue.core.windows.net"
+TABLE_ZONE = "privatelink.table.core.windows.net"
 VAULT_ZONE = "privatelink.vaultcore.azure.net"
 REGISTRY_ZONE = "privatelink.azurecr.io"
 
@@ -41,6 +43,8 @@ ENDPOINT_KINDS: dict[str, EndpointKind] = {
     "blob": EndpointKind("blob", (BLOB_ZONE,)),
     "file": EndpointKind("file", (FILE_ZONE,)),
     "dfs": EndpointKind("dfs", (DFS_ZONE,)),
+    "queue": EndpointKind("queue", (QUEUE_ZONE,)),
+    "table": EndpointKind("table", (TABLE_ZONE,)),
     "vault": EndpointKind("vault", (VAULT_ZONE,)),
     "registry": EndpointKind("registry", (REGISTRY_ZONE,), addresses=2),
 }
@@ -60,15 +64,62 @@ ENDPOINT_GROUPS: dict[str, tuple[str, ...]] = {
 }
 
 
-def endpoint_groups(has_data_storage: bool) -> list[str]:
+# The default storage's queue and table, which batch endpoints and ParallelRunStep use: "Queue -
+# Only needed if you plan to use Batch endpoints or the ParallelRunStep in an Azure Machine
+# Learning pipeline", and the same for Table (azure-ai-docs how-to-secure-workspace-vnet.md,
+# "Secure Azure storage accounts"). They front the storage in a private stack whose computes run
+# in a network of yours; under a managed network the workspace gets outbound rules to them
+# instead (azureml_infra.resolve), as nothing in your network uses them.
+BATCH_GROUPS: tuple[str, ...] = ("queue", "table")
+
+
+def groups_of(kind: str, batch: bool) -> tuple[str, ...]:
+    """The sub-resources of one dependency that get a private endpoint."""
+    return ENDPOINT_GROUPS.get(kind, ()) + (BATCH_GROUPS if batch and kind == "storageAccount" else ())
+
+
+def endpoint_groups(has_data_storage: bool, batch: bool = False) -> list[str]:
     """The group ids of every private endpoint a stack creates (one entry per endpoint)."""
-    return [g for kind, groups in ENDPOINT_GROUPS.items() if has_data_storage or kind != "dataStorage" for g in groups]
+    kinds = [kind for kind in ENDPOINT_GROUPS if has_data_storage or kind != "dataStorage"]
+    return [g for kind in kinds for g in groups_of(kind, batch)]
 
 
-def required_zones(has_data_storage: bool) -> list[str]:
+def required_zones(has_data_storage: bool, batch: bool = False) -> list[str]:
     """The private DNS zones the stack's endpoints need, in a fixed order."""
-    zones = (z for g in endpoint_groups(has_data_storage) for z in ENDPOINT_KINDS[g].zones)
+    zones = (z for g in endpoint_groups(has_data_storage, batch) for z in ENDPOINT_KINDS[g].zones)
     return list(dict.fromkeys(zones))
+
+
+# The private endpoint rules this program adds to a managed network, by the dependency they reach
+# and its label in rule names: the default storage's queue and table (batch endpoints and
+# ParallelRunStep: "add outbound private endpoint rules to allow traffic to the following sub
+# resources for the default storage account: queue, table", azure-ai-docs how-to-managed-network.md,
+# "Scenario: Use batch endpoints or ParallelRunStep"), and the data lake's blob and dfs (Azure adds
+# rules for the workspace's default resources only, "Required PE rules are automatic").
+MANAGED_NETWORK_RULES: tuple[tuple[str, str, str], ...] = (
+    ("storageAccount", "storage-account", "queue"),
+    ("storageAccount", "storage-account", "table"),
+    ("dataStorage", "data-storage", "blob"),
+    ("dataStorage", "data-storage", "dfs"),
+)
+
+
+# A registry's endpoint also answers for its regional data endpoints, whose records Azure writes
+# in "{regionName}.data.privatelink.azurecr.io" (azure-docs private-link/private-endpoint-dns.md,
+# "Containers", in its "private DNS zone values" version). This program keeps those records in
+# privatelink.azurecr.io, as container-registry-private-link.md does (MicrosoftDocs/
+# azure-management-docs); where a hub keeps the regional zone (dnsZones names it), a name under
+# it resolves from that more specific zone only, so the registry's zone group writes there too.
+REGISTRY_DATA_ZONE_SUFFIX = ".data.privatelink.azurecr.io"
+
+
+def registry_data_zone(region: str) -> str:
+    return f"{region}{REGISTRY_DATA_ZONE_SUFFIX}"
+
+
+def is_registry_data_zone(zone: str) -> bool:
+    region = zone.removesuffix(REGISTRY_DATA_ZONE_SUFFIX)
+    return zone.endswith(REGISTRY_DATA_ZONE_SUFFIX) and region.isalnum() and region.islower()
 
 
 # Azure reserves five addresses in every subnet (the network, the gateway, two for Azure DNS

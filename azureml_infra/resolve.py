@@ -11,7 +11,7 @@ over that list. Tested directly (tests/test_resolve.py); the components only bui
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import Literal, cast
 
 from azureml_infra import arm, facts, keys
 from azureml_infra.config.access import AccessEntry
@@ -19,6 +19,7 @@ from azureml_infra.config.compute import ComputeCluster, ComputeInstance
 from azureml_infra.config.datastores import DatastoreSettings
 from azureml_infra.config.kubernetes import DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR, KubernetesCompute
 from azureml_infra.config.network import NetworkSettings, OutboundRule
+from azureml_infra.config.rules.access import entry_roles
 from azureml_infra.config.rules.diagnostics import diagnostics_on
 from azureml_infra.config.stack import StackConfig
 from azureml_infra.config.workspace import WorkspaceSettings
@@ -61,12 +62,20 @@ from azureml_infra.deployment import (
 from azureml_infra.naming import (
     ResourceNames,
     aks_cluster_name,
-    data_storage_rule_name,
     endpoint_name,
     identity_name,
     network_names,
+    outbound_rule_name,
 )
-from azureml_infra.privatelink import ENDPOINT_GROUPS, ENDPOINT_KINDS, required_zones
+from azureml_infra.outbound import PRESET_RULES
+from azureml_infra.privatelink import (
+    ENDPOINT_GROUPS,
+    ENDPOINT_KINDS,
+    MANAGED_NETWORK_RULES,
+    groups_of,
+    registry_data_zone,
+    required_zones,
+)
 from azureml_infra.roles import Role, role_named
 
 # The value of a compute's subnetId that names the stack's own training subnet (config.base).
@@ -75,10 +84,6 @@ _TRAINING = "training"
 # The default resources of a managed network: Azure ML adds their private endpoint rules itself.
 _MANAGED_NETWORK_DEFAULTS: tuple[DependencyKind, ...] = ("storageAccount", "keyVault", "containerRegistry")
 
-# The private endpoint rules this program adds to a managed network (see _outbound_rules).
-_PROGRAM_RULES: tuple[tuple[DependencyKind, str], ...] = (
-    ("storageAccount", "queue"), ("storageAccount", "table"), ("dataStorage", "blob"), ("dataStorage", "dfs"),
-)
 
 # Each dependency's Pulumi type, and what a CanNotDelete lock on it protects (its notes): with
 # protect: true, the created ones of facts.LOCKED_TYPES get one.
@@ -134,10 +139,10 @@ def resolve(config: StackConfig) -> Deployment:
         data_storage=_data_storage(config, names, dependencies),
         datastores=tuple(_datastore(d, config, names, identity_key, readers) for d in config.datastores),
         network=_network(config) if private else None,
-        endpoints=_endpoints(dependencies, workspace_principal) if private else (),
+        endpoints=_endpoints(config, dependencies, workspace_principal) if private else (),
         outbound_rules=_outbound_rules(config, names, workspace_principal),
         registry=_registry(config, readers),
-        access=tuple(_access(e, config, dependencies) for e in config.access),
+        access=tuple(g for e in config.access for g in _access(e, config, dependencies)),
         diagnostics=_diagnostics(config, dependencies) if diagnostics_on(config) else None,
         diagnostics_without_destination=config.diagnostics.enabled and not diagnostics_on(config),
     )
@@ -239,11 +244,10 @@ def _workspace(config: StackConfig, names: ResourceNames, dependencies: tuple[De
         private=private,
         image_build_compute=ws.image_build_compute,
         # Without shared keys the workspace's own datastores must use its identity.
-        system_datastores_auth_mode=None
-        if ws.storage_account.reused or ws.storage_account.allow_shared_key_access
-        else "Identity",
+        system_datastores_auth_mode="Identity" if ws.datastores_use_identity else None,
         managed_network=_managed_network(config.network),
         protect=config.protect,
+        data_isolation=ws.data_isolation,
     )
 
 
@@ -291,7 +295,7 @@ def _container_registry(
     if s.id is not None:
         return Existing(s.id, s.existing_name)
     return ContainerRegistrySpec(names.container_registry, s.sku, s.admin_user_enabled,
-                                 _of(dependencies, "containerRegistry").lock)
+                                 _of(dependencies, "containerRegistry").lock, s.zone_redundant)
 
 
 def _workspace_identity(config: StackConfig, dependencies: tuple[Dependency, ...]) -> WorkspaceIdentitySpec | None:
@@ -345,13 +349,6 @@ def _subnet(subnet_id: str | None) -> Subnet | None:
     return Subnet(training=True) if subnet_id == _TRAINING else Subnet(id=subnet_id)
 
 
-def _identity_storage(config: StackConfig) -> bool:
-    """The workspace's own datastores use identity: its storage (created here) allows no shared
-    keys (systemDatastoresAuthMode Identity, config.workspace)."""
-    storage = config.workspace.storage_account
-    return not storage.reused and not storage.allow_shared_key_access
-
-
 def _compute_grants(
     compute: str, config: StackConfig, dependencies: tuple[Dependency, ...], kubernetes: bool = False
 ) -> tuple[ScopedGrant, ...]:
@@ -371,7 +368,7 @@ def _compute_grants(
     """
     principal = keys.compute_principal_key(config.names().ml_workspace, compute)
     wanted: list[tuple[DependencyKind, Role]] = []
-    if _identity_storage(config):
+    if config.workspace.datastores_use_identity:
         wanted.append(("storageAccount", Role.STORAGE_BLOB_DATA_CONTRIBUTOR))
     if kubernetes:
         wanted.append(("containerRegistry", Role.ACR_PULL))
@@ -569,7 +566,7 @@ def _network(config: StackConfig) -> NetworkSpec:
     """From network.privateEndpoints: zones given by id are used, the others created."""
     pe = config.network.private_endpoints
     assert pe is not None
-    zones = required_zones(config.data_storage is not None)
+    zones = required_zones(config.data_storage is not None, batch=not config.network.managed)
     vnet = pe.vnet
     return NetworkSpec(
         names=network_names(config.prefix, config.environment),
@@ -592,10 +589,17 @@ def _network(config: StackConfig) -> NetworkSpec:
 _STUDIO_READS = {("storageAccount", "blob"), ("storageAccount", "file"), ("dataStorage", "blob"), ("dataStorage", "dfs")}
 
 
-def _endpoints(dependencies: tuple[Dependency, ...], workspace_principal: str) -> tuple[EndpointSpec, ...]:
+def _endpoints(
+    config: StackConfig, dependencies: tuple[Dependency, ...], workspace_principal: str
+) -> tuple[EndpointSpec, ...]:
     """A private endpoint per group of each dependency, reused ones included (their own network
-    settings stay their owner's)."""
+    settings stay their owner's): the default storage's queue and table too where computes run in
+    a network of yours (privatelink.BATCH_GROUPS)."""
     group = _of(dependencies, "resourceGroup").name
+    batch = not config.network.managed
+    pe = config.network.private_endpoints
+    data_zone = registry_data_zone(config.location)
+    hub_data_zone = pe is not None and data_zone in pe.dns_zones
 
     def endpoint(d: Dependency, group_id: str) -> EndpointSpec:
         key = d.label if len(d.endpoint_groups) == 1 else f"{d.label}-{group_id}"
@@ -606,9 +610,10 @@ def _endpoints(dependencies: tuple[Dependency, ...], workspace_principal: str) -
             if (d.kind, group_id) in _STUDIO_READS
             else None
         )
-        return EndpointSpec(key, name, d.kind, group_id, ENDPOINT_KINDS[group_id].zones, reader)
+        zones = ENDPOINT_KINDS[group_id].zones + ((data_zone,) if group_id == "registry" and hub_data_zone else ())
+        return EndpointSpec(key, name, d.kind, group_id, zones, reader)
 
-    return tuple(endpoint(d, g) for d in dependencies for g in d.endpoint_groups)
+    return tuple(endpoint(d, g) for d in dependencies for g in groups_of(d.kind, batch))
 
 
 def _user_rule(rule: OutboundRule) -> OutboundRuleSpec:
@@ -639,9 +644,14 @@ def _outbound_rules(config: StackConfig, names: ResourceNames, workspace_princip
         return None
     rules = [_user_rule(rule) for rule in network.outbound_rules]
     rules += [
-        OutboundRuleSpec(data_storage_rule_name(sub) if kind == "dataStorage" else f"storage-account-{sub}",
-                         "PrivateEndpoint", target=kind, subresource=sub, origin="azureml-infra")
-        for kind, sub in _PROGRAM_RULES
+        OutboundRuleSpec(name, "FQDN", fqdn, origin=f"preset {preset}")
+        for preset in network.outbound_presets
+        for name, fqdn in PRESET_RULES[preset]
+    ]
+    rules += [
+        OutboundRuleSpec(outbound_rule_name(label, sub), "PrivateEndpoint", target=cast(DependencyKind, kind),
+                         subresource=sub, origin="azureml-infra")
+        for kind, label, sub in MANAGED_NETWORK_RULES
         if kind != "dataStorage" or names.data_storage is not None
     ]
     approvals: tuple[ScopedGrant, ...] = ()
@@ -687,21 +697,28 @@ def _registry(config: StackConfig, readers: tuple[_Reader, ...]) -> RegistrySpec
     )
 
 
-def _access(entry: AccessEntry, config: StackConfig, dependencies: tuple[Dependency, ...]) -> AccessGrant:
-    """One ``access`` entry (config.access refuses a scope this stack does not own)."""
-    role = role_named(entry.role)
-    text = _short(role) if role else entry.role
+def _access(entry: AccessEntry, config: StackConfig, dependencies: tuple[Dependency, ...]) -> list[AccessGrant]:
+    """The roles of one ``access`` entry: its own, or its persona's in this stack (the config rules
+    refuse a scope this stack does not own). A persona's role is named as the same role given by
+    an entry of its own would be: moving from one to the other keeps the assignment."""
     oid = entry.principal_id.lower()
-    # Logical names from config values too: removing one entry never renames another.
-    grant = _grant(
-        f"access-{entry.scope}-{text}-{oid}",
-        _of(dependencies, entry.scope).key,
-        role or entry.role,
-        keys.access_principal_key(f"{config.prefix}-{config.environment}", entry.principal_id),
-        f"azureml-infra: access ({entry.role} on {entry.scope})",
-        entry.principal_type,
-    )
-    return AccessGrant(grant, entry.principal_id, entry.scope)
+    grants = []
+    for role_text, scope_text in entry_roles(entry, config):
+        scope = cast(DependencyKind, scope_text)
+        role = role_named(role_text)
+        key = keys.ml_registry_key(config.registry.name) if scope == "registry" and config.registry \
+            else _of(dependencies, scope).key
+        # Logical names from config values too: removing one entry never renames another.
+        grant = _grant(
+            f"access-{scope}-{_short(role) if role else role_text}-{oid}",
+            key,
+            role or role_text,
+            keys.access_principal_key(f"{config.prefix}-{config.environment}", entry.principal_id),
+            f"azureml-infra: access ({role_text} on {scope})",
+            entry.principal_type,
+        )
+        grants.append(AccessGrant(grant, entry.principal_id, scope))
+    return grants
 
 
 def _diagnostics(config: StackConfig, dependencies: tuple[Dependency, ...]) -> DiagnosticsSpec:

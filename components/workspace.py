@@ -221,6 +221,8 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
             public_network_access=spec.public_network_access,
             **self._network_args(),
             system_datastores_auth_mode=spec.system_datastores_auth_mode,
+            # Sent only when asked for: Azure takes it at creation only (config.rules.adopt says why).
+            enable_data_isolation=True if spec.data_isolation else None,
             location=self._args.spec.location,
             tags=self._args.spec.tags,
             # A user-assigned identity must hold its roles on the dependencies first: Azure ML
@@ -343,6 +345,8 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
             resource_group_name=self.resource_group_name,
             sku=containerregistry.SkuArgs(name=spec.sku),
             admin_user_enabled=spec.admin_user_enabled,
+            # Chosen at creation only; without it the SDK sends its default, Disabled, as always.
+            zone_redundancy=containerregistry.ZoneRedundancy.ENABLED if spec.zone_redundant else None,
             **private_access.registry_args(self._args.spec.private),
             location=self._args.spec.location,
             tags=self._args.spec.tags,

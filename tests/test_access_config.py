@@ -100,21 +100,26 @@ def test_an_unknown_principal_type():
 def test_an_unknown_scope():
     assert_refused(access(entry(scope="subscription")), [
         "azureml-infra:access[0].scope: input should be 'workspace', 'resourceGroup', 'storageAccount', "
-        "'keyVault', 'containerRegistry', 'logAnalytics' or 'dataStorage' (got \"subscription\")"
+        "'keyVault', 'containerRegistry', 'logAnalytics', 'dataStorage' or 'registry' (got \"subscription\")"
     ])
 
 
 def test_every_key_of_an_entry_is_required():
-    assert_refused(access({"principalId": GROUP}), [
-        "azureml-infra:access[0].principalType: is required",
-        "azureml-infra:access[0].role: is required",
-        "azureml-infra:access[0].scope: is required",
+    # The principal's keys first (pydantic checks the fields before the entry as a whole).
+    assert_refused(access({"principalId": GROUP}), ["azureml-infra:access[0].principalType: is required"])
+    assert_refused(access({"principalId": GROUP, "principalType": "Group"}), [
+        "azureml-infra:access[0].role: is required: give role and scope, or a persona (dataScientist, mlEngineer, "
+        "reader)",
+    ])
+    assert_refused(access({"principalId": GROUP, "principalType": "Group", "role": "Reader"}), [
+        "azureml-infra:access[0].scope: is required: give role and scope, or a persona (dataScientist, mlEngineer, "
+        "reader)",
     ])
 
 
 def test_an_unknown_key_of_an_entry():
     assert_refused(access(entry(condition="x")), [
-        "azureml-infra:access[0].condition: unknown key (known keys: principalId, principalType, role, scope)"
+        "azureml-infra:access[0].condition: unknown key (known keys: principalId, principalType, role, scope, persona)"
     ])
 
 

@@ -260,10 +260,13 @@ def test_hub_example_managed_network_reaches_the_data_lake_once_approved(hub):
         assert approver.urn in rule.dependencies
 
 
-def test_no_data_lake_rules_without_a_managed_network():
+def test_no_data_lake_rules_without_a_managed_network_but_queue_and_table_endpoints():
     run = plan(private(dataStorage={"containers": ["raw"]}))
-    assert run.of_type("azure-native:machinelearningservices:ManagedNetworkSettingsRule") == []
-    assert len(run.of_type(PE)) == 7
+    assert run.of_type(RULE) == []
+    # Computes in the stack's network run batch jobs: the default storage's queue and table.
+    assert sorted(e.name for e in run.of_type(PE)) == sorted([
+        "pe-workspace", "pe-key-vault", "pe-container-registry", "pe-data-storage-blob", "pe-data-storage-dfs",
+        *(f"pe-storage-account-{sub}" for sub in ("blob", "file", "queue", "table"))])
 
 
 def test_existing_subnet_without_zones_links_created_zones_to_the_subnets_vnet():
@@ -273,7 +276,8 @@ def test_existing_subnet_without_zones_links_created_zones_to_the_subnets_vnet()
     created = sorted(z.inputs["privateZoneName"] for z in run.of_type(ZONE))
     # Every zone but the one given.
     assert created == sorted(["privatelink.notebooks.azure.net", "privatelink.blob.core.windows.net",
-                              "privatelink.file.core.windows.net", "privatelink.vaultcore.azure.net",
+                              "privatelink.file.core.windows.net", "privatelink.queue.core.windows.net",
+                              "privatelink.table.core.windows.net", "privatelink.vaultcore.azure.net",
                               "privatelink.azurecr.io"])
     for link in run.of_type(LINK):
         assert link.inputs["virtualNetwork"] == {"id": VNET_ID}

@@ -91,7 +91,7 @@ CASES: dict[str, tuple[dict, str]] = {
         # 5 endpoints: the workspace 3 addresses, storage blob and file 1 each, key vault 1, registry 2.
         private(vnet={"privateEndpointSubnet": "10.20.1.0/29"}),
         f"{PE}.vnet.privateEndpointSubnet: 10.20.1.0/29 leaves 3 usable addresses (Azure reserves 5 in every "
-        "subnet), but the stack's 5 private endpoints need 8: use a /28 or larger",
+        "subnet), but the stack's 7 private endpoints need 10: use a /28 or larger",
     ),
     "training subnet too small": (
         private(
@@ -122,7 +122,7 @@ CASES: dict[str, tuple[dict, str]] = {
         private(pe={"subnetId": SUBNET_ID, "dnsZones": {"privatelink.database.windows.net":
                                                           zone_id("privatelink.database.windows.net")}}),
         f"{PE}.dnsZones: 'privatelink.database.windows.net' is not a private DNS zone of Azure ML's endpoints; "
-        f"use {ZONES}",
+        f"use {ZONES}, or the registry's regional data zone <region>.data.privatelink.azurecr.io",
     ),
     "zone id of another zone": (
         private(pe={"subnetId": SUBNET_ID, "dnsZones": {privatelink.BLOB_ZONE: zone_id(privatelink.FILE_ZONE)}}),
@@ -301,7 +301,7 @@ def test_a_bad_network_reports_every_problem_at_once():
                      vnet={"privateEndpointSubnet": "10.20.1.0/29"})
     assert_refused(_drop_none(config), [
         f"{PE}.vnet.privateEndpointSubnet: 10.20.1.0/29 leaves 3 usable addresses (Azure reserves 5 in every "
-        "subnet), but the stack's 5 private endpoints need 8: use a /28 or larger",
+        "subnet), but the stack's 7 private endpoints need 10: use a /28 or larger",
         "azureml-infra:workspace.containerRegistry.sku: Standard cannot take a private endpoint, which "
         "network.privateEndpoints creates for the registry: only the Premium tier can; set Premium",
         "azureml-infra:workspace.imageBuildCompute: is required with network.privateEndpoints: behind a private "
@@ -313,12 +313,16 @@ def test_a_bad_network_reports_every_problem_at_once():
 # --- accepted forms ------------------------------------------------------------------------
 
 
-def test_the_data_lake_needs_two_more_endpoints_which_a_28_still_holds():
-    # 7 endpoints: 3 + 1 + 1 + 1 + 2 (workspace, storage blob and file, vault, registry) + 2 (lake blob, dfs).
+def test_the_data_lake_needs_two_more_endpoints_which_a_28_no_longer_holds():
+    # 9 endpoints, 12 addresses: workspace 3, storage blob, file, queue and table 4 (computes in your
+    # network run batch jobs), vault 1, registry 2, and the lake's blob and dfs 2.
     config = private(vnet={"privateEndpointSubnet": "10.20.1.0/28"}, dataStorage={"containers": ["raw"]})
-    parsed = accepted(config)
-    assert (parsed.network.private_endpoints.vnet.private_endpoint_subnet, parsed.data_storage.containers) == (
-        "10.20.1.0/28", ["raw"])
+    assert_refused(config, [
+        f"{PE}.vnet.privateEndpointSubnet: 10.20.1.0/28 leaves 11 usable addresses (Azure reserves 5 in every "
+        "subnet), but the stack's 9 private endpoints need 12: use a /27 or larger",
+    ])
+    wider = private(vnet={"privateEndpointSubnet": "10.20.1.0/27"}, dataStorage={"containers": ["raw"]})
+    assert accepted(wider).network.private_endpoints.vnet.private_endpoint_subnet == "10.20.1.0/27"
 
 
 def test_a_training_subnet_that_holds_every_node_is_accepted():
@@ -363,6 +367,8 @@ def test_every_endpoint_kind_has_its_documented_zones():
         "blob": ("privatelink.blob.core.windows.net",),
         "file": ("privatelink.file.core.windows.net",),
         "dfs": ("privatelink.dfs.core.windows.net",),
+        "queue": ("privatelink.queue.core.windows.net",),
+        "table": ("privatelink.table.core.windows.net",),
         "vault": ("privatelink.vaultcore.azure.net",),
         "registry": ("privatelink.azurecr.io",),
     }
@@ -375,6 +381,14 @@ def test_required_zones_follow_the_endpoints():
     ]
     assert privatelink.required_zones(True) == [*privatelink.required_zones(False), "privatelink.dfs.core.windows.net"]
     assert privatelink.endpoint_groups(True) == ["amlworkspace", "blob", "file", "vault", "registry", "blob", "dfs"]
+    # Computes in your network run batch jobs: the default storage's queue and table too.
+    assert privatelink.endpoint_groups(False, batch=True) == [
+        "amlworkspace", "blob", "file", "queue", "table", "vault", "registry"]
+    assert privatelink.required_zones(False, batch=True) == [
+        "privatelink.api.azureml.ms", "privatelink.notebooks.azure.net", "privatelink.blob.core.windows.net",
+        "privatelink.file.core.windows.net", "privatelink.queue.core.windows.net",
+        "privatelink.table.core.windows.net", "privatelink.vaultcore.azure.net", "privatelink.azurecr.io",
+    ]
 
 
 def test_vnet_of_an_existing_subnet():

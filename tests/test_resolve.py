@@ -96,6 +96,9 @@ def test_a_private_stack_fronts_each_dependency_with_its_groups_and_zones():
         ("workspace", "pe-mlw-mlops-dev-amlworkspace", "workspace", "amlworkspace"),
         ("storage-account-blob", "pe-stmlopsdevt0k7-blob", "storageAccount", "blob"),
         ("storage-account-file", "pe-stmlopsdevt0k7-file", "storageAccount", "file"),
+        # Its computes run in the stack's network (no managed network): batch jobs need these two.
+        ("storage-account-queue", "pe-stmlopsdevt0k7-queue", "storageAccount", "queue"),
+        ("storage-account-table", "pe-stmlopsdevt0k7-table", "storageAccount", "table"),
         ("key-vault", "pe-kv-mlops-dev-t0k7-vault", "keyVault", "vault"),
         ("container-registry", "pe-crmlopsdevt0k7-registry", "containerRegistry", "registry"),
         ("data-storage-blob", "pe-stmlopsdevdatat0k7-blob", "dataStorage", "blob"),

@@ -22,7 +22,13 @@ from pydantic.alias_generators import to_snake
 
 from azureml_infra import arm
 from azureml_infra.config.base import Model, arm_id_of, key_error
-from azureml_infra.privatelink import AZURE_ML_ZONES, OUTBOUND_SUBRESOURCES
+from azureml_infra.outbound import PRESET_RULES, Preset
+from azureml_infra.privatelink import (
+    AZURE_ML_ZONES,
+    OUTBOUND_SUBRESOURCES,
+    REGISTRY_DATA_ZONE_SUFFIX,
+    is_registry_data_zone,
+)
 
 SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
 DNS_ZONE_TYPE = "Microsoft.Network/privateDnsZones"
@@ -251,10 +257,11 @@ class PrivateEndpointSettings(Model):
                 "needs exactly one of vnet (a network created for the stack) or subnetId (an existing subnet)"
             )
         for zone, zone_id in self.dns_zones.items():
-            if zone not in AZURE_ML_ZONES:
+            if zone not in AZURE_ML_ZONES and not is_registry_data_zone(zone):
                 raise key_error(
                     "dnsZones",
-                    f"'{zone}' is not a private DNS zone of Azure ML's endpoints; use {', '.join(AZURE_ML_ZONES)}",
+                    f"'{zone}' is not a private DNS zone of Azure ML's endpoints; use {', '.join(AZURE_ML_ZONES)}, "
+                    f"or the registry's regional data zone <region>{REGISTRY_DATA_ZONE_SUFFIX}",
                 )
             named = arm.parse_resource_id(zone_id)
             if named is not None and named.name.lower() != zone:
@@ -281,6 +288,12 @@ class NetworkSettings(Model):
     outbound_rules: list[OutboundRule] = Field(
         default_factory=list,
         description="User-defined outbound rules of the managed network (Azure adds its own required rules).",
+    )
+    outbound_presets: list[Preset] = Field(
+        default_factory=list,
+        description="Named sets of fqdn rules, each the host list Azure ML documents for a scenario: pypi "
+        "(pip installs), conda (environments built from a conda file), huggingface (Hugging Face models). "
+        "Only with isolation AllowOnlyApprovedOutbound. docs/network.md lists their hosts.",
     )
     firewall_sku: Literal["Standard", "Basic"] | None = Field(
         None,
@@ -318,7 +331,8 @@ class NetworkSettings(Model):
                     f"{rule.kind} rules are only valid with isolation AllowOnlyApprovedOutbound (under "
                     f"{self.isolation} only privateEndpoint rules are; everything else is already allowed)",
                 )
-        if self.firewall_sku is not None and not any(r.fqdn for r in self.outbound_rules):
+        self._check_presets(seen)
+        if self.firewall_sku is not None and not any(r.fqdn for r in self.outbound_rules) and not self.outbound_presets:
             raise key_error(
                 "firewallSku",
                 "has no effect: Azure ML deploys its firewall only for fqdn outbound rules; remove it",
@@ -331,6 +345,25 @@ class NetworkSettings(Model):
                 "cannot join a subnet of yours; remove it",
             )
         return self
+
+    def _check_presets(self, rule_names: set[str]) -> None:
+        for index, preset in enumerate(self.outbound_presets):
+            key = f"outboundPresets[{index}]"
+            if self.isolation != "AllowOnlyApprovedOutbound":
+                raise key_error(
+                    key,
+                    f"'{preset}' is a set of fqdn rules, which are only valid with isolation AllowOnlyApprovedOutbound "
+                    f"(under {self.isolation} the managed network reaches them already): remove outboundPresets",
+                )
+            if self.outbound_presets.index(preset) != index:
+                raise key_error(key, f"lists '{preset}' more than once")
+            taken = [name for name, _ in PRESET_RULES[preset] if name.lower() in rule_names]
+            if taken:
+                raise key_error(
+                    key,
+                    f"adds the rule '{taken[0]}', which outboundRules already has: remove that rule (the preset "
+                    "has it) or rename it",
+                )
 
     @property
     def managed(self) -> bool:

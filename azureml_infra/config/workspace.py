@@ -122,6 +122,20 @@ class ContainerRegistrySettings(Reusable):
     admin_user_enabled: bool = Field(
         False, description="Legacy username/password login. Off: the workspace uses its identity."
     )
+    zone_redundant: bool = Field(
+        False,
+        description="true: the registry spreads over the region's availability zones (Premium only). Set when "
+        "the registry is created: Azure cannot convert an existing one.",
+    )
+
+    @model_validator(mode="after")
+    def _zones_need_premium(self) -> Self:
+        # "Zone redundancy is a feature of the Premium container registry service tier" (azure-docs
+        # container-registry/zone-redundancy.md); it is chosen at creation only ("Region conversions
+        # to availability zones aren't currently supported", same page).
+        if self.zone_redundant and self.sku != "Premium":
+            raise key_error("zoneRedundant", f"true needs the Premium tier (sku is {self.sku}): set sku: Premium")
+        return self
 
 
 class WorkspaceIdentity(Model):
@@ -191,6 +205,19 @@ class WorkspaceSettings(Model):
         "Required with network.privateEndpoints: a private registry cannot build images itself. "
         "Default: Azure ML's serverless image builds.",
     )
+    data_isolation: bool = Field(
+        False,
+        description="true: the workspace keeps its data, secrets and images apart from other workspaces that "
+        "share its storage, key vault and registry (enableDataIsolation: container, secret and image names "
+        "prefixed with the workspace's id). For a new workspace on another stack's dependencies; set when the "
+        "workspace is created, never after.",
+    )
+
+    @property
+    def datastores_use_identity(self) -> bool:
+        """The workspace's own datastores reach its storage with identities, not its key: the storage
+        is created here without shared keys (systemDatastoresAuthMode Identity)."""
+        return not self.storage_account.reused and not self.storage_account.allow_shared_key_access
 
     @model_validator(mode="after")
     def _log_analytics_only_for_new_insights(self) -> Self:

@@ -1,15 +1,45 @@
 """Rules of ``access`` across sections: no duplicate assignment, and a scope this stack owns.
 
-``scope_unavailable`` also tells components/access.py which scopes it may assign on.
+``persona_roles`` expands an entry into the roles it gives in this stack; azureml_infra.resolve
+assigns exactly those.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from azureml_infra.config.access import AccessEntry
 from azureml_infra.config.base import Problem
 from azureml_infra.config.rules.check import Check
 from azureml_infra.config.stack import StackConfig
+from azureml_infra.personas import PERSONA_ROLES, Condition
+from azureml_infra.roles import role_named
+
+
+def persona_conditions(config: StackConfig) -> set[Condition]:
+    """Which rows of the persona table apply in this stack (azureml_infra.personas)."""
+    conditions: set[Condition] = {"always"}
+    if config.workspace.datastores_use_identity:
+        conditions.add("identityStorage")
+    if config.data_storage is not None:
+        conditions.add("dataStorage")
+    if config.registry is not None:
+        conditions.add("registry")
+    return conditions
+
+
+def entry_roles(entry: AccessEntry, config: StackConfig) -> list[tuple[str, str]]:
+    """(role as Azure names it or its GUID, scope) of every role the entry gives in this stack."""
+    if entry.persona is None:
+        assert entry.role is not None and entry.scope is not None  # the model's rule
+        return [(entry.role, entry.scope)]
+    conditions = persona_conditions(config)
+    return [(row.role.value, row.scope) for row in PERSONA_ROLES[entry.persona] if row.condition in conditions]
+
+
+def _role_id(role: str) -> str:
+    built_in = role_named(role)
+    return built_in.id if built_in else role.lower()
 
 
 def _path(index: int, key: str | None = None) -> str:
@@ -17,17 +47,22 @@ def _path(index: int, key: str | None = None) -> str:
 
 
 def _unique_entries(config: StackConfig) -> Iterable[Problem]:
-    """Azure keeps one assignment per principal, role and scope (RoleAssignmentExists)."""
+    """Azure keeps one assignment per principal, role and scope (RoleAssignmentExists), whether an
+    entry names it or a persona gives it."""
     first: dict[tuple[str, str, str], int] = {}
     for index, entry in enumerate(config.access):
-        key = (entry.principal_id.lower(), entry.role_id, entry.scope)
-        earlier = first.setdefault(key, index)
-        if earlier != index:
-            yield Problem.at(
-                _path(index),
-                f"gives the same principal the same role on the same scope as {_path(earlier)}; "
-                "Azure keeps one such assignment: remove one of the two",
-            )
+        for role, scope in entry_roles(entry, config):
+            earlier = first.setdefault((entry.principal_id.lower(), _role_id(role), scope), index)
+            if earlier != index:
+                persona = [f"the persona {e.persona} gives {role} on {scope}" for e in
+                           (config.access[earlier], entry) if e.persona]
+                yield Problem.at(
+                    _path(index),
+                    f"gives the same principal the same role on the same scope as {_path(earlier)}"
+                    + (f" ({'; '.join(persona)})" if persona else "")
+                    + "; Azure keeps one such assignment: remove one of the two",
+                )
+                break
 
 
 def scope_unavailable(scope: str, config: StackConfig) -> str | None:
@@ -47,11 +82,15 @@ def scope_unavailable(scope: str, config: StackConfig) -> str | None:
         return f"this stack creates no Log Analytics workspace ({key} reuses an existing resource)"
     if scope == "dataStorage" and config.data_storage is None:
         return "this stack has no data lake (azureml-infra:dataStorage is not set)"
+    if scope == "registry" and config.registry is None:
+        return "this stack uses no Azure ML registry (azureml-infra:registry is not set)"
     return None
 
 
 def _scopes_exist(config: StackConfig) -> Iterable[Problem]:
     for index, entry in enumerate(config.access):
+        if entry.scope is None:
+            continue  # a persona's roles are on scopes the stack has (persona_conditions)
         reason = scope_unavailable(entry.scope, config)
         if reason:
             yield Problem.at(

@@ -66,5 +66,32 @@ def _vault_keeps_its_authorization(config: StackConfig) -> Iterable[Problem]:
         )
 
 
+def _no_creation_only_settings(config: StackConfig) -> Iterable[Problem]:
+    """Settings Azure takes only when it creates a resource: an adopted one exists already.
+
+    - enableDataIsolation: "The data isolation setting can only be configured when creating a
+      workspace. You can't enable or disable it after the workspace is created."
+      (azure-ai-docs how-to-identity-based-service-authentication.md, "Data isolation for shared
+      resources").
+    - zoneRedundancy: "Region conversions to availability zones aren't currently supported"
+      (azure-docs container-registry/zone-redundancy.md).
+    """
+    if not config.adopt:
+        return
+    ws = config.workspace
+    if ws.data_isolation:
+        yield Problem.at(
+            "workspace.dataIsolation",
+            "can only be chosen when a workspace is created, and adopt is true imports the workspace the legacy "
+            "templates deployed: remove it",
+        )
+    if ws.container_registry.zone_redundant and not ws.container_registry.reused:
+        yield Problem.at(
+            "workspace.containerRegistry.zoneRedundant",
+            "can only be chosen when a registry is created, and adopt is true imports the registry the legacy "
+            "templates deployed: remove it",
+        )
+
+
 # Rules that need more than one section of the config: (StackConfig) -> problems.
-CHECKS: list[Check] = [_names_given, _vault_keeps_its_authorization]
+CHECKS: list[Check] = [_names_given, _vault_keeps_its_authorization, _no_creation_only_settings]

@@ -13,8 +13,15 @@ from azureml_infra.config.base import TRAINING_SUBNET, Problem
 from azureml_infra.config.compute import ComputeCluster, ComputeInstance
 from azureml_infra.config.rules.check import Check
 from azureml_infra.config.stack import StackConfig
-from azureml_infra.naming import data_storage_rule_name
-from azureml_infra.privatelink import AZURE_RESERVED, ENDPOINT_GROUPS, ENDPOINT_KINDS, endpoint_groups
+from azureml_infra.naming import outbound_rule_name
+from azureml_infra.privatelink import (
+    AZURE_RESERVED,
+    ENDPOINT_KINDS,
+    MANAGED_NETWORK_RULES,
+    endpoint_groups,
+    is_registry_data_zone,
+    registry_data_zone,
+)
 
 # --- subnet sizes ----------------------------------------------------------------------
 
@@ -54,7 +61,7 @@ def _private_endpoint_subnet_size(config: StackConfig) -> Iterable[Problem]:
     pe = config.network.private_endpoints
     if pe is None or pe.vnet is None:
         return
-    groups = endpoint_groups(config.data_storage is not None)
+    groups = endpoint_groups(config.data_storage is not None, batch=not config.network.managed)
     needed = sum(ENDPOINT_KINDS[g].addresses for g in groups)
     problem = _too_small(pe.vnet.private_endpoint_subnet, needed, f"the stack's {len(groups)} private endpoints")
     if problem:
@@ -116,17 +123,34 @@ def _computes_reach_the_endpoints(config: StackConfig) -> Iterable[Problem]:
                 )
 
 
-def _rule_names_left_for_the_data_lake(config: StackConfig) -> Iterable[Problem]:
-    """With a data lake, the managed network gets rules of this stack's own for it."""
-    if config.data_storage is None or not config.network.managed:
+def _rule_names_left_for_this_stack(config: StackConfig) -> Iterable[Problem]:
+    """A managed network gets rules of this stack's own (privatelink.MANAGED_NETWORK_RULES)."""
+    if not config.network.managed:
         return
-    reserved = {data_storage_rule_name(sub) for sub in ENDPOINT_GROUPS["dataStorage"]}
+    what = {"storageAccount": "the default storage's {sub} (batch endpoints)",
+            "dataStorage": "dataStorage's private endpoint"}
+    reserved = {
+        outbound_rule_name(label, sub): what[kind].format(sub=sub)
+        for kind, label, sub in MANAGED_NETWORK_RULES
+        if kind != "dataStorage" or config.data_storage is not None
+    }
     for index, rule in enumerate(config.network.outbound_rules):
         if rule.name.lower() in reserved:
             yield Problem.at(
                 f"{_NETWORK}.outboundRules[{index}].name",
-                f"'{rule.name}' is the name of the rule this stack adds for dataStorage's private endpoint in the "
+                f"'{rule.name}' is the name of the rule this stack adds for {reserved[rule.name.lower()]} in the "
                 "managed network; choose another name",
+            )
+
+
+def _registry_data_zone_of_the_stacks_region(config: StackConfig) -> Iterable[Problem]:
+    pe = config.network.private_endpoints
+    for zone in pe.dns_zones if pe else ():
+        if is_registry_data_zone(zone) and zone != registry_data_zone(config.location):
+            yield Problem.at(
+                f"{_PE}.dnsZones",
+                f"'{zone}' is the registry's data zone of another region: the stack's registry is in "
+                f"{config.location}, whose data zone is {registry_data_zone(config.location)}",
             )
 
 
@@ -193,7 +217,8 @@ CHECKS: list[Check] = [
     _private_endpoint_subnet_size,
     _computes_in_subnets,
     _computes_reach_the_endpoints,
-    _rule_names_left_for_the_data_lake,
+    _rule_names_left_for_this_stack,
+    _registry_data_zone_of_the_stacks_region,
     _registry_takes_private_endpoints,
     _image_builds_with_private_registry,
     _image_build_compute_is_a_cluster,
