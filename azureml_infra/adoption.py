@@ -194,14 +194,9 @@ LEGACY: dict[str, dict[str, Legacy]] = {
     },
 }
 
-# Paths Azure cannot change on an existing resource: a change there replaces the resource (or
-# is refused), so adoption must never make one. Config checks keep the program off them.
-IMMUTABLE: dict[str, frozenset[str]] = {
-    facts.STORAGE_ACCOUNT: frozenset({"isHnsEnabled", "kind"}),
-    facts.KEY_VAULT: frozenset({"properties.softDeleteRetentionInDays"}),
-    facts.ML_WORKSPACE: frozenset({"storageAccount", "keyVault", "hbiWorkspace"}),
-    facts.ML_COMPUTE: frozenset({"properties.properties.vmSize", "properties.properties.subnet.id"}),
-}
+# Paths Azure cannot change on an existing resource (facts.CREATE_ONLY): adoption must never
+# make such a change; config checks keep the program off them.
+IMMUTABLE = facts.CREATE_ONLY
 
 
 # Paths where Azure accepts the change but never takes it back: the user must decide first.

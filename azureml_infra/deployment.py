@@ -262,6 +262,8 @@ class KubernetesSpec:
     cluster_name: str  # the AKS cluster's Azure name
     description: str
     namespace: str
+    training: bool
+    inference: bool
     cluster: AksClusterSpec | None  # created here; else an existing one:
     existing_cluster_id: str | None = None
     existing_cluster_group: str | None = None

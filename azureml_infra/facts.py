@@ -189,6 +189,26 @@ STATEFUL_TYPES = frozenset(
 # Limitations). The workspace's history lives in its storage, which is locked.
 LOCKED_TYPES = frozenset({STORAGE_ACCOUNT, KEY_VAULT, CONTAINER_REGISTRY})
 
+# Input paths Azure takes only when it creates a resource: a change there replaces the resource
+# (or Azure refuses it), so nothing that holds data may see one by accident. Adoption's change
+# list flags them, and the URN snapshot (tools/urn_snapshot.py) records them for every stateful
+# resource, so a change fails the suite until it is regenerated on purpose.
+# - storage: the kind and the hierarchical namespace ("can't be changed after the account is
+#   created", azure-docs storage/blobs/create-data-lake-storage-account.md);
+# - key vault: its soft-delete retention (Azure refuses any change once set);
+# - workspace: its storage and key vault, high business impact, and data isolation ("can only be
+#   configured when creating a workspace", azure-ai-docs how-to-identity-based-service-authentication.md);
+# - container registry: zone redundancy ("Region conversions to availability zones aren't
+#   currently supported", azure-docs container-registry/zone-redundancy.md);
+# - compute: its VM size and subnet.
+CREATE_ONLY: dict[str, frozenset[str]] = {
+    STORAGE_ACCOUNT: frozenset({"isHnsEnabled", "kind"}),
+    KEY_VAULT: frozenset({"properties.softDeleteRetentionInDays"}),
+    ML_WORKSPACE: frozenset({"storageAccount", "keyVault", "hbiWorkspace", "enableDataIsolation"}),
+    CONTAINER_REGISTRY: frozenset({"zoneRedundancy"}),
+    ML_COMPUTE: frozenset({"properties.properties.vmSize", "properties.properties.subnet.id"}),
+}
+
 # --- ISO 8601 durations ------------------------------------------------------------------
 
 # Days, hours, minutes and whole seconds, as Azure ML writes them (PT15M, P1DT12H). Years and

@@ -360,6 +360,11 @@ def _compute_grants(
       write outputs and MLflow artifacts there (how-to-identity-based-service-authentication.md;
       how-to-attach-kubernetes-to-workspace.md: "For read-write purpose, Storage Blob Data
       Contributor role should be granted to the compute managed identity").
+    - Storage Queue Data Contributor and Storage Table Data Contributor there too, for batch
+      endpoints and ParallelRunStep, whose jobs keep their state in the default storage's queues
+      and tables (how-to-disable-local-auth-storage.md, "Scenarios for role assignments": Parallel
+      Run Step, the compute's identity, Storage Table Data Contributor and Storage Queue Data
+      Contributor).
     - AcrPull on the workspace registry for a Kubernetes compute: "Grant the AcrPull role to the
       compute Managed Identity" (how-to-attach-kubernetes-to-workspace.md). Not for a compute
       cluster: "A managed identity is automatically granted ACRPull role on workspace ACR"
@@ -369,7 +374,8 @@ def _compute_grants(
     principal = keys.compute_principal_key(config.names().ml_workspace, compute)
     wanted: list[tuple[DependencyKind, Role]] = []
     if config.workspace.datastores_use_identity:
-        wanted.append(("storageAccount", Role.STORAGE_BLOB_DATA_CONTRIBUTOR))
+        wanted += [("storageAccount", role) for role in (
+            Role.STORAGE_BLOB_DATA_CONTRIBUTOR, Role.STORAGE_QUEUE_DATA_CONTRIBUTOR, Role.STORAGE_TABLE_DATA_CONTRIBUTOR)]
     if kubernetes:
         wanted.append(("containerRegistry", Role.ACR_PULL))
     return tuple(
@@ -455,6 +461,8 @@ def _kubernetes(
         name=k.name,
         cluster_name=cluster_name,
         description=f"AKS {cluster_name}: {purposes}",
+        training=k.training,
+        inference=k.inference,
         namespace=k.namespace,
         cluster=_aks_cluster(k, config, names, cluster_name),
         existing_cluster_id=k.cluster_id,

@@ -939,6 +939,7 @@ def kubernetes_spec(**overrides: Any) -> KubernetesSpec:
     """A created AKS cluster with the extension, no TLS."""
     spec = KubernetesSpec(
         name="k8s-new", cluster_name=AKS_NEW, description="Azure ML on AKS", namespace="azureml-jobs",
+        training=True, inference=True,
         cluster=AksClusterSpec(
             name=AKS_NEW, vm_size="Standard_D4s_v5", node_count=2, max_node_count=5, kubernetes_version="1.30",
             tier="Standard", disable_local_accounts=True, admin_group_object_ids=(GROUP,),

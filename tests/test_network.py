@@ -133,9 +133,11 @@ def test_prod_workspace_is_private_with_approved_outbound_only(prod):
 
 def test_prod_outbound_rules_are_resources_of_their_own_one_after_another(prod):
     rules = {r.inputs["ruleName"]: r for r in prod.of_type(RULE)}
+    # The pypi and conda presets: what pip and conda environment builds reach.
     assert {name: r.inputs["properties"] for name, r in rules.items() if r.inputs["properties"]["type"] == "FQDN"} == {
-        "pypi": {"type": "FQDN", "destination": "pypi.org", "category": "UserDefined"},
-        "pythonhosted": {"type": "FQDN", "destination": "*.pythonhosted.org", "category": "UserDefined"},
+        name: {"type": "FQDN", "destination": fqdn, "category": "UserDefined"} for name, fqdn in (
+            ("pypi", "pypi.org"), ("pythonhosted", "*.pythonhosted.org"), ("anaconda", "anaconda.com"),
+            ("anaconda-subdomains", "*.anaconda.com"), ("anaconda-org", "*.anaconda.org"))
     }
     storage = prod.one(facts.STORAGE_ACCOUNT, "storage-account")
     # Batch endpoints and ParallelRunStep: the default storage's queue and table.
@@ -145,7 +147,8 @@ def test_prod_outbound_rules_are_resources_of_their_own_one_after_another(prod):
             "destination": {"serviceResourceId": storage_id(prod), "subresourceTarget": sub}}
         assert storage.urn in rules[f"storage-account-{sub}"].dependencies
     # One after another, in the stack file's order, this program's own last.
-    order = ["pypi", "pythonhosted", "storage-account-queue", "storage-account-table"]
+    order = ["pypi", "pythonhosted", "anaconda", "anaconda-subdomains", "anaconda-org", "storage-account-queue",
+             "storage-account-table"]
     for before, after in zip(order, order[1:], strict=False):
         assert rules[before].urn in rules[after].dependencies
 

@@ -34,7 +34,9 @@ def dev_snapshot() -> list[dict]:
 
 
 def test_the_snapshot_holds_the_stateful_resources_by_urn_and_name():
-    assert {"urn": STORAGE_URN, "type": "azure-native:storage:StorageAccount", "azureName": "stmlopsdevt0k7"} in dev_snapshot()
+    assert {"urn": STORAGE_URN, "type": "azure-native:storage:StorageAccount", "azureName": "stmlopsdevt0k7",
+            # What Azure takes only at creation is recorded too (facts.CREATE_ONLY).
+            "createOnly": {"isHnsEnabled": False, "kind": "StorageV2"}} in dev_snapshot()
     types = {entry["type"] for entry in dev_snapshot()}
     assert "azure-native:machinelearningservices:Compute" not in types  # not stateful
 
@@ -154,4 +156,18 @@ def test_a_new_stack_without_a_snapshot_says_how_to_create_it():
     stack_file = urn_snapshot.ROOT / "Pulumi.newstack.yaml"  # a stack someone adds (not written here)
     assert urn_snapshot.check(stack_file) == [
         "Pulumi.newstack.yaml: no snapshot tests/snapshots/newstack.json; create it: make snapshot"
+    ]
+
+
+def test_a_setting_azure_takes_only_at_creation_fails_with_the_change():
+    # Zone redundancy on the registry dev already has: Azure cannot convert it in place.
+    workspace = {"containerRegistry": {"sku": "Premium", "zoneRedundant": True},
+                 "keyVault": {"purgeProtection": False, "softDeleteRetentionInDays": 7}}  # dev's, as it has them
+    zoned = plan(stack({"azureml-infra:workspace": workspace}), preview=True).registrations
+    problems = urn_snapshot.compare("Pulumi.dev.yaml", dev_snapshot(), zoned, "tests/snapshots/dev.json")
+    assert problems == [
+        "Pulumi.dev.yaml: azure-native:containerregistry:Registry 'container-registry' (crmlopsdevt0k7) would change "
+        'zoneRedundancy from "Disabled" to "Enabled", which Azure takes only when it creates the resource: Pulumi '
+        "would replace it, or Azure refuse the update. Keep the stack file's setting; if a new resource is meant, "
+        "regenerate the snapshot: make snapshot"
     ]

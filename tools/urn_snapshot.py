@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from azureml_infra.facts import STATEFUL_TYPES
+from azureml_infra.facts import CREATE_ONLY, STATEFUL_TYPES
 from tools.harness import ROOT, Registration, Run
-from tools.plan import plan_stack_file, shown_path
+from tools.plan import UNKNOWN_TEXT, display_value, plan_stack_file, shown_path
 
 SNAPSHOT_DIR = ROOT / "tests" / "snapshots"
 REGENERATE = "make snapshot"
@@ -65,14 +65,34 @@ class Entry:
     urn: str
     type: str
     azure_name: str | None
+    # The values of the inputs Azure takes only at creation (facts.CREATE_ONLY); None: the type has none.
+    create_only: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"urn": self.urn, "type": self.type, "azureName": self.azure_name}
+        found: dict[str, Any] = {"urn": self.urn, "type": self.type, "azureName": self.azure_name}
+        if self.create_only is not None:
+            found["createOnly"] = self.create_only
+        return found
+
+
+def _create_only(reg: Registration) -> dict[str, Any] | None:
+    paths = CREATE_ONLY.get(reg.type)
+    if paths is None:
+        return None
+    inputs = display_value(reg.inputs)
+
+    def at(path: str) -> Any:
+        value: Any = inputs
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return value
+
+    return {path: at(path) for path in sorted(paths)}
 
 
 def entries(registrations: list[Registration]) -> list[Entry]:
     return sorted(
-        (Entry(r.urn, r.type, r.azure_name) for r in registrations if r.type in STATEFUL_TYPES),
+        (Entry(r.urn, r.type, r.azure_name, _create_only(r)) for r in registrations if r.type in STATEFUL_TYPES),
         key=lambda e: e.urn,
     )
 
@@ -146,6 +166,24 @@ def _alias_hint(old: str, new: str) -> str:
     return f"aliases=[pulumi.Alias({', '.join(args) or '...'})]"
 
 
+def _create_only_changes(stack: str, old: dict[str, Any], now: Entry) -> list[str]:
+    """Inputs Azure takes only at creation that changed since the snapshot (a snapshot written
+    before they were recorded has none to compare)."""
+    recorded, current = old.get("createOnly"), now.create_only or {}
+    if recorded is None:
+        return []
+    # A value only Azure knows (an id, in a preview) stands for whatever it will be.
+    unknown = UNKNOWN_TEXT
+    return [
+        f"{stack}: {now.type} '{_logical(now.urn)}' ({now.azure_name}) would change {path} from "
+        f"{json.dumps(recorded.get(path))} to {json.dumps(current.get(path))}, which Azure takes only when it "
+        "creates the resource: Pulumi would replace it, or Azure refuse the update. Keep the stack file's setting; "
+        f"if a new resource is meant, regenerate the snapshot: {REGENERATE}"
+        for path in sorted(set(recorded) | set(current))
+        if recorded.get(path) != current.get(path) and unknown not in (recorded.get(path), current.get(path))
+    ]
+
+
 def compare(stack: str, snapshot: list[dict[str, Any]], registrations: list[Registration], path: str) -> list[str]:
     """Every way the program's stateful resources differ from the snapshot, as messages."""
     current = {e.urn: e for e in entries(registrations)}
@@ -157,6 +195,7 @@ def compare(stack: str, snapshot: list[dict[str, Any]], registrations: list[Regi
         now = current.get(urn) or next((current[u] for u, named in aliases.items() if urn in named), None)
         if now is not None:
             matched.add(now.urn)
+            problems += _create_only_changes(stack, old, now)
             if now.azure_name != name:
                 problems.append(
                     f"{stack}: {type_} '{_logical(urn)}' would be renamed in Azure from {name} to {now.azure_name}: "
