@@ -36,10 +36,20 @@ def documents(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     )
 
 
+def _path(name: str) -> Path:
+    return ROOT / f"Pulumi.{name}.yaml" if (ROOT / f"Pulumi.{name}.yaml").exists() else EXAMPLES / f"Pulumi.{name}.yaml"
+
+
 @cache
 def template(name: str) -> dict[str, Any]:
-    path = ROOT / f"Pulumi.{name}.yaml" if (ROOT / f"Pulumi.{name}.yaml").exists() else EXAMPLES / f"Pulumi.{name}.yaml"
-    return export_template(*documents(path))
+    """The template of a shipped stack or example, as `make scan` exports it (with the applied run)."""
+    return export_template(*documents(_path(name)))
+
+
+@cache
+def preview_template(name: str) -> dict[str, Any]:
+    """The template from the plan alone (one program run less: the examples' tests need no more)."""
+    return export_template(plan_document(opened(planned_file(_path(name))), name))
 
 
 def resource(tpl: dict[str, Any], arm_type: str, name: str) -> dict[str, Any]:
@@ -171,11 +181,18 @@ def test_workspace_with_a_managed_network_in_arm_shape():
 
 
 def test_user_assigned_identities_become_a_map_of_ids():
-    arm = resource(template("identity-access"), "Microsoft.MachineLearningServices/workspaces", "mlw-mlops-uat")
-    assert arm["identity"] == {
-        "type": "UserAssigned",
-        "userAssignedIdentities": {"[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'id-mlops-uat')]": {}},
-    }
+    identity = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/" \
+        "Microsoft.ManagedIdentity/userAssignedIdentities/id-x"
+    plan = {"stack": "x", "resources": [{
+        "urn": "u", "type": "azure-native:machinelearningservices:Workspace", "name": "workspace", "custom": True,
+        "inputs": {"resourceGroupName": "rg", "workspaceName": "mlw-x", "location": "westeurope",
+                   "identity": {"type": "UserAssigned", "userAssignedIdentities": [identity]},
+                   "primaryUserAssignedIdentity": identity},
+        "propertyDependencies": {}, "dependsOn": [],
+    }]}
+    arm = export_template(plan)["resources"][0]
+    assert arm["identity"] == {"type": "UserAssigned", "userAssignedIdentities": {identity: {}}}
+    assert arm["properties"] == {"primaryUserAssignedIdentity": identity}
 
 
 def test_compute_cluster_is_a_child_of_the_workspace():
@@ -214,7 +231,7 @@ def test_private_endpoint_and_its_dns_zone_group_in_arm_shape():
 
 
 def test_role_assignment_is_an_extension_resource_on_its_scope():
-    tpl = template("datastores")
+    tpl = preview_template("datastores")
     ours = [r for r in tpl["resources"] if r["type"] == "Microsoft.Authorization/roleAssignments"
             and r["scope"].endswith("/containers/curated") and "workspace reads and writes" in r["properties"]["description"]]
     assert len(ours) == 1
@@ -230,14 +247,17 @@ def test_role_assignment_is_an_extension_resource_on_its_scope():
 
 
 def test_blob_container_and_cluster_extension_names_and_scopes():
-    container = resource(template("datastores"), "Microsoft.Storage/storageAccounts/blobServices/containers",
+    container = resource(preview_template("datastores"), "Microsoft.Storage/storageAccounts/blobServices/containers",
                          "stmlopslakedatadc4f/default/raw")
     assert container["properties"] == {"publicAccess": "None"}
-    extension = resource(template("aks-inference"), "Microsoft.KubernetesConfiguration/extensions", "azureml-extension")
+    extension = resource(preview_template("aks-inference"), "Microsoft.KubernetesConfiguration/extensions",
+                         "azureml-extension")
     assert extension["scope"] == "Microsoft.ContainerService/managedClusters/aks-mlops-dev-myaks"
     assert extension["properties"]["extensionType"] == "Microsoft.AzureML.Kubernetes"
+    # From the plan alone, the cluster's id is known after deployment only; `make scan` (with the
+    # applied run) writes [resourceId('Microsoft.ContainerService/managedClusters', ...)] instead.
     assert extension["properties"]["configurationSettings"]["clusterId"] == (
-        "[resourceId('Microsoft.ContainerService/managedClusters', 'aks-mlops-dev-myaks')]"
+        "[parameters('unknown_myaks_extension_configurationSettings_clusterId')]"
     )
     assert not {"clusterName", "clusterRp", "clusterResourceName", "extensionName"} & set(extension["properties"])
 
@@ -247,7 +267,7 @@ def test_blob_container_and_cluster_extension_names_and_scopes():
 
 @pytest.mark.parametrize("name", ["aks-inference", "datastores"])
 def test_secrets_are_securestring_parameters_without_a_value(name):
-    tpl = template(name)
+    tpl = preview_template(name)
     text = json.dumps(tpl)
     assert SECRET_PLACEHOLDER not in text.replace("[parameters(", "")
     assert "W3NlY3JldF0=" not in text  # the placeholder base64-encoded (the extension's certificate)
@@ -258,7 +278,8 @@ def test_secrets_are_securestring_parameters_without_a_value(name):
 
 
 def test_the_extension_protected_settings_are_each_a_secret():
-    extension = resource(template("aks-inference"), "Microsoft.KubernetesConfiguration/extensions", "azureml-extension")
+    extension = resource(preview_template("aks-inference"), "Microsoft.KubernetesConfiguration/extensions",
+                         "azureml-extension")
     assert extension["properties"]["configurationProtectedSettings"] == {
         "scoringFe.sslCert": "[parameters('secret_myaks_extension_configurationProtectedSettings_scoringFe_sslCert')]",
         "scoringFe.sslKey": "[parameters('secret_myaks_extension_configurationProtectedSettings_scoringFe_sslKey')]",
@@ -266,8 +287,7 @@ def test_the_extension_protected_settings_are_each_a_secret():
 
 
 def test_without_the_applied_run_unknown_ids_are_parameters_and_principals_references():
-    plan, _ = documents(EXAMPLES / "Pulumi.datastores.yaml")
-    tpl = export_template(plan)
+    tpl = preview_template("datastores")
     workspace = resource(tpl, "Microsoft.MachineLearningServices/workspaces", "mlw-mlops-lake")
     assert workspace["properties"]["storageAccount"] == "[parameters('unknown_workspace_storageAccount')]"
     assert tpl["parameters"]["unknown_workspace_storageAccount"]["type"] == "string"
