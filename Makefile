@@ -11,8 +11,11 @@ VERIFY_VENV ?= .venv-verify
 VERIFY_PY := $(VERIFY_VENV)/bin/python
 PREFLIGHT_VENV ?= .venv-preflight
 PREFLIGHT_PY := $(PREFLIGHT_VENV)/bin/python
+# checkov (make scan) has its own venv: a hundred dependencies the program must not share.
+SCAN_VENV ?= .venv-scan
+SCAN_NAME = $(if $(STACK_FILE),$(patsubst Pulumi.%.yaml,%,$(notdir $(STACK_FILE))),$(STACK))
 
-.PHONY: help setup plan test lint clean docs setup-policy policy verify graphs bench adopt snapshot preflight
+.PHONY: help setup plan test lint clean docs setup-policy policy verify graphs bench adopt snapshot preflight scan
 
 help:
 	@echo "make plan [STACK=dev] [FORMAT=text|json]  offline plan of a stack (no Azure, no Pulumi CLI)"
@@ -28,6 +31,7 @@ help:
 	@echo "make adopt ARM=<folder> ENV=<env> STACK=<name> [RG=<group>] [COMPUTE=plain|vnet] [PREFIX=<p>] [FORCE=1]"
 	@echo "                                          legacy ARM parameter files -> Pulumi.<name>.yaml (docs/migration.md)"
 	@echo "make snapshot                             regenerate tests/snapshots/ (URNs and names of stateful resources)"
+	@echo "make scan [STACK=dev | STACK_FILE=path]   checkov over the plan exported as an ARM template (docs/scan.md)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -86,6 +90,23 @@ preflight: setup $(PREFLIGHT_VENV)/.installed
 	@$(PY) -m tools.preflight.export $(if $(STACK_FILE),--stack-file $(STACK_FILE),--stack $(STACK)) > build/preflight.$(STACK).json
 	@$(PREFLIGHT_PY) -m tools.preflight --needs build/preflight.$(STACK).json --format $(FORMAT)
 
+# The venv ignores itself (as Python 3.13's venv does): git and `ruff check .` stay out of it.
+$(SCAN_VENV)/.installed: requirements-scan.txt
+	test -x $(SCAN_VENV)/bin/python || python3 -m venv $(SCAN_VENV)
+	echo '*' > $(SCAN_VENV)/.gitignore
+	$(SCAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-scan.txt
+	touch $@
+
+# The offline plan as an ARM template (program venv), checkov over it (its own venv; it prints its
+# findings and writes them as JSON), then the gate: exit 1 only on a failed check that
+# scan-allowlist.yaml does not accept for this stack (docs/scan.md). --skip-download: no call to
+# the vendor's platform (nothing to upload, no network here).
+scan: setup $(SCAN_VENV)/.installed
+	mkdir -p build/scan/$(SCAN_NAME)
+	$(PY) -m tools.arm_export $(if $(STACK_FILE),--stack-file $(STACK_FILE),--stack $(STACK)) --out build/scan/$(SCAN_NAME)/template.json
+	$(SCAN_VENV)/bin/checkov --file build/scan/$(SCAN_NAME)/template.json --framework arm --skip-download --compact --quiet --soft-fail -o cli -o json --output-file-path console,build/scan/$(SCAN_NAME)/results.json
+	$(PY) -m tools.arm_export $(if $(STACK_FILE),--stack-file $(STACK_FILE),--stack $(STACK)) --gate build/scan/$(SCAN_NAME)/results.json
+
 plan: setup
 	$(PY) -m tools.plan $(if $(STACK_FILE),--stack-file $(STACK_FILE),--stack $(STACK)) --format $(FORMAT)
 
@@ -108,7 +129,7 @@ lint: setup
 	$(VENV)/bin/lint-imports --no-cache
 
 clean:
-	rm -rf $(VENV) $(POLICY_VENV) $(VERIFY_VENV) $(PREFLIGHT_VENV) .pytest_cache .hypothesis .ruff_cache
+	rm -rf $(VENV) $(POLICY_VENV) $(VERIFY_VENV) $(PREFLIGHT_VENV) $(SCAN_VENV) .pytest_cache .hypothesis .ruff_cache
 
 docs: setup
 	$(PY) -m tools.config_reference
