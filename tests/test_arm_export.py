@@ -169,9 +169,11 @@ def test_workspace_with_a_managed_network_in_arm_shape():
     assert arm["sku"] == {"name": "Basic", "tier": "Basic"}
     props = arm["properties"]
     assert props["managedNetwork"]["isolationMode"] == "AllowOnlyApprovedOutbound"
-    assert props["managedNetwork"]["outboundRules"]["pypi"] == {
-        "category": "UserDefined", "destination": "pypi.org", "type": "FQDN",
-    }
+    # Its rules are resources of their own: workspaces/outboundRules children.
+    assert "outboundRules" not in props["managedNetwork"]
+    rule = resource(template("prod"), "Microsoft.MachineLearningServices/workspaces/outboundRules",
+                    "mlw-mlops-prod/pypi")
+    assert rule["properties"] == {"category": "UserDefined", "destination": "pypi.org", "type": "FQDN"}
     assert props["publicNetworkAccess"] == "Disabled"
     # what only Azure knows in the preview: the ids of the resources the template creates
     assert props["storageAccount"] == "[resourceId('Microsoft.Storage/storageAccounts', 'stmlopsprodkdui')]"
