@@ -335,6 +335,7 @@ def test_a_job_that_cannot_write_workspaceblobstore_names_the_compute_identity_r
         "Storage Blob Data Contributor on the workspace storage stmlopsdev1a2b"]
     assert ("job cpu-compute: run: job failed: UserError: ScriptExecution.StreamAccess.Authentication "
             f"[smoke-{RUN_ID}-job-cpu-compute]") in out.splitlines()
+    assert not [c for c in client.calls if c[0] == "cancel_job"]  # the job ended: nothing to cancel
     assert out.splitlines()[-1] == "smoke: 1 of 3 journeys FAILED: job cpu-compute"
     assert client.calls[-1] == ("archive_environment", f"azureml-infra-smoke:{RUN_ID}")
 
@@ -483,6 +484,21 @@ def test_endpoints_are_not_run_without_the_flag(tmp_path, capsys):
     assert "endpoint   myaks               skip          -      -  not run: add --endpoints" in out.splitlines()
     assert out.splitlines()[-1] == "smoke: the 1 journey passed (1 not run)"
     assert client.calls == [("list_datastore", "workspaceblobstore")]
+
+
+def test_a_job_whose_status_cannot_be_read_is_cancelled(tmp_path, capsys):
+    lost = SmokeError("ServiceRequestError: Connection reset by peer")
+
+    class Lost(FakeClient):
+        def wait_job(self, name, *, timeout):
+            super().wait_job(name, timeout=timeout)
+            if "-job-" in name:
+                raise lost
+
+    client = Lost()
+    assert run(tmp_path, client) == 1
+    assert client.calls[-2:] == [("cancel_job", f"smoke-{RUN_ID}-job-cpu-compute"),
+                                 ("archive_environment", f"azureml-infra-smoke:{RUN_ID}")]
 
 
 def test_a_call_that_overruns_its_share_is_a_timeout_too(tmp_path, capsys):
@@ -655,7 +671,7 @@ def test_job_error_text_reads_the_run_error_from_the_job_exception():
 def test_smoke_error_keeps_the_codes_of_storage_and_arm_errors():
     class HttpResponseError(Exception):
         status_code = 403
-        error_code = "AuthorizationPermissionMismatch"
+        error_code = SimpleNamespace(value="AuthorizationPermissionMismatch")  # a StorageErrorCode member
 
     error = smoke.smoke_error(HttpResponseError("This request is not authorized\nRequestId:1"))
     assert (error.message, error.code, error.status) == (

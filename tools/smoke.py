@@ -73,6 +73,9 @@ DEPLOYMENT = "smoke"
 BASE_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
 MODEL_ANSWER = json.loads((ASSETS / "model" / "smoke-model.json").read_text())["answer"]
 DEFAULT_BUDGET = 1800.0
+# A job's final states but Completed (azure-ai-ml's RunHistoryConstants.TERMINAL_STATUSES): the
+# adapter's SmokeError code when a job ended so; nothing is left to cancel then.
+JOB_ENDED = ("Failed", "Canceled", "NotResponding", "Paused")
 
 # How long each journey usually takes, relative to the others: its share of the budget.
 # A first image build takes minutes (conda, then pip); a job on a cluster at 0 nodes waits for a
@@ -621,8 +624,9 @@ class Runner:
             code=code, output=output)
         try:
             self.client.wait_job(name, timeout=clock("run"))
-        except SmokeTimeout:
-            self._made(Cleanup("cancel", "job", name))
+        except SmokeError as error:
+            if error.code not in JOB_ENDED:  # cut off, or Azure stopped answering: it may still run
+                self._made(Cleanup("cancel", "job", name))
             raise
         return name
 
@@ -785,6 +789,7 @@ def smoke_error(exc: BaseException) -> SmokeError:
         return exc
     error = getattr(exc, "error", None)
     code = getattr(exc, "error_code", None) or getattr(error, "code", None)
+    code = getattr(code, "value", code)  # the storage SDKs' StorageErrorCode member: its value
     status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
     text = str(exc) or type(exc).__name__
     return SmokeError(f"{type(exc).__name__}: {first_line(text)}", detail=text,
@@ -812,6 +817,16 @@ class AzureMLClient:
         except Exception as exc:  # every SDK error is the journey's failure, with its text
             raise smoke_error(exc) from exc
 
+    def _remove(self, call: Callable[[], Any]) -> None:
+        """A cleanup call: what is not there (its creation failed) needs no removing."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            self._call(call)
+        except SmokeError as error:
+            if not isinstance(error.__cause__, ResourceNotFoundError):
+                raise
+
     def identity(self) -> str:
         from azure.core.exceptions import ClientAuthenticationError
 
@@ -832,7 +847,7 @@ class AzureMLClient:
         return f"azureml:{name}:{version}"
 
     def archive_environment(self, *, name: str, version: str) -> None:
-        self._call(lambda: self._ml.environments.archive(name=name, version=version))
+        self._remove(lambda: self._ml.environments.archive(name=name, version=version))
 
     def submit_job(self, *, name: str, compute: str, environment: str, command: str,
                    code: Path | None, output: str | None) -> str:
@@ -853,7 +868,7 @@ class AzureMLClient:
             status = str(self._call(lambda: self._ml.jobs.get(name)).status)
             if status == "Completed":
                 return
-            if status in ("Failed", "Canceled", "NotResponding", "Paused"):
+            if status in JOB_ENDED:
                 detail = self._job_error(name) or f"the job ended {status}"
                 raise SmokeError(f"job {name} {status}: {job_error_text(detail)}", detail=detail, code=status,
                                  phase=phase)
@@ -945,7 +960,7 @@ class AzureMLClient:
         self._call(lambda: self._models(registry).download(name=name, version=version, download_path=str(into)))
 
     def archive_model(self, *, registry: str | None, name: str, version: str) -> None:
-        self._call(lambda: self._models(registry).archive(name=name, version=version))
+        self._remove(lambda: self._models(registry).archive(name=name, version=version))
 
     # Kubernetes online endpoints
 
@@ -986,8 +1001,8 @@ class AzureMLClient:
             endpoint_name=endpoint, deployment_name=deployment, request_file=str(request))))
 
     def delete_endpoint(self, name: str) -> None:
-        self._wait(self._call(lambda: self._ml.online_endpoints.begin_delete(name=name)), self.CLEANUP_SECONDS,
-                   f"delete of endpoint {name}")
+        self._remove(lambda: self._wait(self._ml.online_endpoints.begin_delete(name=name), self.CLEANUP_SECONDS,
+                                        f"delete of endpoint {name}"))
 
 
 # --- command line -------------------------------------------------------------------------------
