@@ -178,7 +178,7 @@ def test_prod_builds_images_on_its_cluster_behind_approved_outbound(prod_plan):
     assert (facts.name, facts.clusters, facts.image_build_compute, facts.build_cluster) == (
         "prod", ("cpu-compute",), "cpu-compute", "cpu-compute")
     assert facts.approved_outbound_only and facts.registry_private
-    assert facts.outbound_fqdns == ("*.pythonhosted.org", "pypi.org")
+    assert "pypi.org" in facts.outbound_fqdns
     assert [(j.kind, j.target) for j in smoke.journeys(facts)] == [
         ("datastore", "workspaceblobstore"), ("environment", "cpu-compute"), ("job", "cpu-compute")]
 
@@ -218,6 +218,16 @@ def test_the_environment_is_built_on_the_image_build_cluster_else_the_first():
     assert stack({"resources": [workspace(), *clusters]}).build_cluster == "a-cluster"
     # An image-build compute that is not a cluster of the stack (an instance): the first cluster runs the job.
     assert stack({"resources": [workspace(imageBuildCompute="my-instance"), *clusters]}).build_cluster == "a-cluster"
+
+
+def test_outbound_rules_are_read_inline_and_as_rule_resources():
+    network = {"isolationMode": "AllowOnlyApprovedOutbound", "outboundRules": {
+        "pypi": {"type": "FQDN", "destination": "pypi.org", "category": "UserDefined"},
+        "lake": {"type": "PrivateEndpoint", "destination": {"serviceResourceId": "/x", "subresourceTarget": "dfs"}}}}
+    rule = {"type": smoke.OUTBOUND_RULE, "name": "conda", "custom": True,
+            "inputs": {"properties": {"type": "FQDN", "destination": "*.anaconda.org"}}}
+    facts = stack({"resources": [workspace(managedNetwork=network), rule]})
+    assert facts.approved_outbound_only and facts.outbound_fqdns == ("*.anaconda.org", "pypi.org")
 
 
 def test_a_registry_in_the_outputs_adds_the_registry_journey():
@@ -340,13 +350,22 @@ def test_a_job_that_cannot_write_workspaceblobstore_names_the_compute_identity_r
     assert client.calls[-1] == ("archive_environment", f"azureml-infra-smoke:{RUN_ID}")
 
 
-def test_an_image_build_that_cannot_reach_conda_names_the_missing_outbound_rules(prod_plan, tmp_path, capsys):
+# A private stack like prod: approved outbound with PyPI's rules, and the cluster builds images.
+PRIVATE_PLAN = {"stack": "prod", "resources": [
+    workspace(imageBuildCompute="cpu-compute", managedNetwork={
+        "isolationMode": "AllowOnlyApprovedOutbound",
+        "outboundRules": {"pypi": {"type": "FQDN", "destination": "pypi.org"},
+                          "pythonhosted": {"type": "FQDN", "destination": "*.pythonhosted.org"}}}),
+    compute("cpu-compute")]}
+
+
+def test_an_image_build_that_cannot_reach_conda_names_the_missing_outbound_rules(tmp_path, capsys):
     conda = SmokeError("job Failed: UserError: Image build failed",
                        detail="CondaHTTPError: HTTP 000 CONNECTION FAILED for url "
                               "<https://conda.anaconda.org/conda-forge/linux-64/repodata.json>",
                        code="Failed", phase="Preparing")
     client = FakeClient(failures={("wait_job", "cpu-compute"): conda})
-    assert run(tmp_path, client, plan=prod_plan) == 1
+    assert run(tmp_path, client, plan=PRIVATE_PLAN) == 1
     out = capsys.readouterr().out
     assert failed_rows(out) == [
         "environment  cpu-compute         FAIL          3   1199  the image build cannot reach conda's hosts: add "

@@ -62,6 +62,7 @@ DATASTORE = "azure-native:machinelearningservices:Datastore"
 WORKSPACE = "azure-native:machinelearningservices:Workspace"
 CONTAINER_REGISTRY = "azure-native:containerregistry:Registry"
 EXTENSION = "azure-native:kubernetesconfiguration:Extension"
+OUTBOUND_RULE = "azure-native:machinelearningservices:ManagedNetworkSettingsRule"
 NOT_KNOWN = ("output<string>", "[secret]")
 
 # What the smoke test names what it makes: one name, a version per run (the run id).
@@ -236,8 +237,11 @@ def stack_facts(plan: Mapping[str, Any], outputs: Mapping[str, Any]) -> Stack:
         datastores[name] = Datastore(output.get("kind") or (known.kind if known else "AzureBlob"),
                                      output.get("accountName") or (known.account if known else None))
     network = ws_inputs.get("managedNetwork") or {}
-    fqdns = tuple(sorted(str(rule.get("destination")) for rule in (network.get("outboundRules") or {}).values()
-                         if isinstance(rule, Mapping) and rule.get("type") == "FQDN"))
+    # Outbound rules inline on the workspace, or as rule resources of their own.
+    rules = [*(network.get("outboundRules") or {}).values(),
+             *(_get(r.get("inputs"), "properties") for r in resources if r["type"] == OUTBOUND_RULE)]
+    fqdns = tuple(sorted({str(rule.get("destination")) for rule in rules
+                          if isinstance(rule, Mapping) and rule.get("type") == "FQDN"}))
     return Stack(
         name=str(plan.get("stack") or "?"),
         workspace=workspace,
