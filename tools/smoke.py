@@ -217,7 +217,7 @@ def stack_facts(plan: Mapping[str, Any], outputs: Mapping[str, Any]) -> Stack:
                  for r in resources if r["type"] == EXTENSION}
     clusters: list[str] = []
     kubernetes: list[str] = []
-    datastores: dict[str, Datastore] = {"workspaceblobstore": Datastore("AzureBlob", outputs.get("storageAccountName"))}
+    datastores = {"workspaceblobstore": Datastore("AzureBlob", outputs.get("storageAccountName"))}
     for r in resources:
         inputs = r.get("inputs") or {}
         if r["type"] == COMPUTE:
@@ -291,7 +291,8 @@ class Hint:
             return False
         if self.phase is not None and error.phase == self.phase:
             return True
-        return bool(self.pattern) and re.search(self.pattern, f"{error.code or ''} {error.detail}", re.I) is not None
+        text = f"{error.code or ''} {error.detail}"
+        return bool(self.pattern) and re.search(self.pattern, text, re.I) is not None
 
 
 # Steps: submit (a job sent), run (the job on the cluster), create (environment, endpoint),
@@ -411,11 +412,13 @@ def hint_fields(stack: Stack, journey: Journey, error: SmokeError) -> dict[str, 
             return f"let {stack.builder} reach {', '.join(hosts)}"
         missing = _missing(hosts, stack.outbound_fqdns)
         if missing:
-            return f"add FQDN outbound rules for {', '.join(missing)} (network.outboundRules: approved outbound only)"
+            return (f"add FQDN outbound rules for {', '.join(missing)} "
+                    "(network.outboundRules: approved outbound only)")
         return f"the outbound rules for {', '.join(hosts)} are there: check the managed network's firewall"
 
     if stack.registry_private and not stack.image_build_compute:
-        build_route = "a container registry behind private endpoints cannot build images: set workspace.imageBuildCompute"
+        build_route = ("a container registry behind private endpoints cannot build images: "
+                       "set workspace.imageBuildCompute")
     else:
         build_route = "read the image build log in the job's outputs and logs"
     action = re.search(r"perform action '([^']+)'", error.detail)
@@ -620,7 +623,8 @@ class Runner:
                 name=ASSET_NAME, version=self.run_id, conda_file=ASSETS / "conda.yaml", image=BASE_IMAGE)
         return self._environment
 
-    def _run_job(self, journey: Journey, clock: _Clock, command: str, code: Path | None, output: str | None) -> str:
+    def _run_job(self, journey: Journey, clock: _Clock, command: str, code: Path | None,
+                 output: str | None) -> str:
         environment = self._environment_ref(clock)
         clock("submit")
         name = self._making = self.client.submit_job(
@@ -719,7 +723,8 @@ def render(stack: Stack, identity: str, budget: float, results: list[Result], cl
             lines.append(f"{r.label}: {r.step}: {r.error}" + (f" [{r.made}]" if r.made else ""))
     for c in cleanups:
         done = {"delete": "deleted", "archive": "archived", "cancel": "cancelled"}[c.action]
-        lines.append(f"cleanup: {done} {c.label}" if c.ok else f"cleanup: FAILED to {c.action} {c.label}: {c.error}")
+        lines.append(f"cleanup: {done} {c.label}" if c.ok
+                     else f"cleanup: FAILED to {c.action} {c.label}: {c.error}")
     lines.append(summary(results, cleanups))
     return "\n".join(lines) + "\n"
 
@@ -758,7 +763,8 @@ def token_identity(token: str) -> str:
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (IndexError, ValueError, binascii.Error):
         return "an unknown identity"
-    for key, label in (("upn", "user"), ("unique_name", "user"), ("appid", "app"), ("azp", "app"), ("oid", "object")):
+    for key, label in (("upn", "user"), ("unique_name", "user"), ("appid", "app"), ("azp", "app"),
+                       ("oid", "object")):
         if claims.get(key):
             return f"{label} {claims[key]}"
     return "an unknown identity"
