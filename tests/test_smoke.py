@@ -319,6 +319,17 @@ def test_every_journey_with_endpoints_and_a_registry_as_json(tmp_path, capsys):
         ("archive_environment", f"azureml-infra-smoke:{RUN_ID}"), ("archive_model", "workspace")]
 
 
+def test_a_run_leaves_no_temporary_files(tmp_path, monkeypatch):
+    import tempfile
+
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    plan = {"stack": "dev", "resources": [*DEV_PLAN["resources"], compute("myaks", "Kubernetes", "urn:aks")]}
+    assert run(tmp_path, FakeClient(), "--endpoints", plan=plan, outs=outputs(registryName="mlr-mlops")) == 0
+    assert list(temp.iterdir()) == []
+
+
 # --- each kind of failure: the row, the hint, the exit code, and the cleanup ------------------------
 
 

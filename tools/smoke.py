@@ -516,7 +516,7 @@ class Runner:
                  workdir: Path | None = None):
         self.client, self.stack, self.budget, self.run_id, self.clock = client, stack, budget, run_id, clock
         self.progress = progress or (lambda line: None)
-        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="smoke-"))
+        self.workdir = workdir  # for the request and the fetched model; a temporary one by default
         self.results: list[Result] = []
         self.cleanups: list[Cleanup] = []  # done, in order
         self._pending: list[Cleanup] = []  # to do
@@ -535,6 +535,13 @@ class Runner:
         return f"smoke-{self.run_id}-{index}"
 
     def run(self, planned: list[Journey]) -> list[Result]:
+        if self.workdir is None:
+            with tempfile.TemporaryDirectory(prefix="smoke-") as workdir:
+                self.workdir = Path(workdir)
+                try:
+                    return self.run(planned)
+                finally:
+                    self.workdir = None
         started = self.clock()
         try:
             for index, journey in enumerate(planned):
