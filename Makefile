@@ -15,7 +15,7 @@ PREFLIGHT_PY := $(PREFLIGHT_VENV)/bin/python
 SCAN_VENV ?= .venv-scan
 SCAN_NAME = $(if $(STACK_FILE),$(patsubst Pulumi.%.yaml,%,$(notdir $(STACK_FILE))),$(STACK))
 
-.PHONY: help setup plan test lint clean docs setup-policy policy verify graphs bench adopt snapshot preflight scan
+.PHONY: help setup plan test lint clean docs setup-policy policy verify graphs bench adopt snapshot preflight scan smoke
 
 help:
 	@echo "make plan [STACK=dev] [FORMAT=text|json]  offline plan of a stack (no Azure, no Pulumi CLI)"
@@ -27,6 +27,7 @@ help:
 	@echo "make lint                                 ruff, mypy (strict) and the import contract"
 	@echo "make policy [STACK=dev]                   the policy pack's rules over the offline plan of a stack"
 	@echo "make verify STACK=dev                     after pulumi up: the deployed workspace, computes, datastores"
+	@echo "make smoke STACK=dev [SMOKE_ARGS=...]     after verify: the stack's journeys for real (docs/delivery.md)"
 	@echo "make preflight STACK=dev [FORMAT=json]    before pulumi up: read-only checks against Azure (docs/preflight.md)"
 	@echo "make adopt ARM=<folder> ENV=<env> STACK=<name> [RG=<group>] [COMPUTE=plain|vnet] [PREFIX=<p>] [FORCE=1]"
 	@echo "                                          legacy ARM parameter files -> Pulumi.<name>.yaml (docs/migration.md)"
@@ -66,6 +67,17 @@ verify: setup $(VERIFY_VENV)/.installed
 	pulumi stack output --stack $(STACK) --json > build/outputs.$(STACK).json
 	$(PY) policy/export_plan.py --stack $(STACK) > build/verify-plan.$(STACK).json
 	$(VERIFY_PY) -m tools.verify --outputs build/outputs.$(STACK).json --plan build/verify-plan.$(STACK).json
+
+# After verify, signed in as verify is: the stack's journeys for real (a job on each cluster, each
+# datastore read, the registry; SMOKE_ARGS="--endpoints --format json --budget 1800"), removing what
+# they made (docs/delivery.md, Smoke test). Quiet recipe lines: with --format json, stdout is the
+# JSON document alone.
+SMOKE_ARGS ?=
+smoke: setup $(VERIFY_VENV)/.installed
+	@mkdir -p build
+	@pulumi stack output --stack $(STACK) --json > build/outputs.$(STACK).json
+	@$(PY) policy/export_plan.py --stack $(STACK) > build/smoke-plan.$(STACK).json
+	@$(VERIFY_PY) -m tools.smoke --outputs build/outputs.$(STACK).json --plan build/smoke-plan.$(STACK).json $(SMOKE_ARGS)
 
 # Legacy ARM templates' parameter files -> a stack file that adopts what they deployed (docs/migration.md).
 adopt: setup

@@ -185,7 +185,7 @@ def test_ado_preview_runs_pulumi_with_the_policy_pack_and_comments_on_the_pr():
     assert task["env"]["SYSTEM_ACCESSTOKEN"] == "$(System.AccessToken)"
 
 
-def test_ado_deploy_template_is_an_environment_gated_up_then_verify():
+def test_ado_deploy_template_is_an_environment_gated_up_then_verify_then_smoke():
     template = load(ADO_TEMPLATE)
     assert template["parameters"][0]["values"] == STACKS
     job = template["jobs"][0]
@@ -200,6 +200,14 @@ def test_ado_deploy_template_is_an_environment_gated_up_then_verify():
         steps[up]["inputs"]["args"]
     assert steps[verify]["inputs"]["inlineScript"] == "make verify STACK=${{ parameters.stack }}"
     assert steps[verify]["inputs"]["azureSubscription"] == "$(serviceConnection)"
+    # The smoke test right after verify, signed in and configured as verify is (the last step of
+    # the deployment job, so the next stage starts only after it passed).
+    smoke = verify + 1
+    assert len(steps) == smoke + 1
+    assert steps[smoke]["task"] == "AzureCLI@2"
+    assert steps[smoke]["inputs"] == {**steps[verify]["inputs"],
+                                      "inlineScript": "make smoke STACK=${{ parameters.stack }}"}
+    assert steps[smoke]["env"] == steps[verify]["env"]
 
 
 # --- GitHub Actions: shape -------------------------------------------------------------
@@ -252,7 +260,7 @@ def test_gha_preview_uses_oidc_and_the_policy_pack_and_comments():
     assert pulumi["with"]["policyPackConfigs"] == "policy/config/${{ matrix.stack }}.json"
 
 
-def test_gha_deploy_runs_in_the_stack_environment_then_verifies():
+def test_gha_deploy_runs_in_the_stack_environment_then_verifies_then_smokes():
     workflow = load(GHA_DEPLOY)
     assert list(_gha_on(workflow)) == ["workflow_call"]
     job = workflow["jobs"]["up"]
@@ -263,6 +271,11 @@ def test_gha_deploy_runs_in_the_stack_environment_then_verifies():
     up = next(i for i, u in enumerate(uses) if u.startswith("pulumi/actions@"))
     verify = uses.index("make verify STACK=${{ inputs.stack }}")
     assert login < up < verify
+    # The smoke test right after verify, the last step: in the same azure/login session and job
+    # env (no env or with of its own), so the next stack's job starts only after it passed.
+    smoke = uses.index("make smoke STACK=${{ inputs.stack }}")
+    assert smoke == verify + 1 == len(uses) - 1
+    assert set(job["steps"][smoke]) == set(job["steps"][verify]) == {"name", "run"}
     assert job["steps"][up]["with"]["command"] == "up"
     assert job["steps"][up]["with"]["policyPackConfigs"] == "policy/config/${{ inputs.stack }}.json"
     assert "client-secret" not in job["steps"][login]["with"]
