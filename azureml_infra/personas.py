@@ -57,26 +57,24 @@ _REGISTRY_USER = (
     "registries/assets/write and delete, which AzureML Registry User gives without registry writes"
 )
 
+# What a person who works with the data needs: notebooks, the file explorer and uploads on the
+# workspace's keyless storage, the data lake, and publishing to the registry.
+_WORKS_WITH_DATA = (
+    _WORKSPACE_READER,
+    PersonaRole(Role.STORAGE_BLOB_DATA_CONTRIBUTOR, "storageAccount", "identityStorage", _IDENTITY_STORAGE),
+    PersonaRole(Role.STORAGE_FILE_DATA_PRIVILEGED_CONTRIBUTOR, "storageAccount", "identityStorage", _IDENTITY_STORAGE),
+    PersonaRole(Role.STORAGE_BLOB_DATA_CONTRIBUTOR, "dataStorage", "dataStorage", _LAKE),
+    PersonaRole(Role.AZUREML_REGISTRY_USER, "registry", "registry", _REGISTRY_USER),
+)
+_DATA_SCIENTIST = PersonaRole(Role.AZUREML_DATA_SCIENTIST, "workspace", "always", "how-to-assign-roles.md, Default roles")
+
 PERSONA_ROLES: dict[Persona, tuple[PersonaRole, ...]] = {
-    "dataScientist": (
-        PersonaRole(Role.AZUREML_DATA_SCIENTIST, "workspace", "always", "how-to-assign-roles.md, Default roles"),
-        _WORKSPACE_READER,
-        PersonaRole(Role.STORAGE_BLOB_DATA_CONTRIBUTOR, "storageAccount", "identityStorage", _IDENTITY_STORAGE),
-        PersonaRole(Role.STORAGE_FILE_DATA_PRIVILEGED_CONTRIBUTOR, "storageAccount", "identityStorage",
-                    _IDENTITY_STORAGE),
-        PersonaRole(Role.STORAGE_BLOB_DATA_CONTRIBUTOR, "dataStorage", "dataStorage", _LAKE),
-        PersonaRole(Role.AZUREML_REGISTRY_USER, "registry", "registry", _REGISTRY_USER),
-    ),
+    "dataScientist": (_DATA_SCIENTIST, *_WORKS_WITH_DATA),
     "mlEngineer": (
-        PersonaRole(Role.AZUREML_DATA_SCIENTIST, "workspace", "always", "how-to-assign-roles.md, Default roles"),
+        _DATA_SCIENTIST,
         PersonaRole(Role.AZUREML_COMPUTE_OPERATOR, "workspace", "always",
                     "how-to-assign-roles.md, Default roles (Data Scientist with Compute Operator)"),
-        _WORKSPACE_READER,
-        PersonaRole(Role.STORAGE_BLOB_DATA_CONTRIBUTOR, "storageAccount", "identityStorage", _IDENTITY_STORAGE),
-        PersonaRole(Role.STORAGE_FILE_DATA_PRIVILEGED_CONTRIBUTOR, "storageAccount", "identityStorage",
-                    _IDENTITY_STORAGE),
-        PersonaRole(Role.STORAGE_BLOB_DATA_CONTRIBUTOR, "dataStorage", "dataStorage", _LAKE),
-        PersonaRole(Role.AZUREML_REGISTRY_USER, "registry", "registry", _REGISTRY_USER),
+        *_WORKS_WITH_DATA,
     ),
     "reader": (
         _WORKSPACE_READER,
