@@ -28,6 +28,7 @@ from components.datastores import (
     datastores_output,
 )
 from components.diagnostics import Diagnostics, DiagnosticsArgs
+from components.foundry import Foundry, FoundryArgs
 from components.kubernetes import KubernetesComputesArgs, create_kubernetes_computes
 from components.ml_registry import MachineLearningRegistry, MachineLearningRegistryArgs
 from components.network import (
@@ -99,6 +100,16 @@ datastores = create_datastores(
                    client.subscription_id, principal_ids, secrets, data_storage),
     parent=workspace,
 )
+# The Foundry resource (azureml-infra:foundry): its endpoint, outbound rule, diagnostics and people's
+# roles take its id, like the workspace's dependencies (docs/foundry.md).
+foundry = (
+    Foundry("foundry", FoundryArgs(deployment.foundry, workspace.resource_group_name, workspace.workspace_name,
+                                   client.subscription_id, principal_ids), opts=child(workspace))
+    if deployment.foundry is not None
+    else None
+)
+if foundry is not None:
+    ids["foundry"] = foundry.account_id
 if deployment.outbound_rules is not None:
     OutboundRules(
         "outbound-rules",
@@ -175,3 +186,7 @@ if network is not None and endpoints is not None:
         pulumi.export("trainingSubnetId", network.training_subnet_id)
     pulumi.export("privateDnsZoneIds", network.zone_ids)
     pulumi.export("privateEndpointIds", {key: pe.id for key, pe in endpoints.endpoints.items()})
+if foundry is not None:
+    # The account's id, name and endpoint, its deployments and projects, the workspace's connections.
+    for key, value in foundry.outputs().items():
+        pulumi.export(key, value)

@@ -31,6 +31,7 @@ DependencyKind = Literal[
     "containerRegistry",
     "dataStorage",
     "registry",  # the Azure ML registry the stack creates or uses
+    "foundry",  # the Foundry resource (a Cognitive Services account) the stack creates or uses
 ]
 
 
@@ -383,7 +384,7 @@ class OutboundRuleSpec:
     def needs_approval(self) -> bool:
         """A private endpoint to a resource that is not one of the workspace's defaults waits for
         the workspace identity's approver role on it."""
-        return self.type == "PrivateEndpoint" and self.target == "dataStorage"
+        return self.type == "PrivateEndpoint" and self.target in ("dataStorage", "foundry")
 
 
 @dataclass(frozen=True)
@@ -440,6 +441,70 @@ class DiagnosticsSpec:
     metrics: bool
 
 
+# --- the Foundry resource (docs/foundry.md) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FoundryDeploymentSpec:
+    """A model deployment of the account."""
+
+    name: str
+    model_format: str
+    model_name: str
+    model_version: str
+    sku: str
+    capacity: int
+
+
+@dataclass(frozen=True)
+class FoundryProjectSpec:
+    """A Foundry project (the account's child, with a system-assigned identity)."""
+
+    name: str
+    description: str | None
+    display_name: str | None
+    endpoint: str
+
+
+@dataclass(frozen=True)
+class FoundryAccountSpec:
+    """The Foundry account this stack creates: kind AIServices, project management on."""
+
+    local_auth: bool
+    private: bool  # network.privateEndpoints: public network access off
+    protect: bool
+    lock: str | None  # what its CanNotDelete lock protects; None: no lock
+    deployments: tuple[FoundryDeploymentSpec, ...] = ()
+    projects: tuple[FoundryProjectSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConnectionSpec:
+    """A connection of the ML workspace, with Entra ID (AAD) and no key."""
+
+    name: str
+    category: str
+    target: str  # the endpoint the connection calls
+    resource_id: str | None  # None: the stack's Foundry account, whose id is known when deployed
+
+
+@dataclass(frozen=True)
+class FoundrySpec:
+    """The Foundry account (created, or reused by id), the workspace's connections, and the roles
+    of the workspace's and the computes' identities on the account."""
+
+    name: str  # the account's Azure name, also its custom subdomain
+    location: str
+    tags: Mapping[str, str]
+    existing_id: str | None  # reused; else created with:
+    account: FoundryAccountSpec | None
+    endpoint: str
+    connections: tuple[ConnectionSpec, ...] = ()
+    grants: tuple[ReaderGrant, ...] = ()
+    # The subscription of the role definitions (an existing account's); None: the deployment's.
+    role_subscription_id: str | None = None
+
+
 # --- the whole -------------------------------------------------------------------------------
 
 
@@ -468,6 +533,7 @@ class Deployment:
     diagnostics: DiagnosticsSpec | None = None
     # Diagnostics asked for (by default) with nowhere to send them: the program warns.
     diagnostics_without_destination: bool = False
+    foundry: FoundrySpec | None = None
 
     def dependency(self, kind: DependencyKind) -> Dependency | None:
         return next((d for d in self.dependencies if d.kind == kind), None)

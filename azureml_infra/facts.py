@@ -38,6 +38,12 @@ ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 ML_REGISTRY = "azure-native:machinelearningservices:Registry"
 AKS_CLUSTER = "azure-native:containerservice:ManagedCluster"
 K8S_EXTENSION = "azure-native:kubernetesconfiguration:Extension"
+# The Foundry resource (a Cognitive Services account of kind AIServices), its model deployments
+# and projects, and the ML workspace's connections (docs/foundry.md).
+FOUNDRY_ACCOUNT = "azure-native:cognitiveservices:Account"
+FOUNDRY_DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
+FOUNDRY_PROJECT = "azure-native:cognitiveservices:Project"
+ML_CONNECTION = "azure-native:machinelearningservices:WorkspaceConnection"
 
 # --- how Azure Resource Manager knows each type ---------------------------------------------
 
@@ -116,6 +122,16 @@ ARM_TYPES: dict[str, ArmType] = {
                           "Microsoft.Authorization/roleAssignments/{roleAssignmentName}"),
     USER_ASSIGNED_IDENTITY: _arm("Microsoft.ManagedIdentity/userAssignedIdentities", "resourceName",
                                  "Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}"),
+    FOUNDRY_ACCOUNT: _arm("Microsoft.CognitiveServices/accounts", "accountName",
+                          "Microsoft.CognitiveServices/accounts/{accountName}"),
+    FOUNDRY_DEPLOYMENT: _arm("Microsoft.CognitiveServices/accounts/deployments", "deploymentName",
+                             "Microsoft.CognitiveServices/accounts/{accountName}/deployments/{deploymentName}",
+                             "accountName"),
+    FOUNDRY_PROJECT: _arm("Microsoft.CognitiveServices/accounts/projects", "projectName",
+                          "Microsoft.CognitiveServices/accounts/{accountName}/projects/{projectName}", "accountName"),
+    ML_CONNECTION: _arm("Microsoft.MachineLearningServices/workspaces/connections", "connectionName",
+                        "Microsoft.MachineLearningServices/workspaces/{workspaceName}/connections/{connectionName}",
+                        "workspaceName"),
     # An extension resource: its id is under the resource it is set on (a path from the root).
     DIAGNOSTIC_SETTING: _arm("Microsoft.Insights/diagnosticSettings", "name",
                              "{resourceUri}/providers/Microsoft.Insights/diagnosticSettings/{name}", "resourceUri"),
@@ -177,6 +193,10 @@ STATEFUL_TYPES = frozenset(
         # principal: every grant to the old one (on shared data, in other subscriptions) is lost.
         USER_ASSIGNED_IDENTITY,
         ML_REGISTRY,  # the shared Azure ML registry: every promoted model and environment
+        # The Foundry account and its projects: the projects' files, threads and agents live there,
+        # and a deleted account keeps its globally unique subdomain for 48 hours (docs/foundry.md).
+        FOUNDRY_ACCOUNT,
+        FOUNDRY_PROJECT,
     }
 )
 
@@ -187,7 +207,11 @@ STATEFUL_TYPES = frozenset(
 # removing nodes ("Lock your resources", azure-resource-manager/management/lock-resources);
 # Azure ML's managed network asks for no scope locks on them (how-to-managed-network,
 # Limitations). The workspace's history lives in its storage, which is locked.
-LOCKED_TYPES = frozenset({STORAGE_ACCOUNT, KEY_VAULT, CONTAINER_REGISTRY})
+# The Foundry account is locked too (README, Locks, says what the lock stops): its projects' data
+# has no copy elsewhere; the lock is inherited by its deployments and projects, which then cannot
+# be deleted without lifting it, a price the registry's model versions would pay daily but a
+# stack's few deployments rarely do.
+LOCKED_TYPES = frozenset({STORAGE_ACCOUNT, KEY_VAULT, CONTAINER_REGISTRY, FOUNDRY_ACCOUNT})
 
 # Input paths Azure takes only when it creates a resource: a change there replaces the resource
 # (or Azure refuses it), so nothing that holds data may see one by accident. Adoption's change
@@ -207,6 +231,9 @@ CREATE_ONLY: dict[str, frozenset[str]] = {
     ML_WORKSPACE: frozenset({"storageAccount", "keyVault", "hbiWorkspace", "enableDataIsolation"}),
     CONTAINER_REGISTRY: frozenset({"zoneRedundancy"}),
     ML_COMPUTE: frozenset({"properties.properties.vmSize", "properties.properties.subnet.id"}),
+    # Foundry account: its kind, and its custom subdomain ("After you create a custom subdomain
+    # name, it can't be changed": azure-ai-docs articles/ai-services/cognitive-services-custom-subdomains.md).
+    FOUNDRY_ACCOUNT: frozenset({"kind", "properties.customSubDomainName"}),
 }
 
 # --- ISO 8601 durations ------------------------------------------------------------------

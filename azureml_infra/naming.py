@@ -221,3 +221,12 @@ def outbound_rule_name(label: str, subresource: str) -> str:
     """The managed network's outbound rule this stack adds for a sub-resource of one of its
     resources (its label: storage-account, data-storage)."""
     return f"{label}-{subresource}"
+
+
+def foundry_account_name(prefix: str, environment: str, suffix: str | None = None) -> str:
+    """CAF name of the Foundry account a stack creates: ``aif-<prefix>-<environment>-<suffix>``.
+
+    The name is also the account's custom subdomain, which is unique across Azure, hence the
+    suffix of the other globally unique names (``name_suffix``).
+    """
+    return f"aif-{prefix}-{environment}-{suffix if suffix is not None else name_suffix(prefix, environment)}"

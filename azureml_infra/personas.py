@@ -29,9 +29,9 @@ PERSONAS: tuple[Persona, ...] = ("dataScientist", "mlEngineer", "reader")
 # When a row applies: always; when the workspace's own datastores use identity (its storage
 # allows no shared keys: systemDatastoresAuthMode Identity); when the stack has a data lake;
 # when it uses an Azure ML registry.
-Condition = Literal["always", "identityStorage", "dataStorage", "registry"]
+Condition = Literal["always", "identityStorage", "dataStorage", "registry", "foundry"]
 # Where: the stack's access scopes (config.access), plus the registry.
-Scope = Literal["workspace", "resourceGroup", "storageAccount", "dataStorage", "registry"]
+Scope = Literal["workspace", "resourceGroup", "storageAccount", "dataStorage", "registry", "foundry"]
 
 
 @dataclass(frozen=True)
@@ -57,14 +57,22 @@ _REGISTRY_USER = (
     "registries/assets/write and delete, which AzureML Registry User gives without registry writes"
 )
 
+# The Foundry resource (azureml-infra:foundry): "Azure AI User ... the least-privilege access role in
+# Foundry", data actions Microsoft.CognitiveServices/* (calling every deployment, building in the
+# projects); "Azure AI Project Manager ... management actions on Foundry projects, ... conditionally
+# assign the Azure AI User role" (azure-ai-docs articles/ai-foundry/concepts/rbac-azure-ai-foundry.md).
+_FOUNDRY = "ai-foundry/concepts/rbac-azure-ai-foundry.md, Built-in roles for the project"
+
 # What a person who works with the data needs: notebooks, the file explorer and uploads on the
-# workspace's keyless storage, the data lake, and publishing to the registry.
+# workspace's keyless storage, the data lake, publishing to the registry, and the models and
+# projects of the Foundry resource.
 _WORKS_WITH_DATA = (
     _WORKSPACE_READER,
     PersonaRole(Role.STORAGE_BLOB_DATA_CONTRIBUTOR, "storageAccount", "identityStorage", _IDENTITY_STORAGE),
     PersonaRole(Role.STORAGE_FILE_DATA_PRIVILEGED_CONTRIBUTOR, "storageAccount", "identityStorage", _IDENTITY_STORAGE),
     PersonaRole(Role.STORAGE_BLOB_DATA_CONTRIBUTOR, "dataStorage", "dataStorage", _LAKE),
     PersonaRole(Role.AZUREML_REGISTRY_USER, "registry", "registry", _REGISTRY_USER),
+    PersonaRole(Role.AZURE_AI_USER, "foundry", "foundry", _FOUNDRY),
 )
 _DATA_SCIENTIST = PersonaRole(Role.AZUREML_DATA_SCIENTIST, "workspace", "always", "how-to-assign-roles.md, Default roles")
 
@@ -75,6 +83,7 @@ PERSONA_ROLES: dict[Persona, tuple[PersonaRole, ...]] = {
         PersonaRole(Role.AZUREML_COMPUTE_OPERATOR, "workspace", "always",
                     "how-to-assign-roles.md, Default roles (Data Scientist with Compute Operator)"),
         *_WORKS_WITH_DATA,
+        PersonaRole(Role.AZURE_AI_PROJECT_MANAGER, "foundry", "foundry", _FOUNDRY),
     ),
     "reader": (
         _WORKSPACE_READER,

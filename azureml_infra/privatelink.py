@@ -24,6 +24,15 @@ QUEUE_ZONE = "privatelink.queue.core.windows.net"
 TABLE_ZONE = "privatelink.table.core.windows.net"
 VAULT_ZONE = "privatelink.vaultcore.azure.net"
 REGISTRY_ZONE = "privatelink.azurecr.io"
+# A Foundry account (Microsoft.CognitiveServices/accounts, group account) answers on three hosts,
+# each with its zone: azure-docs articles/private-link/private-endpoint-dns.md, "Foundry Tools
+# (Microsoft.CognitiveServices/accounts) | account | privatelink.cognitiveservices.azure.com,
+# privatelink.openai.azure.com, privatelink.services.ai.azure.com".
+FOUNDRY_ZONES = (
+    "privatelink.cognitiveservices.azure.com",
+    "privatelink.openai.azure.com",
+    "privatelink.services.ai.azure.com",
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,8 @@ ENDPOINT_KINDS: dict[str, EndpointKind] = {
     "table": EndpointKind("table", (TABLE_ZONE,)),
     "vault": EndpointKind("vault", (VAULT_ZONE,)),
     "registry": EndpointKind("registry", (REGISTRY_ZONE,), addresses=2),
+    # One address per host it answers on, counted generously (one NIC address may serve all three).
+    "account": EndpointKind("account", FOUNDRY_ZONES, addresses=3),
 }
 
 # Every zone a private endpoint of this stack can need: the only names dnsZones accepts.
@@ -61,7 +72,11 @@ ENDPOINT_GROUPS: dict[str, tuple[str, ...]] = {
     "keyVault": ("vault",),
     "containerRegistry": ("registry",),
     "dataStorage": ("blob", "dfs"),
+    "foundry": ("account",),  # the Foundry account, when the stack has one (foundry)
 }
+
+# Dependencies that only some stacks have, by the flag of endpoint_groups that adds them.
+_OPTIONAL = {"dataStorage": "has_data_storage", "foundry": "foundry"}
 
 
 # The default storage's queue and table, which batch endpoints and ParallelRunStep use: "Queue -
@@ -78,15 +93,16 @@ def groups_of(kind: str, batch: bool) -> tuple[str, ...]:
     return ENDPOINT_GROUPS.get(kind, ()) + (BATCH_GROUPS if batch and kind == "storageAccount" else ())
 
 
-def endpoint_groups(has_data_storage: bool, batch: bool = False) -> list[str]:
+def endpoint_groups(has_data_storage: bool, batch: bool = False, foundry: bool = False) -> list[str]:
     """The group ids of every private endpoint a stack creates (one entry per endpoint)."""
-    kinds = [kind for kind in ENDPOINT_GROUPS if has_data_storage or kind != "dataStorage"]
+    present = {"has_data_storage": has_data_storage, "foundry": foundry}
+    kinds = [kind for kind in ENDPOINT_GROUPS if kind not in _OPTIONAL or present[_OPTIONAL[kind]]]
     return [g for kind in kinds for g in groups_of(kind, batch)]
 
 
-def required_zones(has_data_storage: bool, batch: bool = False) -> list[str]:
+def required_zones(has_data_storage: bool, batch: bool = False, foundry: bool = False) -> list[str]:
     """The private DNS zones the stack's endpoints need, in a fixed order."""
-    zones = (z for g in endpoint_groups(has_data_storage, batch) for z in ENDPOINT_KINDS[g].zones)
+    zones = (z for g in endpoint_groups(has_data_storage, batch, foundry) for z in ENDPOINT_KINDS[g].zones)
     return list(dict.fromkeys(zones))
 
 

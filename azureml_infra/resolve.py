@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal, cast
 
-from azureml_infra import arm, facts, keys
+from azureml_infra import arm, facts, keys, resolve_foundry
 from azureml_infra.config.access import AccessEntry
 from azureml_infra.config.compute import ComputeCluster, ComputeInstance
 from azureml_infra.config.datastores import DatastoreSettings
@@ -96,6 +96,7 @@ _TYPES: dict[DependencyKind, tuple[str, str]] = {
     "applicationInsights": (facts.APPLICATION_INSIGHTS, "Application Insights"),
     "logAnalytics": (facts.LOG_ANALYTICS, "the Log Analytics workspace"),
     "dataStorage": (facts.STORAGE_ACCOUNT, "the data lake and its containers"),
+    "foundry": (facts.FOUNDRY_ACCOUNT, "the Foundry account, its deployments and its projects' files and threads"),
 }
 
 # What a user-assigned workspace identity needs on each dependency, and on the workspace once
@@ -145,6 +146,7 @@ def resolve(config: StackConfig) -> Deployment:
         access=tuple(g for e in config.access for g in _access(e, config, dependencies)),
         diagnostics=_diagnostics(config, dependencies) if diagnostics_on(config) else None,
         diagnostics_without_destination=config.diagnostics.enabled and not diagnostics_on(config),
+        foundry=resolve_foundry.foundry(config, names, dependencies, readers, _grant),
     )
 
 
@@ -201,6 +203,10 @@ def _dependencies(config: StackConfig, names: ResourceNames) -> tuple[Dependency
     if config.data_storage is not None and names.data_storage is not None:
         found.append(dependency("dataStorage", "data-storage", names.data_storage, "storageaccounts",
                                 diagnostics="storage"))
+    foundry = resolve_foundry.account_name(config)
+    if config.foundry is not None and foundry is not None:
+        found.append(dependency("foundry", "foundry", foundry, resolve_foundry.SEGMENT, config.foundry.id,
+                                diagnostics="resource"))
     return tuple(found)
 
 
@@ -574,7 +580,8 @@ def _network(config: StackConfig) -> NetworkSpec:
     """From network.privateEndpoints: zones given by id are used, the others created."""
     pe = config.network.private_endpoints
     assert pe is not None
-    zones = required_zones(config.data_storage is not None, batch=not config.network.managed)
+    zones = required_zones(config.data_storage is not None, batch=not config.network.managed,
+                           foundry=config.foundry is not None)
     vnet = pe.vnet
     return NetworkSpec(
         names=network_names(config.prefix, config.environment),
@@ -671,7 +678,8 @@ def _outbound_rules(config: StackConfig, names: ResourceNames, workspace_princip
             workspace_principal,
             "azureml-infra: the workspace approves its managed network's endpoints to the data lake",
         )),)
-    return OutboundRulesSpec(tuple(rules), approvals)
+    foundry_rules, foundry_approvals = resolve_foundry.outbound(config, names, workspace_principal, _grant)
+    return OutboundRulesSpec((*rules, *foundry_rules), (*approvals, *foundry_approvals))
 
 
 # --- registry, access, diagnostics ----------------------------------------------------------

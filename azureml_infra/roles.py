@@ -37,6 +37,14 @@ class Role(StrEnum):
     AZURE_AI_DEVELOPER = "Azure AI Developer"
     AZURE_AI_ADMINISTRATOR = "Azure AI Administrator"
     AZURE_AI_ENTERPRISE_NETWORK_CONNECTION_APPROVER = "Azure AI Enterprise Network Connection Approver"
+    # AI + machine learning: Foundry and the models it hosts
+    COGNITIVE_SERVICES_OPENAI_USER = "Cognitive Services OpenAI User"
+    COGNITIVE_SERVICES_USER = "Cognitive Services User"
+    COGNITIVE_SERVICES_CONTRIBUTOR = "Cognitive Services Contributor"
+    AZURE_AI_USER = "Azure AI User"
+    AZURE_AI_PROJECT_MANAGER = "Azure AI Project Manager"
+    AZURE_AI_ACCOUNT_OWNER = "Azure AI Account Owner"
+    SEARCH_INDEX_DATA_READER = "Search Index Data Reader"
     # Storage
     STORAGE_BLOB_DATA_READER = "Storage Blob Data Reader"
     STORAGE_BLOB_DATA_CONTRIBUTOR = "Storage Blob Data Contributor"
@@ -87,6 +95,16 @@ ROLE_IDS: dict[Role, str] = {
     Role.AZURE_AI_DEVELOPER: "64702f94-c441-49e6-a78b-ef80e0188fee",
     Role.AZURE_AI_ADMINISTRATOR: "b78c5d69-af96-48a3-bf8d-a8b4d589de94",
     Role.AZURE_AI_ENTERPRISE_NETWORK_CONNECTION_APPROVER: "b556d68e-0be0-4f35-a333-ad7ee1ce17ea",
+    # built-in-roles/ai-machine-learning.md (MicrosoftDocs/azure-docs): each role's JSON "name"
+    Role.COGNITIVE_SERVICES_OPENAI_USER: "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd",
+    Role.COGNITIVE_SERVICES_USER: "a97b65f3-24c7-4388-baec-2e87135dc908",
+    Role.COGNITIVE_SERVICES_CONTRIBUTOR: "25fbc0a9-bd7c-42a3-aa1a-3b75d497ee68",
+    Role.SEARCH_INDEX_DATA_READER: "1407120a-92aa-4202-b7e9-c0e197c71c8f",
+    # The Foundry roles: MicrosoftDocs/azure-ai-docs articles/ai-foundry/concepts/rbac-azure-ai-foundry.md,
+    # each role's JSON "id" (/providers/Microsoft.Authorization/roleDefinitions/<guid>)
+    Role.AZURE_AI_USER: "53ca6127-db72-4b80-b1b0-d745d6d5456d",
+    Role.AZURE_AI_PROJECT_MANAGER: "eadc314b-1a2d-4efa-be10-5d325db5065e",
+    Role.AZURE_AI_ACCOUNT_OWNER: "e47c6f54-e4a2-4754-9501-8e0985b135e1",
     # built-in-roles: Storage
     Role.STORAGE_BLOB_DATA_READER: "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
     Role.STORAGE_BLOB_DATA_CONTRIBUTOR: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",

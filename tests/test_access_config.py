@@ -73,7 +73,9 @@ def test_an_unknown_role_name_far_from_any_gets_the_list():
         "Contributor, Reader, User Access Administrator, Role Based Access Control Administrator, Managed "
         "Identity Operator, AzureML Data Scientist, AzureML Compute Operator, AzureML Registry User, AzureML "
         "Metrics Writer (preview), Azure AI Developer, Azure AI Administrator, Azure AI Enterprise Network "
-        "Connection Approver, Storage Blob Data Reader, Storage Blob Data Contributor, Storage Blob Data Owner, "
+        "Connection Approver, Cognitive Services OpenAI User, Cognitive Services User, Cognitive Services "
+        "Contributor, Search Index Data Reader, Azure AI User, Azure AI Project Manager, Azure AI Account Owner, "
+        "Storage Blob Data Reader, Storage Blob Data Contributor, Storage Blob Data Owner, "
         "Storage File Data Privileged Contributor, Storage File Data Privileged Reader, Storage Queue Data Contributor, "
         "Storage Table Data Contributor, Storage Account Contributor, Key Vault Administrator, Key "
         "Vault Secrets User, Key Vault Secrets Officer, Key Vault Reader, Key Vault Contributor, AcrPull, "
@@ -100,7 +102,7 @@ def test_an_unknown_principal_type():
 def test_an_unknown_scope():
     assert_refused(access(entry(scope="subscription")), [
         "azureml-infra:access[0].scope: input should be 'workspace', 'resourceGroup', 'storageAccount', "
-        "'keyVault', 'containerRegistry', 'logAnalytics', 'dataStorage' or 'registry' (got \"subscription\")"
+        "'keyVault', 'containerRegistry', 'logAnalytics', 'dataStorage', 'registry' or 'foundry' (got \"subscription\")"
     ])
 
 

@@ -150,7 +150,7 @@ def test_resource_ids_from_the_inputs():
 
 
 # A stack that creates every stateful resource the program knows: the five dependencies,
-# the resource group, a data lake with a container, an Azure ML registry.
+# the resource group, a data lake with a container, an Azure ML registry, a Foundry account and project.
 EVERYTHING_PROTECTED = stack({
     "azureml-infra:protect": True,
     "azureml-infra:dataStorage": {"containers": ["raw"]},
@@ -158,6 +158,8 @@ EVERYTHING_PROTECTED = stack({
     "azureml-infra:registry": {"create": {"name": "mlr-mlops", "regions": ["westeurope"]}},
     # The workspace's user-assigned identity: replacing it would lose every grant to it.
     "azureml-infra:workspace": {"identity": "userAssigned"},
+    # A Foundry account and a project: the projects' files and threads.
+    "azureml-infra:foundry": {"create": {"projects": [{"name": "team-a"}]}},
 })
 
 

@@ -13,6 +13,7 @@ LOCK = facts.MANAGEMENT_LOCK
 PROTECTED = stack({
     "azureml-infra:protect": True,
     "azureml-infra:dataStorage": {"containers": ["raw"]},
+    "azureml-infra:foundry": {"create": {"projects": [{"name": "team-a"}]}},
 })
 
 
@@ -31,12 +32,13 @@ def locked_names(run: Run) -> dict[str, str]:
     return result
 
 
-def test_storage_key_vault_registry_and_data_lake_are_locked(protected):
+def test_storage_key_vault_registry_data_lake_and_foundry_account_are_locked(protected):
     assert locked_names(protected) == {
         "storage-account-lock": "storage-account",
         "key-vault-lock": "key-vault",
         "container-registry-lock": "container-registry",
         "data-storage-lock": "data-storage",
+        "foundry-account-lock": "foundry-account",
     }
 
 
@@ -56,7 +58,7 @@ def test_the_workspace_and_the_resource_group_are_not_locked(protected):
     # A lock is inherited by child resources (computes, endpoints) and stops cluster autoscale
     # in a locked group: facts.LOCKED_TYPES says why.
     targets = {protected.by_urn(lock.property_dependencies["scope"][0]).type for lock in protected.of_type(LOCK)}
-    assert targets == {facts.STORAGE_ACCOUNT, facts.KEY_VAULT, facts.CONTAINER_REGISTRY}
+    assert targets == {facts.STORAGE_ACCOUNT, facts.KEY_VAULT, facts.CONTAINER_REGISTRY, facts.FOUNDRY_ACCOUNT}
     assert targets == set(facts.LOCKED_TYPES)
 
 

@@ -371,6 +371,9 @@ def test_every_endpoint_kind_has_its_documented_zones():
         "table": ("privatelink.table.core.windows.net",),
         "vault": ("privatelink.vaultcore.azure.net",),
         "registry": ("privatelink.azurecr.io",),
+        # "Foundry Tools (Microsoft.CognitiveServices/accounts) | account": three zones.
+        "account": ("privatelink.cognitiveservices.azure.com", "privatelink.openai.azure.com",
+                    "privatelink.services.ai.azure.com"),
     }
 
 
@@ -381,6 +384,12 @@ def test_required_zones_follow_the_endpoints():
     ]
     assert privatelink.required_zones(True) == [*privatelink.required_zones(False), "privatelink.dfs.core.windows.net"]
     assert privatelink.endpoint_groups(True) == ["amlworkspace", "blob", "file", "vault", "registry", "blob", "dfs"]
+    # A Foundry account (foundry) adds its endpoint and its three zones, last.
+    assert privatelink.endpoint_groups(False, foundry=True) == ["amlworkspace", "blob", "file", "vault", "registry",
+                                                                 "account"]
+    assert privatelink.required_zones(False, foundry=True) == [
+        *privatelink.required_zones(False), "privatelink.cognitiveservices.azure.com", "privatelink.openai.azure.com",
+        "privatelink.services.ai.azure.com"]
     # Computes in your network run batch jobs: the default storage's queue and table too.
     assert privatelink.endpoint_groups(False, batch=True) == [
         "amlworkspace", "blob", "file", "queue", "table", "vault", "registry"]

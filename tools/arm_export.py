@@ -161,7 +161,7 @@ _RG = "resourceGroupName"
 # 2023-01-01-preview, Microsoft.MachineLearningServices 2025-12-01, Microsoft.ContainerService.Aks
 # 2025-09-01, Microsoft.Authorization 2022-04-01 and 2020-05-01, Microsoft.Insights
 # 2021-05-01-preview, Microsoft.Network.NRP 2024-05-01, Microsoft.Network.privateDns 2024-06-01,
-# Microsoft.ManagedIdentity 2023-01-31, Microsoft.Resources 2024-03-01).
+# Microsoft.ManagedIdentity 2023-01-31, Microsoft.Resources 2024-03-01, Microsoft.CognitiveServices 2025-06-01).
 SHAPES: dict[str, Shape] = {
     "azure-native:resources:ResourceGroup": Shape((_RG,)),
     "azure-native:storage:StorageAccount": Shape(
@@ -201,6 +201,12 @@ SHAPES: dict[str, Shape] = {
         (_RG, "workspaceName", "ruleName"), flattened=False
     ),
     "azure-native:machinelearningservices:Registry": Shape((_RG, "registryName")),
+    "azure-native:machinelearningservices:WorkspaceConnection": Shape(
+        (_RG, "workspaceName", "connectionName"), flattened=False
+    ),
+    "azure-native:cognitiveservices:Account": Shape((_RG, "accountName"), flattened=False),
+    "azure-native:cognitiveservices:Deployment": Shape((_RG, "accountName", "deploymentName"), flattened=False),
+    "azure-native:cognitiveservices:Project": Shape((_RG, "accountName", "projectName"), flattened=False),
     "azure-native:containerservice:ManagedCluster": Shape((_RG, "resourceName")),
     "azure-native:kubernetesconfiguration:Extension": Shape(
         (_RG, "clusterRp", "clusterResourceName", "clusterName", "extensionName"),

@@ -170,6 +170,13 @@ COMPUTED: dict[str, Callable[[dict, str], dict]] = {
         "fqdn": f"{i.get('dnsPrefix', n)}.hcp.{i.get('location')}.azmk8s.io",
     },
     "azure-native:kubernetesconfiguration:Extension": _identity_computed,
+    "azure-native:cognitiveservices:Account": lambda i, n: {
+        **_identity_computed(i, n),
+        "properties": {**(i.get("properties") or {}),
+                       "endpoint": f"https://{(i.get('properties') or {}).get('customSubDomainName', n)}"
+                                   ".cognitiveservices.azure.com/"},
+    },
+    "azure-native:cognitiveservices:Project": _identity_computed,
     "azure-native:machinelearningservices:Registry": lambda i, n: {
         **_identity_computed(i, n),
         "discoveryUrl": f"https://{i.get('location')}.api.azureml.ms/registrymanagement/v1.0/registries/{n}/discovery",

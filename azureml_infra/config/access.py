@@ -20,7 +20,7 @@ from azureml_infra.personas import Persona
 from azureml_infra.roles import ROLE_IDS, closest_role, role_named
 
 Scope = Literal["workspace", "resourceGroup", "storageAccount", "keyVault", "containerRegistry", "logAnalytics",
-                "dataStorage", "registry"]
+                "dataStorage", "registry", "foundry"]
 SCOPES: tuple[str, ...] = get_args(Scope)
 
 
@@ -59,8 +59,9 @@ class AccessEntry(Model):
     scope: Scope | None = Field(
         None,
         description="workspace, resourceGroup, storageAccount, keyVault, containerRegistry, logAnalytics "
-        "(this stack's own), dataStorage (the data lake) or registry (the Azure ML registry of "
-        "azureml-infra:registry). With role; not with persona.",
+        "(this stack's own), dataStorage (the data lake), registry (the Azure ML registry of "
+        "azureml-infra:registry) or foundry (the Foundry resource of azureml-infra:foundry). With role; not with "
+        "persona.",
     )
     persona: Persona | None = Field(
         None,

@@ -12,6 +12,7 @@ from azureml_infra.config.base import Model, Region
 from azureml_infra.config.compute import ComputeCluster, ComputeInstance
 from azureml_infra.config.datastores import DataStorageSettings, DatastoreSettings
 from azureml_infra.config.diagnostics import DiagnosticsSettings
+from azureml_infra.config.foundry import FoundrySettings
 from azureml_infra.config.kubernetes import KubernetesCompute
 from azureml_infra.config.network import NetworkSettings
 from azureml_infra.config.registry import RegistrySettings
@@ -93,6 +94,11 @@ class StackConfig(Model):
         default_factory=NetworkSettings,
         description="Network isolation: the workspace's managed network (isolation, outboundRules) and private "
         "endpoints (privateEndpoints). Default: none, public endpoints as before.",
+    )
+    foundry: FoundrySettings | None = Field(
+        None,
+        description="A Foundry resource (model deployments, projects) created here or used by id, connected to the "
+        "workspace, and more workspace connections (docs/foundry.md).",
     )
 
     @field_validator("prefix")

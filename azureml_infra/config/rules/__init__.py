@@ -13,6 +13,7 @@ from azureml_infra.config.rules import (
     compute,
     datastores,
     diagnostics,
+    foundry,
     kubernetes,
     network,
     registry,
@@ -23,7 +24,7 @@ from azureml_infra.config.stack import StackConfig
 # The order of the problems in a ConfigError.
 CHECKS: list[Check] = [
     *compute.CHECKS, *datastores.CHECKS, *access.CHECKS, *diagnostics.CHECKS, *kubernetes.CHECKS, *registry.CHECKS,
-    *network.CHECKS, *adopt.CHECKS,
+    *network.CHECKS, *adopt.CHECKS, *foundry.CHECKS,
 ]
 
 

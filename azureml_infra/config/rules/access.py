@@ -25,6 +25,8 @@ def persona_conditions(config: StackConfig) -> set[Condition]:
         conditions.add("dataStorage")
     if config.registry is not None:
         conditions.add("registry")
+    if config.foundry is not None:
+        conditions.add("foundry")
     return conditions
 
 
@@ -84,6 +86,8 @@ def scope_unavailable(scope: str, config: StackConfig) -> str | None:
         return "this stack has no data lake (azureml-infra:dataStorage is not set)"
     if scope == "registry" and config.registry is None:
         return "this stack uses no Azure ML registry (azureml-infra:registry is not set)"
+    if scope == "foundry" and config.foundry is None:
+        return "this stack has no Foundry resource (azureml-infra:foundry is not set)"
     return None
 
 

@@ -61,7 +61,8 @@ def _private_endpoint_subnet_size(config: StackConfig) -> Iterable[Problem]:
     pe = config.network.private_endpoints
     if pe is None or pe.vnet is None:
         return
-    groups = endpoint_groups(config.data_storage is not None, batch=not config.network.managed)
+    groups = endpoint_groups(config.data_storage is not None, batch=not config.network.managed,
+                             foundry=config.foundry is not None)
     needed = sum(ENDPOINT_KINDS[g].addresses for g in groups)
     problem = _too_small(pe.vnet.private_endpoint_subnet, needed, f"the stack's {len(groups)} private endpoints")
     if problem:
