@@ -191,6 +191,43 @@ def _registry_needs(d: Deployment) -> Iterable[Need]:
                        "how-to-registry-network-isolation.md, workspace configuration is secure and registry is public")
 
 
+_FOUNDRY_CALLERS = (Role.COGNITIVE_SERVICES_OPENAI_USER.id, Role.COGNITIVE_SERVICES_USER.id)
+_CALL_ROLE = ("built-in-roles/ai-machine-learning.md (azure-docs): Cognitive Services OpenAI User, \"create completion and "
+              "embedding calls\"; ai-foundry/foundry-models/how-to/configure-entra-id.md: Cognitive Services User for "
+              "the other models")
+
+
+def _foundry_needs(d: Deployment) -> Iterable[Need]:
+    """A job on each cluster (and each Kubernetes compute that trains) calls a model deployment of
+    the Foundry resource with its own identity, no key (as azure-identity's ManagedIdentityCredential
+    does on Azure ML compute)."""
+    foundry = d.foundry
+    assert foundry is not None  # offered only with one
+    yield Need("the workspace has a connection to the Foundry resource (category AIServices, Entra ID)",
+               any(c.category == "AIServices" and c.resource_id == foundry.existing_id for c in foundry.connections),
+               "reference-yaml-connection-ai-services.md: without api_key, \"a Microsoft Entra ID (credential-less "
+               "authentication) connection is created\"")
+    if foundry.account is not None:
+        yield Need("the Foundry resource has a model deployment to call", bool(foundry.account.deployments),
+                   "ai-foundry/foundry-models/concepts/endpoints.md: \"You can access a model by using its deployment "
+                   "name in your requests\"")
+    callers = {g.compute for g in foundry.grants if g.grant.role_id in _FOUNDRY_CALLERS}
+    computes = [(c.name, c.system_assigned) for c in d.clusters] + [(k.name, True) for k in d.kubernetes if k.training]
+    for name, has_identity in computes:
+        yield Need(f"compute {name} has an identity of its own to call the deployments with", has_identity,
+                   "ai-foundry/foundry-models/how-to/configure-entra-id.md (a managed identity is a security principal)")
+        yield Need(f"a role to call the deployments for compute {name}", name in callers, _CALL_ROLE)
+    if d.managed_network:
+        yield Need("a managed network rule to the Foundry resource's private endpoint (account)",
+                   "foundry-account" in _rule_names(d),
+                   "how-to-managed-network.md, Private endpoints (Azure AI services); Required PE rules are automatic "
+                   "for the defaults only")
+    elif d.private:
+        yield Need("a private endpoint to the Foundry resource (account) where the computes run",
+                   "account" in _endpoint_groups(d, "foundry"),
+                   "private-link/private-endpoint-dns.md (azure-docs), Foundry Tools: account")
+
+
 JOURNEYS: tuple[Journey, ...] = (
     Journey("submit a command job that reads and writes workspaceblobstore",
             lambda d: bool(d.clusters) or any(k.training for k in d.kubernetes), _job_needs),
@@ -201,6 +238,9 @@ JOURNEYS: tuple[Journey, ...] = (
             lambda d: any(k.inference for k in d.kubernetes), _endpoint_needs),
     Journey("run a batch endpoint", lambda d: bool(d.clusters), _batch_needs),
     Journey("register a model and share it through the registry", lambda d: d.registry is not None, _registry_needs),
+    Journey("call a hosted model from a job",
+            lambda d: d.foundry is not None and (bool(d.clusters) or any(k.training for k in d.kubernetes)),
+            _foundry_needs),
 )
 
 
