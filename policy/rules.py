@@ -58,6 +58,7 @@ LOCKED_TYPES = facts.LOCKED_TYPES
 LOCK = facts.MANAGEMENT_LOCK
 AKS_CLUSTER = facts.AKS_CLUSTER
 K8S_EXTENSION = facts.K8S_EXTENSION
+FOUNDRY_ACCOUNT = facts.FOUNDRY_ACCOUNT
 # The Azure ML extension type, in any case: `az k8s-extension create` lowercases --extension-type,
 # matches it against this name and sends ARM the lowercase type (Azure/azure-cli-extensions,
 # src/k8s-extension/azext_k8s_extension/custom.py: create_k8s_extension, ExtensionFactory; and
@@ -240,6 +241,34 @@ def inference_https_only(resource_type: str, props: Mapping[str, Any]) -> list[s
     return []
 
 
+def foundry_local_auth_off(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """A Foundry account takes Entra ID only: its keys would bypass every role ("disableLocalAuth",
+    Azure/azure-resource-manager-schemas schemas/2025-06-01/Microsoft.CognitiveServices.json). The
+    service's default keeps keys, so only an explicit true passes."""
+    if resource_type != FOUNDRY_ACCOUNT:
+        return []
+    value = get(props, "properties.disableLocalAuth")
+    if value is not True and value != UNKNOWN:
+        return [
+            f"properties.disableLocalAuth is {'not set' if value is None else str(value).lower()}: the account's keys "
+            "would let anyone holding one call every model, past Entra ID and its roles; remove "
+            "azureml-infra:foundry.create.localAuth (docs/foundry.md)"
+        ]
+    return []
+
+
+def prod_foundry_private(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    if resource_type != FOUNDRY_ACCOUNT:
+        return []
+    value = get(props, "properties.publicNetworkAccess")
+    if value == UNKNOWN or value == "Disabled":
+        return []
+    return [
+        f"properties.publicNetworkAccess is {value or 'not set (Enabled)'}: in prod the Foundry account must be "
+        "reached through its private endpoint only; set azureml-infra:network.privateEndpoints"
+    ]
+
+
 def prod_workspace_private(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     if resource_type == ML_WORKSPACE and props.get("publicNetworkAccess") != "Disabled":
         return [
@@ -360,8 +389,12 @@ RULES: tuple[Rule | ProtectRule, ...] = (
          aks_no_local_accounts),
     Rule("inference-https-only", "Outside dev, Azure ML scoring endpoints on Kubernetes use HTTPS.",
          inference_https_only, skip=frozenset({DEV})),
+    Rule("foundry-local-auth-off", "Foundry accounts take Entra ID only: local (key) authentication off.",
+         foundry_local_auth_off),
     Rule("prod-workspace-private", "In prod, the workspace has public network access disabled.",
          prod_workspace_private, only=PROD),
+    Rule("prod-foundry-private", "In prod, Foundry accounts have public network access disabled.",
+         prod_foundry_private, only=PROD),
     Rule("prod-dependencies-private", "In prod, storage accounts, key vaults and registries have public "
          "network access disabled.", prod_dependencies_private, only=PROD),
     Rule("prod-datastore-identity", "In prod, datastores hold no account key or SAS token.",

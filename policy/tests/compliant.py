@@ -78,6 +78,15 @@ AML_EXTENSION = {
     "configurationProtectedSettings": {"scoringFe.sslCert": "[secret]", "scoringFe.sslKey": "[secret]"},
 }
 
+# The Foundry account as examples/Pulumi.genai-private.yaml plans it.
+FOUNDRY_ACCOUNT = {
+    "accountName": "aif-genai-prod-0w11", "resourceGroupName": "rg-genai-prod", "kind": "AIServices",
+    "sku": {"name": "S0"}, "identity": {"type": "SystemAssigned"}, "location": "westeurope",
+    "properties": {"allowProjectManagement": True, "customSubDomainName": "aif-genai-prod-0w11",
+                   "disableLocalAuth": True, "publicNetworkAccess": "Disabled",
+                   "networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices"}},
+}
+
 
 def good(props: dict[str, Any], **changes: Any) -> dict[str, Any]:
     """A deep copy of ``props`` with ``changes`` at ``__``-separated paths

@@ -10,6 +10,7 @@ from compliant import (
     APP_INSIGHTS,
     CLUSTER,
     DATASTORE,
+    FOUNDRY_ACCOUNT,
     INSTANCE,
     REGISTRY,
     STORAGE,
@@ -52,6 +53,8 @@ COMPLIANT = [
     ("prod-protect-stateful", T_WORKSPACE, WORKSPACE, True),
     ("aks-no-local-accounts", "azure-native:containerservice:ManagedCluster", AKS_CLUSTER, False),
     ("inference-https-only", "azure-native:kubernetesconfiguration:Extension", AML_EXTENSION, False),
+    ("foundry-local-auth-off", "azure-native:cognitiveservices:Account", FOUNDRY_ACCOUNT, True),
+    ("prod-foundry-private", "azure-native:cognitiveservices:Account", FOUNDRY_ACCOUNT, True),
 ]
 
 
