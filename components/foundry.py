@@ -44,6 +44,7 @@ from components.locks import lock_against_deletion
 from components.options import child, stateful
 from components.role_assignments import RoleAssignments
 
+
 @dataclass(frozen=True)
 class FoundryArgs:
     spec: FoundrySpec

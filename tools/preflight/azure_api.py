@@ -24,6 +24,7 @@ from tools.preflight.checks import (
     Usage,
     VmSize,
 )
+from tools.preflight.foundry_api import FoundryApi
 
 # Subscription-scope permissions have no SDK operation (azure-mgmt-authorization 4.0.0 has
 # list_for_resource_group and list_for_resource only); the REST call is documented in
@@ -34,8 +35,8 @@ SUBSCRIPTION_PERMISSIONS_API = "2015-07-01"
 RESOURCE_PERMISSIONS_API = "2022-04-01"
 
 
-class AzureApi:
-    """checks.Azure over the management SDKs, for one subscription."""
+class AzureApi(FoundryApi):
+    """checks.Azure (and foundry.FoundryAzure) over the management SDKs, for one subscription."""
 
     def __init__(self, subscription_id: str, credential: Any):
         self.subscription_id = subscription_id

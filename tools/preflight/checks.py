@@ -576,6 +576,7 @@ def check_unknown_types(ctx: Context) -> Iterator[Result]:
 
 
 def run_checks(needs: Mapping[str, Any], azure: Azure) -> list[Result]:
+    from tools.preflight import foundry  # the Foundry checks import this module
     """Every check, in the order of the table."""
     ctx = Context(needs, azure)
     results: list[Result] = []
@@ -588,6 +589,7 @@ def run_checks(needs: Mapping[str, Any], azure: Azure) -> list[Result]:
     results += check_kubernetes_versions(ctx)
     results += check_permissions(ctx)
     results += check_unknown_types(ctx)
+    results += foundry.check_foundry(ctx)
     return results
 
 

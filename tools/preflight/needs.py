@@ -20,6 +20,7 @@ from typing import Any
 
 from azureml_infra import facts
 from azureml_infra.facts import ARM_TYPES
+from tools.preflight.foundry_needs import foundry_needs
 
 # The subscription of the offline plan's mock ids (tools.harness.SUBSCRIPTION_ID); replaced by
 # this placeholder, which the preflight fills with the real subscription.
@@ -209,6 +210,7 @@ def derive_needs(
     ``name_keys`` maps an Azure name to the stack-file key that sets it, and ``version_keys`` an
     AKS cluster's Azure name to the key of its Kubernetes version, for the fix text.
     """
+    resources = list(resources)  # walked twice: here and by foundry_needs
     providers: set[str] = set()
     actions: dict[str, set[str]] = {}
     created_types: set[str] = set()
@@ -294,4 +296,6 @@ def derive_needs(
         "computes": computes,
         "kubernetesClusters": clusters,
         "unknownTypes": sorted(unknown),
+        # The Foundry accounts and model deployments (tools/preflight/foundry_needs.py).
+        **foundry_needs(resources),
     }
