@@ -577,7 +577,7 @@ PROD_LIKE = smoke.Stack(name="prod", workspace="mlw-mlops-prod", storage_account
                         container_registry="crmlopsprod.azurecr.io", registry_private=True, registry="mlr-mlops",
                         clusters=("cpu-compute",), kubernetes=("myaks",), image_build_compute="cpu-compute",
                         approved_outbound_only=True, outbound_fqdns=("pypi.org", "anaconda.com"),
-                        datastores={"raw": smoke.Datastore("AzureFile", "stmlopsdata")})
+                        datastores={"raw": smoke.Datastore("AzureFile", "stmlopsdata")}, foundry="aif-mlops-prod")
 
 HINT_CASES = [
     ("environment", "run", "CondaHTTPError for url https://conda.anaconda.org/x", None,
@@ -640,10 +640,23 @@ HINT_CASES = [
                     "(ml_client.online_deployments.get_logs)"),
     ("endpoint", "score", "wrong-answer", None,
      "wrong-answer", "the deployment answered without the model's answer: the model or scoring script did not load"),
+    ("chat", "chat", "(403) Public access is disabled. Please configure private endpoint.", None,
+     "foundry-network", "the Foundry account aif-mlops-prod refused this machine (public access off): run smoke from "
+                        "a network that reaches its private endpoint"),
+    ("chat", "chat", "(PermissionDenied) The principal lacks the required data action", None,
+     "foundry-permission", "the signed-in identity needs Cognitive Services OpenAI User (or Azure AI User: "
+                           "access[].persona dataScientist) on the Foundry account aif-mlops-prod (docs/foundry.md, "
+                           "Roles); roles take minutes to apply"),
+    ("chat", "chat", "(DeploymentNotFound) The API deployment for this resource does not exist.", None,
+     "foundry-deployment", "the deployment gpt-4o-mini was not found on aif-mlops-prod: check the stack's "
+                           "foundry.create.deployments and that `pulumi up` made it"),
+    ("chat", "chat", "(429) Requests to the ChatCompletions_Create Operation have exceeded the token rate limit", None,
+     "foundry-quota", "the deployment gpt-4o-mini was throttled: its capacity (foundry.create.deployments[].sku."
+                      "capacity) is too small or in use; try again later"),
     ("job", "run", "UserError: exit code 2", None, "other", ""),
 ]
 TARGETS = {"environment": "cpu-compute", "job": "cpu-compute", "endpoint": "myaks", "datastore": "raw",
-           "registry": "mlr-mlops"}
+           "registry": "mlr-mlops", "chat": "gpt-4o-mini"}
 
 
 @pytest.mark.parametrize("journey,step,detail,phase,kind,hint", HINT_CASES)

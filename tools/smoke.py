@@ -21,7 +21,9 @@ jobs do, each journey on each target the plan and the outputs name:
 - job (each AmlCompute cluster): a command job writes a file to workspaceblobstore, reads it back
   and logs an MLflow metric (tools/smoke_assets/job/smoke_job.py);
 - endpoint (with --endpoints; each Kubernetes compute with inference): a tiny model deployed to
-  a KubernetesOnlineEndpoint (key auth), scored once, and the endpoint deleted.
+  a KubernetesOnlineEndpoint (key auth), scored once, and the endpoint deleted;
+- chat (with a Foundry resource; each chat model deployment): one short chat completion, with the
+  signed-in identity's Entra ID token and no key (tools/smoke_foundry.py).
 
 Every journey gets a share of the time budget (--budget, printed), weighted by how long it
 usually takes, out of what the journeys before it left; one that runs past its share fails with
@@ -54,6 +56,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from tools import smoke_foundry
 from tools.verify import workspace_scope
 
 ASSETS = Path(__file__).resolve().parent / "smoke_assets"
@@ -81,8 +84,8 @@ JOB_ENDED = ("Failed", "Canceled", "NotResponding", "Paused")
 # How long each journey usually takes, relative to the others: its share of the budget.
 # A first image build takes minutes (conda, then pip); a job on a cluster at 0 nodes waits for a
 # node; a Kubernetes deployment pulls the image and starts the inference server.
-WEIGHTS = {"datastore": 1.0, "registry": 2.0, "environment": 10.0, "job": 5.0, "endpoint": 10.0}
-ORDER = ("datastore", "registry", "environment", "job", "endpoint")
+WEIGHTS = {"datastore": 1.0, "registry": 2.0, "environment": 10.0, "job": 5.0, "endpoint": 10.0, "chat": 1.0}
+ORDER = ("datastore", "registry", "chat", "environment", "job", "endpoint")
 
 # The outbound rules an image build from conda.yaml needs under a managed network that allows
 # only approved outbound (azure-ai-docs includes/recommended-network-outbound.md): conda-forge is
@@ -148,6 +151,8 @@ class Client(Protocol):
 
     def delete_endpoint(self, name: str) -> None: ...
 
+    def chat(self, *, account: str, deployment: str, timeout: float) -> str: ...
+
 
 # --- what the stack offers: from the plan and the outputs -------------------------------------
 
@@ -181,6 +186,8 @@ class Stack:
     approved_outbound_only: bool = False
     outbound_fqdns: tuple[str, ...] = ()
     datastores: Mapping[str, Datastore] = field(default_factory=dict)
+    foundry: str | None = None  # the Foundry account (foundryAccountName)
+    chats: tuple[str, ...] = ()  # its chat model deployments
 
     @property
     def build_cluster(self) -> str | None:
@@ -255,6 +262,8 @@ def stack_facts(plan: Mapping[str, Any], outputs: Mapping[str, Any]) -> Stack:
         approved_outbound_only=network.get("isolationMode") == "AllowOnlyApprovedOutbound",
         outbound_fqdns=fqdns,
         datastores=dict(sorted(datastores.items(), key=lambda item: (item[0] != "workspaceblobstore", item[0]))),
+        foundry=outputs.get("foundryAccountName"),
+        chats=smoke_foundry.chat_deployments(plan, outputs),
     )
 
 
@@ -263,6 +272,7 @@ def journeys(stack: Stack, endpoints: bool = False) -> list[Journey]:
     found = [Journey("datastore", name) for name in stack.datastores]
     if stack.registry:
         found.append(Journey("registry", stack.registry))
+    found += [Journey("chat", name) for name in stack.chats]
     if stack.build_cluster:
         found.append(Journey("environment", stack.build_cluster))
     found += [Journey("job", name) for name in stack.clusters]
@@ -323,7 +333,10 @@ _PULL = (r"ImagePullBackOff|ErrImagePull|Failed to pull|pull access denied|unaut
          r"manifest unknown")
 _NETWORK = (r"AuthorizationFailure|not authorized to perform this operation\.|using this network|"
             r"PublicNetworkAccessDisabled|public network access")
+# The chat journey's, first: its errors name no storage (tools/smoke_foundry.py, CHAT_HINTS).
+_CHAT_HINTS = tuple(Hint(kind, pattern, text, ("chat",)) for kind, pattern, text in smoke_foundry.CHAT_HINTS)
 HINTS: tuple[Hint, ...] = (
+    *_CHAT_HINTS,
     Hint("conda-host", r"anaconda\.(com|org)|conda-forge|CondaHTTPError",
          "the image build cannot reach conda's hosts: {conda_route}", _BUILD, ("run", "deploy")),
     Hint("pypi-host", r"pypi\.org|pythonhosted\.org|Could not find a version that satisfies|No matching distribution",
@@ -395,6 +408,7 @@ TIMEOUT_HINTS = {
            "quota); raise --budget",
     "endpoint": "the deployment did not become ready within the share: check the nodes of {target} and the "
                 "azureml extension's pods (kubectl get pods -n azureml)",
+    "chat": "the deployment {target} did not answer within the share: check the network path to {foundry}",
 }
 
 
@@ -428,6 +442,7 @@ def hint_fields(stack: Stack, journey: Journey, error: SmokeError) -> dict[str, 
         "storage": stack.storage_account or "?",
         "acr": stack.container_registry or "?",
         "registry": stack.registry or "?",
+        "foundry": stack.foundry or "?",
         "workspace": stack.workspace,
         "builder": stack.builder,
         "build_route": build_route,
@@ -563,7 +578,7 @@ class Runner:
     def _one(self, journey: Journey, limit: float) -> Result:
         self.progress(f"smoke: {journey.kind} {journey.target} (up to {limit:.0f} s)")
         run = {"datastore": self._datastore, "registry": self._registry, "environment": self._build,
-               "job": self._job, "endpoint": self._endpoint}[journey.kind]
+               "job": self._job, "endpoint": self._endpoint, "chat": self._chat}[journey.kind]
         clock = _Clock(self.clock, limit)
         result = Result(journey, "pass", limit=limit)
         started, self._making = self.clock(), ""
@@ -621,6 +636,11 @@ class Runner:
         if not fetched or json.loads(fetched[0].read_text()).get("answer") != MODEL_ANSWER:
             raise SmokeError("the model fetched back is not the one registered", code="wrong-model")
         return f"{ASSET_NAME}:{self.run_id}"
+
+    def _chat(self, journey: Journey, clock: _Clock) -> str:
+        assert self.stack.foundry is not None  # journeys(): chats come with the account
+        answer = self.client.chat(account=self.stack.foundry, deployment=journey.target, timeout=clock("chat"))
+        return f"answered {answer[:40]!r}"
 
     def _environment_ref(self, clock: _Clock) -> str:
         if self._environment is None:
@@ -1016,6 +1036,9 @@ class AzureMLClient:
     def score(self, *, endpoint: str, deployment: str, request: Path) -> str:
         return str(self._call(lambda: self._ml.online_endpoints.invoke(
             endpoint_name=endpoint, deployment_name=deployment, request_file=str(request))))
+
+    def chat(self, *, account: str, deployment: str, timeout: float) -> str:
+        return str(self._call(lambda: smoke_foundry.chat_completion(self._credential, account, deployment, timeout)))
 
     def delete_endpoint(self, name: str) -> None:
         self._remove(lambda: self._wait(self._ml.online_endpoints.begin_delete(name=name), self.CLEANUP_SECONDS,
