@@ -537,6 +537,25 @@ def test_the_examples_foundry_resources_validate_against_azures_arm_schemas(name
     }
 
 
+def test_the_foundry_resources_export_in_arm_shape():
+    """make scan's template (tools/arm_export.py SHAPES): the SDK takes these types' ARM
+    ``properties`` as they are, the envelope (sku, kind, identity) beside them."""
+    from tests.test_arm_export import preview_template, resource
+
+    tpl = preview_template("genai")
+    account = resource(tpl, "Microsoft.CognitiveServices/accounts", "aif-genai-dev-50t1")
+    assert (account["kind"], account["sku"], account["identity"]) == ("AIServices", {"name": "S0"},
+                                                                     {"type": "SystemAssigned"})
+    assert account["properties"]["customSubDomainName"] == "aif-genai-dev-50t1"
+    model = resource(tpl, "Microsoft.CognitiveServices/accounts/deployments", "aif-genai-dev-50t1/gpt-4o-mini")
+    assert model["sku"] == {"name": "GlobalStandard", "capacity": 10}
+    assert model["properties"] == {"model": {"format": "OpenAI", "name": "gpt-4o-mini", "version": "2024-07-18"}}
+    project = resource(tpl, "Microsoft.CognitiveServices/accounts/projects", "aif-genai-dev-50t1/team-a")
+    assert project["identity"] == {"type": "SystemAssigned"} and project["properties"]["displayName"] == "team-a"
+    connection = resource(tpl, "Microsoft.MachineLearningServices/workspaces/connections", "mlw-genai-dev/foundry")
+    assert (connection["properties"]["authType"], connection["properties"]["category"]) == ("AAD", "AIServices")
+
+
 # --- depth --------------------------------------------------------------------------------------------
 
 

@@ -151,6 +151,14 @@ def test_the_quota_counts_every_deployment_of_a_model_and_sku():
     assert result.fix == "request at least 10 more (Foundry portal > Quota), or lower the deployments' capacity"
 
 
+def test_the_quota_exactly_at_the_limit_passes():
+    exact = only(run_checks(needs(deployments=[deployment(capacity=1970)]), FoundryFake()), "quota", GPT)
+    assert (exact.status, exact.detail) == (PASS, "needs 1970 (gpt-4o-mini: 1970); 30 of 2000 in use in westeurope, "
+                                                  "1970 free")
+    one_more = only(run_checks(needs(deployments=[deployment(capacity=1971)]), FoundryFake()), "quota", GPT)
+    assert one_more.status == FAIL and one_more.fix.startswith("request at least 1 more")
+
+
 def test_the_quota_on_a_redeploy_and_without_a_row():
     azure = FoundryFake(resource_group_exists=True, resources_in_group=[("Microsoft.CognitiveServices/accounts", NAME)],
                         foundry_usages=[CognitiveUsage(GPT, 1995, 2000)])
