@@ -21,7 +21,7 @@ PLAN_EVERY_SHIPPED_FILE = {"test_plan.py", "test_policy_stacks.py", "test_prefli
 QUICK_FILES = {
     "test_access_config.py", "test_compute_config.py", "test_config_validation.py", "test_datastores_config.py",
     "test_kubernetes_config.py", "test_network_config.py", "test_naming.py", "test_stack_schema.py",
-    "test_verify.py", "test_resolve.py",
+    "test_verify.py", "test_resolve.py", "test_day_one_config.py", "test_journeys.py",
 }
 
 
