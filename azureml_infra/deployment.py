@@ -46,6 +46,9 @@ class Grant:
     description: str
     # Managed identities are service principals; a person is a User, a team a Group.
     principal_type: str = "ServicePrincipal"
+    # The subscription of its scope when that is not the deployment's (a resource reused from
+    # another subscription): a role definition id names the scope's subscription.
+    subscription_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class Dependency:
     name: str  # the Azure name
     key: str  # config-only key: names the role assignments on it (azureml_infra.keys)
     existing_id: str | None = None  # reused by ARM id: nothing is created, changed or deleted
+    subscription_id: str | None = None  # a reused one's subscription (None: the deployment's)
     # Sub-resources that get a private endpoint in a stack with network.privateEndpoints.
     endpoint_groups: tuple[str, ...] = ()
     # Its diagnostic setting: resource logs and metrics, or a storage account's (blob service
@@ -404,8 +408,6 @@ class RegistrySpec:
     existing_id: str | None  # reused; else created with:
     regions: tuple[str, ...] = ()
     public_network_access: str = "Enabled"
-    # The subscription of the role definitions (an existing registry's); None: the deployment's.
-    role_subscription_id: str | None = None
     grants: tuple[ReaderGrant, ...] = ()
     protect: bool = False
     location: str = ""

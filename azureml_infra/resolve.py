@@ -170,12 +170,14 @@ def _dependencies(config: StackConfig, names: ResourceNames) -> tuple[Dependency
         created = existing_id is None
         pulumi_type, protects = _TYPES[kind]
         locked = config.protect and created and pulumi_type in facts.LOCKED_TYPES
+        reused = arm.parse_resource_id(existing_id) if existing_id else None
         return Dependency(
             kind=kind,
             label=label,
             name=name,
             key=keys.resource_key(group, segment, name) if created else keys.reused_key(existing_id or ""),
             existing_id=existing_id,
+            subscription_id=reused.subscription_id if reused else None,
             endpoint_groups=ENDPOINT_GROUPS.get(kind, ()),
             diagnostics=diagnostics if created else None,
             in_access=created if in_access is None else in_access,
@@ -210,12 +212,13 @@ def _of(dependencies: Iterable[Dependency], kind: DependencyKind) -> Dependency:
 
 def _grant(
     logical_name: str, scope_key: str, role: Role | str, principal_key: str, description: str,
-    principal_type: str = "ServicePrincipal",
+    principal_type: str = "ServicePrincipal", subscription_id: str | None = None,
 ) -> Grant:
-    """A role assignment named from config values only (azureml_infra.keys)."""
+    """A role assignment named from config values only (azureml_infra.keys); ``subscription_id``:
+    its scope's, when that is a resource of another subscription."""
     role_id = role.id if isinstance(role, Role) else role.lower()
     return Grant(logical_name, keys.assignment_name(scope_key, role_id, principal_key), role_id, description,
-                 principal_type)
+                 principal_type, subscription_id)
 
 
 def _short(role: Role) -> str:
@@ -325,7 +328,7 @@ def _workspace_identity(config: StackConfig, dependencies: tuple[Dependency, ...
         ScopedGrant(
             d.kind,
             _grant(f"identity-{d.label}-{_short(role)}", d.key, role, principal_key,
-                   f"azureml-infra: the workspace identity {name} ({role.value})"),
+                   f"azureml-infra: the workspace identity {name} ({role.value})", subscription_id=d.subscription_id),
         )
         for d in sorted((d for d in dependencies if d.identity_roles), key=lambda d: order.index(d.kind))
         for role in roles(d)
@@ -380,7 +383,8 @@ def _compute_grants(
         wanted.append(("containerRegistry", Role.ACR_PULL))
     return tuple(
         ScopedGrant(kind, _grant(f"{compute}-{d.label}-{_short(role)}", d.key, role, principal,
-                                 f"azureml-infra: the compute {compute} ({role.value})"))
+                                 f"azureml-infra: the compute {compute} ({role.value})",
+                                 subscription_id=d.subscription_id))
         for kind, role in wanted
         for d in (_of(dependencies, kind),)
     )
@@ -683,11 +687,11 @@ def _registry(config: StackConfig, readers: tuple[_Reader, ...]) -> RegistrySpec
     registry = config.registry
     if registry is None:
         return None
-    existing = arm.parse_resource_id(registry.id) if registry.id else None
     scope_key = keys.ml_registry_key(registry.name)
     grants = tuple(
         ReaderGrant(compute, _grant(f"registry-user-{label}", scope_key, Role.AZUREML_REGISTRY_USER, key,
-                                      f"azureml-infra: {key} uses models and environments of registry {registry.name}"))
+                                    f"azureml-infra: {key} uses models and environments of registry {registry.name}",
+                                    subscription_id=_registry_subscription(config)))
         for compute, key, label in readers
     )
     create = registry.create
@@ -696,13 +700,18 @@ def _registry(config: StackConfig, readers: tuple[_Reader, ...]) -> RegistrySpec
         existing_id=registry.id,
         regions=tuple(create.regions) if create else (),
         public_network_access=create.public_network_access if create else "Enabled",
-        # A role definition id lives in the subscription of the scope: the existing registry's.
-        role_subscription_id=existing.subscription_id if existing else None,
         grants=grants,
         protect=config.protect,
         location=config.location,
         tags=config.resource_tags(),
     )
+
+
+def _registry_subscription(config: StackConfig) -> str | None:
+    """An existing registry's subscription: a role definition id lives in its scope's subscription."""
+    registry = config.registry
+    existing = arm.parse_resource_id(registry.id) if registry and registry.id else None
+    return existing.subscription_id if existing else None
 
 
 def _access(entry: AccessEntry, config: StackConfig, dependencies: tuple[Dependency, ...]) -> list[AccessGrant]:
@@ -714,8 +723,10 @@ def _access(entry: AccessEntry, config: StackConfig, dependencies: tuple[Depende
     for role_text, scope_text in entry_roles(entry, config):
         scope = cast(DependencyKind, scope_text)
         role = role_named(role_text)
-        key = keys.ml_registry_key(config.registry.name) if scope == "registry" and config.registry \
-            else _of(dependencies, scope).key
+        if scope == "registry" and config.registry:
+            key, subscription = keys.ml_registry_key(config.registry.name), _registry_subscription(config)
+        else:
+            key, subscription = _of(dependencies, scope).key, _of(dependencies, scope).subscription_id
         # Logical names from config values too: removing one entry never renames another.
         grant = _grant(
             f"access-{scope}-{_short(role) if role else role_text}-{oid}",
@@ -724,6 +735,7 @@ def _access(entry: AccessEntry, config: StackConfig, dependencies: tuple[Depende
             keys.access_principal_key(f"{config.prefix}-{config.environment}", entry.principal_id),
             f"azureml-infra: access ({role_text} on {scope})",
             entry.principal_type,
+            subscription,
         )
         grants.append(AccessGrant(grant, entry.principal_id, scope))
     return grants

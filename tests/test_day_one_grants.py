@@ -122,10 +122,6 @@ def test_under_mocks_each_compute_grant_is_on_the_workspace_storage_for_the_comp
         assert owner.urn in assignments[name].dependencies, name
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "components/kubernetes.py names AcrPull's role definition in the deployment's subscription even when the "
-    "workspace registry is reused from another one; the datastores' grants (components/datastores.py) and the "
-    "Azure ML registry's (resolve._registry, role_subscription_id) take the scope's subscription"))
 def test_acr_pull_on_a_registry_reused_from_another_subscription_names_that_subscriptions_role():
     shared = f"/subscriptions/{OTHER}/resourceGroups/rg-shared/providers/Microsoft.ContainerRegistry/registries/crshared"
     run = plan(stack({"azureml-infra:workspace": {"containerRegistry": {"id": shared}},

@@ -271,3 +271,19 @@ def test_a_journey_not_offered_is_not_checked(prod):
                 "network.outboundPresets: [conda]"),
         (IMAGE, "outbound rules to the pypi hosts (pypi.org, *.pythonhosted.org): network.outboundPresets: [pypi]"),
     ]
+
+
+def test_the_program_warns_of_a_journey_a_stack_cannot_complete(caplog):
+    # A keyless stack whose only cluster has no identity of its own: its jobs cannot reach
+    # workspaceblobstore. Run on its own (shared=False): the warning is logged while it runs.
+    from tests.conftest import plan
+
+    plan(stack({"azureml-infra:workspace": {"storageAccount": {"allowSharedKeyAccess": False}},
+                "azureml-infra:computes": [{"name": "cpu", "vmSize": "STANDARD_D3_V2", "maxNodes": 1,
+                                            "identity": "none"}]}), shared=False)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "journey" in r.getMessage()]
+    assert warnings[0] == (
+        f"journey '{JOB}' will fail: it needs compute cpu has an identity of its own to reach workspaceblobstore "
+        "with (how-to-identity-based-service-authentication.md: \"If the identity property is left unspecified and "
+        "datastore doesn't have cached credentials, then compute managed identity becomes the fallback option\")"
+    )

@@ -191,10 +191,6 @@ def test_the_registry_scope_is_a_reused_registrys_id():
     assert run.one(RA, f"access-registry-reader-{GROUP}").inputs["scope"] == REGISTRY_ID
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "components/access.py names every role definition in the deployment's subscription, while the registry's "
-    "own grants use the reused registry's (resolve._registry: role_subscription_id, 'A role definition id lives "
-    "in the subscription of the scope'): an access entry on a registry in another subscription is inconsistent"))
 def test_a_registry_in_another_subscription_gets_its_role_definitions_from_that_subscription():
     other = REGISTRY_ID.replace(SUB, OTHER)
     run = plan(registry_stack({"id": other}))
