@@ -9,13 +9,16 @@ schemas/azure-pipelines-pulumi-task.json before validating.
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from importlib import resources
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.conftest import SHIPPED_STACK_FILES
 from tests.schema_cli import check_jsonschema as check_jsonschema_cli
 from tests.schema_cli import refused
 
@@ -128,6 +131,99 @@ def test_copied_project_schema_is_the_shared_one_when_shared_is_there():
     if not shared.exists():  # a CI clone has ../shared too; a bare clone may not
         pytest.skip("no ../shared/ beside this clone")
     assert json.loads(shared.read_text()) == json.loads((ROOT / "schemas" / "pulumi-project.schema.json").read_text())
+
+
+# --- the stack files' secrets provider (pipelines/stack_secrets.py) ---------------------
+
+
+def _stack_secrets():
+    spec = importlib.util.spec_from_file_location("stack_secrets", ROOT / "pipelines" / "stack_secrets.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["stack_secrets"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+stack_secrets = _stack_secrets()
+KEY_VAULT = "azurekeyvault://kv-pulumi-state.vault.azure.net/keys/pulumi"
+
+
+@pytest.mark.parametrize("path", SHIPPED_STACK_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_shipped_stack_files_with_secrets_name_their_secrets_provider(path):
+    """A stack file whose secure: values are committed commits what decrypts them too."""
+    assert stack_secrets.committed_provider_problems(stack_secrets.StackFile.read(path)) == []
+
+
+@pytest.mark.parametrize("path", SHIPPED_STACK_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_stack_secrets_reader_agrees_with_yaml(path):
+    """The check runs before any venv (no PyYAML): its line reader must see what YAML sees."""
+    document = yaml.safe_load(path.read_text())
+
+    def has_secure(value) -> bool:
+        if isinstance(value, dict):
+            return "secure" in value or any(has_secure(v) for v in value.values())
+        return isinstance(value, list) and any(has_secure(v) for v in value)
+
+    read = stack_secrets.StackFile.read(path)
+    assert read.has_secure_values == has_secure(document.get("config"))
+    assert read.lines == {k: document[k] for k in stack_secrets.PROVIDER_KEYS if k in document}
+
+
+def test_a_stack_file_with_secure_values_and_no_secrets_provider_is_refused(tmp_path):
+    text = (ROOT / "examples" / "Pulumi.compute-vnet-ssh.yaml").read_text()
+    assert f"\nsecretsprovider: {KEY_VAULT}\n" in text
+    copy = tmp_path / "Pulumi.compute-vnet-ssh.yaml"
+    copy.write_text(text.replace(f"\nsecretsprovider: {KEY_VAULT}\n", "\n"))
+    assert stack_secrets.committed_provider_problems(stack_secrets.StackFile.read(copy)) == [
+        "Pulumi.compute-vnet-ssh.yaml has secure: values but no secretsprovider: (or encryptionsalt:) line: "
+        "the secrets cannot be decrypted from the repository alone"
+    ]
+
+
+def _stack_file(tmp_path: Path, head: str, config: str = "  azureml-infra:prefix: mlops\n") -> Path:
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text(f"# yaml-language-server: $schema=schemas/stack-config.schema.json\n{head}config:\n{config}")
+    return path
+
+
+CI_CASES = {
+    # name: (top-level lines, backend, env, exit status)
+    "azblob, no provider lines": ("", "azblob://state", {}, 1),
+    "Pulumi Cloud, no provider lines": ("", "", {}, 0),
+    "azblob, key vault with its data key": (f"secretsprovider: {KEY_VAULT}\nencryptedkey: a2V5\n",
+                                            "azblob://state", {}, 0),
+    "azblob, key vault without its data key": (f"secretsprovider: {KEY_VAULT}\n", "azblob://state", {}, 1),
+    "azblob, passphrase without a passphrase": ("encryptionsalt: v1:c2FsdA==:v1:abc:def\n", "azblob://state", {}, 1),
+    "azblob, passphrase with one": ("encryptionsalt: v1:c2FsdA==:v1:abc:def\n", "azblob://state",
+                                    {"PULUMI_CONFIG_PASSPHRASE": "x"}, 0),
+}
+
+
+@pytest.mark.parametrize("case", CI_CASES)
+def test_the_pipelines_secrets_check_stops_what_the_cli_could_not_open(tmp_path, capsys, case):
+    head, backend, env, status = CI_CASES[case]
+    path = _stack_file(tmp_path, head)
+    assert stack_secrets.main(["--stack-file", str(path), "--backend", backend], env=env) == status
+    if status:
+        assert "pulumi stack init dev --secrets-provider=" in capsys.readouterr().err
+
+
+def test_the_secrets_check_reads_the_backend_as_the_cli_and_the_task_do(tmp_path, capsys):
+    path = _stack_file(tmp_path, "")
+    assert stack_secrets.main(["--stack-file", str(path)], env={"PULUMI_BACKEND_URL": "azblob://state"}) == 1
+    # Azure DevOps: Pulumi@1 logs in to azblob://<container> when AZURE_STORAGE_CONTAINER is set.
+    assert stack_secrets.main(["--stack-file", str(path)], env={"AZURE_STORAGE_CONTAINER": "state"}) == 1
+    assert stack_secrets.main(["--stack-file", str(path)], env={"PULUMI_ACCESS_TOKEN": "pul-x"}) == 0
+    err = capsys.readouterr().err
+    assert ("error: Pulumi.dev.yaml has no secretsprovider: and encryptedkey: lines, so with the state in "
+            "azblob://state the Pulumi CLI would fall back to a passphrase and stop") in err
+
+
+def test_the_shipped_stacks_stop_early_on_an_azblob_backend(capsys):
+    """What a first run on a fresh azblob backend does until the README's step is followed."""
+    assert stack_secrets.main(["--stack", "dev"], env={"PULUMI_BACKEND_URL": "azblob://state"}) == 1
+    assert "commit what it writes into Pulumi.dev.yaml" in capsys.readouterr().err
 
 
 # --- Azure DevOps: shape ---------------------------------------------------------------
