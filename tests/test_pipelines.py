@@ -36,12 +36,15 @@ from tests.schema_cli import refused
 ROOT = Path(__file__).resolve().parent.parent
 ADO = ROOT / "pipelines" / "azure-pipelines.yml"
 ADO_TEMPLATE = ROOT / "pipelines" / "templates" / "deploy-stack.yml"
+ADO_TOKEN = ROOT / "pipelines" / "templates" / "federated-token.yml"
+ADO_DRIFT = ROOT / "pipelines" / "drift.yml"
 GHA = ROOT / ".github" / "workflows" / "infra.yml"
 GHA_DEPLOY = ROOT / ".github" / "workflows" / "deploy-stack.yml"
 GHA_DRIFT = ROOT / ".github" / "workflows" / "drift.yml"
 WORKFLOWS = [GHA, GHA_DEPLOY, GHA_DRIFT]
 STACKS = ["dev", "test", "prod"]
 ON_MAIN = "eq(variables['Build.SourceBranch'], 'refs/heads/main')"
+TOKEN_FILE = "$(Agent.TempDirectory)/azure-federated-token"
 # Infrastructure files that must trigger the pipelines, at every depth; ML code and docs must not.
 INFRA_FILES = ["__main__.py", "Pulumi.yaml", "Pulumi.prod.yaml", "azureml_infra/naming.py",
                "azureml_infra/config/base.py", "azureml_infra/config/rules/network.py",
@@ -98,7 +101,8 @@ def ado_schema(tmp_path_factory) -> Path:
 
 
 def test_azure_pipeline_files_validate(ado_schema):
-    result = check_jsonschema("--schemafile", str(ado_schema), str(ADO), str(ADO_TEMPLATE))
+    result = check_jsonschema("--schemafile", str(ado_schema), str(ADO), str(ADO_TEMPLATE), str(ADO_TOKEN),
+                              str(ADO_DRIFT))
     assert result.exit_code == 0, result.output
 
 
@@ -113,6 +117,8 @@ MISTAKES = {
     "unknown top-level key": (ADO, "stages:", "stagez:"),
     "misspelled Pulumi@1 input": (ADO, "createPrComment: true", "createPRComment: true"),
     "not a Pulumi command": (ADO, "command: preview", "command: previewz"),
+    "misspelled AzureCLI@2 input": (ADO_TEMPLATE, "keepAzSessionActive: true", "keepAzSessionAlive: true"),
+    "a schedule's unknown key": (ADO_DRIFT, "    always: 'true'", "    allways: 'true'"),
 }
 
 
@@ -280,6 +286,11 @@ def _jobs_using_pulumi() -> list[tuple[str, list[dict], int]]:
     for path, job in ((GHA, "preview"), (GHA_DEPLOY, "up"), (GHA_DRIFT, "drift")):
         steps = load(path)["jobs"][job]["steps"]
         jobs.append((f"{path.name}:{job}", steps, _first(steps, lambda s: _gha_uses(s, "azure/login"))))
+    ado_jobs = [("preview", load(ADO)["stages"][1]["jobs"][0]["steps"]),
+                ("deploy", load(ADO_TEMPLATE)["jobs"][0]["strategy"]["runOnce"]["deploy"]["steps"]),
+                ("drift", load(ADO_DRIFT)["jobs"][0]["steps"])]
+    for where, steps in ado_jobs:
+        jobs.append((where, steps, _first(steps, lambda s: "template" in s or s.get("task") == "Pulumi@1")))
     return jobs
 
 
@@ -292,23 +303,43 @@ def test_every_pipeline_checks_the_secrets_provider_before_it_signs_in():
 # --- Azure DevOps: shape ---------------------------------------------------------------
 
 
-def _ado_path_matches(pattern: str, path: str) -> bool:
-    # Azure DevOps path filters: a prefix, or a wildcard pattern.
-    import fnmatch
+def _glob_matches(pattern: str, path: str) -> bool:
+    """Azure DevOps and GitHub path filters: ** crosses folders, * and ? do not."""
+    regex = "".join(
+        ".*" if part == "**" else "[^/]*" if part == "*" else "[^/]" if part == "?" else re.escape(part)
+        for part in re.split(r"(\*\*|\*|\?)", pattern)
+    )
+    return re.fullmatch(regex, path) is not None
 
-    return fnmatch.fnmatch(path, pattern) or path.startswith(pattern.rstrip("*"))
+
+def test_the_path_matcher_tells_one_level_from_all():
+    """Why the filters use **: azureml_infra/* missed azureml_infra/config/ (issue 19)."""
+    assert _glob_matches("azureml_infra/*", "azureml_infra/naming.py")
+    assert not _glob_matches("azureml_infra/*", "azureml_infra/config/base.py")
+    assert _glob_matches("azureml_infra/**", "azureml_infra/config/rules/network.py")
+    assert not _glob_matches("Pulumi.*.yaml", "examples/Pulumi.datastores.yaml")
 
 
-def test_ado_triggers_on_main_and_prs_for_infrastructure_files_only():
-    pipeline = load(ADO)
-    for key in ("trigger", "pr"):
-        assert pipeline[key]["branches"]["include"] == ["main"]
-        patterns = pipeline[key]["paths"]["include"]
-        for path in INFRA_FILES:
-            assert any(_ado_path_matches(p, path) for p in patterns), (key, path)
-        for path in NOT_INFRA:
-            assert not any(_ado_path_matches(p, path) for p in patterns), (key, path)
-    assert pipeline["trigger"]["paths"] == pipeline["pr"]["paths"]
+def test_ado_triggers_on_main_for_infrastructure_files_at_every_depth():
+    trigger = load(ADO)["trigger"]
+    assert trigger["branches"]["include"] == ["main"]
+    patterns = trigger["paths"]["include"]
+    for path in INFRA_FILES:
+        assert any(_glob_matches(p, path) for p in patterns), path
+    for path in NOT_INFRA:
+        assert not any(_glob_matches(p, path) for p in patterns), path
+    assert not [p for p in patterns if p.endswith("/*")]  # a folder's direct children only
+
+
+def test_ado_pull_requests_come_from_the_branch_policy():
+    """Azure Repos ignores pr:; the build validation policy of main runs the pipeline."""
+    assert load(ADO)["pr"] == "none"
+
+
+def test_both_systems_watch_the_same_files():
+    ado = set(load(ADO)["trigger"]["paths"]["include"])
+    github = set(_gha_on(load(GHA))["push"]["paths"])
+    assert ado == github - {".github/workflows/infra.yml", ".github/workflows/deploy-stack.yml"}
 
 
 def test_ado_stage_order_and_main_only_deploys():
@@ -333,15 +364,33 @@ def test_ado_validate_runs_lint_tests_plans_and_policy():
     assert "make plan STACK=$stack" in scripts and "make policy STACK=$stack" in scripts
 
 
-def test_ado_preview_runs_pulumi_with_the_policy_pack_and_comments_on_the_pr():
+def _ado_variables(path: Path) -> dict[str, str]:
+    return {v["name"]: v["value"] for v in load(path)["variables"] if "name" in v}
+
+
+def _token_then_pulumi(steps: list[dict], connection: str) -> dict:
+    """The Pulumi@1 step, checked to follow the token step of the same service connection and to
+    get the token file the template writes."""
+    pulumi = _first(steps, lambda s: s.get("task") == "Pulumi@1")
+    # The path is relative to the file that names it: pipelines/ or pipelines/templates/.
+    assert steps[pulumi - 1]["template"] in ("templates/federated-token.yml", "federated-token.yml")
+    assert steps[pulumi - 1]["parameters"] == {"serviceConnection": connection}
+    task = steps[pulumi]
+    assert task["inputs"]["azureSubscription"] == connection
+    assert task["env"]["AZURE_FEDERATED_TOKEN_FILE"] == TOKEN_FILE
+    return task
+
+
+def test_ado_preview_runs_pulumi_with_the_policy_pack_the_preview_identity_and_comments():
     preview = load(ADO)["stages"][1]["jobs"][0]
     assert sorted(v["stack"] for v in preview["strategy"]["matrix"].values()) == sorted(STACKS)
-    task = next(s for s in preview["steps"] if s.get("task") == "Pulumi@1")
+    task = _token_then_pulumi(preview["steps"], "$(previewServiceConnection)")
     inputs = task["inputs"]
     assert (inputs["command"], inputs["stack"], inputs["createPrComment"]) == ("preview", "$(stack)", True)
     assert "--policy-pack policy --policy-pack-config policy/config/$(stack).json" in inputs["args"]
-    assert inputs["azureSubscription"] == "$(serviceConnection)"
     assert task["env"]["SYSTEM_ACCESSTOKEN"] == "$(System.AccessToken)"
+    variables = _ado_variables(ADO)
+    assert variables["previewServiceConnection"] != variables["deployServiceConnection"]
 
 
 def test_ado_deploy_template_is_an_environment_gated_up_then_verify_then_smoke():
@@ -349,16 +398,20 @@ def test_ado_deploy_template_is_an_environment_gated_up_then_verify_then_smoke()
     assert template["parameters"][0]["values"] == STACKS
     job = template["jobs"][0]
     assert job["environment"] == "azureml-infra-${{ parameters.stack }}"  # approvals live there
+    assert job["pool"] == "${{ parameters.pool }}"  # prod: a self-hosted pool in its network
+    assert int(job["timeoutInMinutes"]) >= 120  # up, verify and smoke share the job
     steps = job["strategy"]["runOnce"]["deploy"]["steps"]
-    names = [s.get("task") or s.get("script") or s.get("checkout") for s in steps]
-    up = names.index("Pulumi@1")
-    verify = names.index("AzureCLI@2")
-    assert up < verify
-    assert steps[up]["inputs"]["command"] == "up"
+    task = _token_then_pulumi(steps, "$(deployServiceConnection)")
+    up = steps.index(task)
+    assert task["inputs"]["command"] == "up"
     assert "--policy-pack policy --policy-pack-config policy/config/${{ parameters.stack }}.json" in \
-        steps[up]["inputs"]["args"]
+        task["inputs"]["args"]
+    verify = up + 1
+    assert steps[verify]["task"] == "AzureCLI@2"
     assert steps[verify]["inputs"]["inlineScript"] == "make verify STACK=${{ parameters.stack }}"
-    assert steps[verify]["inputs"]["azureSubscription"] == "$(serviceConnection)"
+    assert steps[verify]["inputs"]["azureSubscription"] == "$(deployServiceConnection)"
+    # The task renews its az session while the step runs (the federated token lasts minutes).
+    assert steps[verify]["inputs"]["keepAzSessionActive"] is True
     # The smoke test right after verify, signed in and configured as verify is (the last step of
     # the deployment job, so the next stage starts only after it passed).
     smoke = verify + 1
@@ -367,24 +420,44 @@ def test_ado_deploy_template_is_an_environment_gated_up_then_verify_then_smoke()
     assert steps[smoke]["inputs"] == {**steps[verify]["inputs"],
                                       "inlineScript": "make smoke STACK=${{ parameters.stack }}"}
     assert steps[smoke]["env"] == steps[verify]["env"]
+    preflight = template["jobs"][1]["steps"][-1]
+    assert preflight["inputs"]["azureSubscription"] == "$(deployServiceConnection)"
 
 
+def test_ado_token_step_writes_the_file_the_pulumi_steps_read(tmp_path):
+    """The inline script of templates/federated-token.yml, as the agent would run it."""
+    template = load(ADO_TOKEN)
+    step = template["steps"][0]
+    assert (step["task"], step["inputs"]["addSpnToEnvironment"]) == ("AzureCLI@2", True)
+    script = (step["inputs"]["inlineScript"]
+              .replace("$(Agent.TempDirectory)", str(tmp_path))
+              .replace("${{ parameters.serviceConnection }}", "azureml-infra-preview"))
+    assert TOKEN_FILE.replace("$(Agent.TempDirectory)", str(tmp_path)) == str(tmp_path / "azure-federated-token")
+    written = bash(script, {"idToken": "eyJ.token.sig"})
+    assert written.returncode == 0, written.stderr
+    assert (tmp_path / "azure-federated-token").read_text() == "eyJ.token.sig"
+    assert oct((tmp_path / "azure-federated-token").stat().st_mode & 0o777) == "0o600"
+    # A service connection with a secret has no idToken: stop, naming it.
+    refused_run = bash(script, {})
+    assert refused_run.returncode == 1
+    assert "azureml-infra-preview is not a workload identity federation service connection" in refused_run.stdout
 
-def _glob_matches(pattern: str, path: str) -> bool:
-    """Azure DevOps and GitHub path filters: ** crosses folders, * and ? do not."""
-    regex = "".join(
-        ".*" if part == "**" else "[^/]*" if part == "*" else "[^/]" if part == "?" else re.escape(part)
-        for part in re.split(r"(\*\*|\*|\?)", pattern)
-    )
-    return re.fullmatch(regex, path) is not None
 
-
-def test_the_path_matcher_tells_one_level_from_all():
-    """Why the filters use **: azureml_infra/* missed azureml_infra/config/ (issue 19)."""
-    assert _glob_matches("azureml_infra/*", "azureml_infra/naming.py")
-    assert not _glob_matches("azureml_infra/*", "azureml_infra/config/base.py")
-    assert _glob_matches("azureml_infra/**", "azureml_infra/config/rules/network.py")
-    assert not _glob_matches("Pulumi.*.yaml", "examples/Pulumi.datastores.yaml")
+def test_ado_drift_is_a_nightly_pipeline_of_its_own_with_the_preview_identity():
+    drift = load(ADO_DRIFT)
+    assert (drift["trigger"], drift["pr"]) == ("none", "none")
+    (schedule,) = drift["schedules"]
+    assert schedule["branches"]["include"] == ["main"]
+    assert schedule["always"] == "true"  # every night, changed or not
+    assert len(schedule["cron"].split()) == 5
+    job = drift["jobs"][0]
+    assert sorted(v["stack"] for v in job["strategy"]["matrix"].values()) == sorted(STACKS)
+    task = _token_then_pulumi(job["steps"], "$(previewServiceConnection)")
+    assert (task["inputs"]["command"], task["inputs"]["stack"]) == ("preview", "$(stack)")
+    assert "createPrComment" not in task["inputs"]
+    assert task["inputs"]["args"] == _make_drift_args().replace("$(STACK)", "$(stack)")
+    assert _ado_variables(ADO_DRIFT)["previewServiceConnection"] == _ado_variables(ADO)["previewServiceConnection"]
+    assert "schedules" not in load(ADO)  # never on the roll-out pipeline
 
 
 # --- make drift --------------------------------------------------------------------------
@@ -773,13 +846,13 @@ def test_every_deployed_stack_has_a_policy_config_and_a_stack_file():
 
 def test_no_pipeline_uses_the_key_vault_variable_that_does_nothing():
     """gocloud.dev stopped reading AZURE_KEYVAULT_AUTH_VIA_CLI (google/go-cloud #3202)."""
-    for path in WORKFLOWS:
+    for path in [*WORKFLOWS, ADO, ADO_TEMPLATE, ADO_TOKEN, ADO_DRIFT]:
         assert "AZURE_KEYVAULT_AUTH_VIA_CLI:" not in path.read_text(), path.name
 
 
 def test_no_pipeline_reads_a_storage_account_key():
     """The identities sign in to the state container; a key would bypass the read-only preview."""
-    for path in WORKFLOWS:
+    for path in [*WORKFLOWS, ADO, ADO_TEMPLATE, ADO_DRIFT]:
         assert "AZURE_STORAGE_KEY" not in path.read_text(), path.name
 
 
