@@ -90,6 +90,19 @@ def config_from_yaml(
     return raw, secrets
 
 
+def stack_environments(path: Path) -> list[str]:
+    """The Pulumi ESC environments a stack file imports (its top-level ``environment:``): a list
+    of names, or an inline definition, whose ``imports`` are named. Only the Pulumi CLI opens
+    them, with the Pulumi Cloud backend (pulumi/pulumi pkg/cmd/pulumi/config/io.go,
+    openStackEnv): offline, keys set there alone are not in the config."""
+    environment = (yaml.safe_load(path.read_text()) or {}).get("environment")
+    if isinstance(environment, list):
+        return [str(name) for name in environment]
+    if isinstance(environment, dict):
+        return [str(name) for name in environment.get("imports") or []] or ["(an inline definition)"]
+    return []
+
+
 def stack_config(path: Path, project_dir: Path = ROOT) -> tuple[dict[str, str], set[str]]:
     """Raw config and secret keys of the stack file ``path`` over ``project_dir``'s Pulumi.yaml."""
     if not path.exists():
@@ -321,6 +334,10 @@ class Run:
     outputs: dict[str, StackOutput] = field(default_factory=dict)
     program: dict[str, Any] = field(default_factory=dict)
     error: BaseException | None = None
+    # The stack file's Pulumi ESC environments, and the config keys the run could not resolve
+    # without them (planned with a placeholder secret): tools.plan.plan_stack_file.
+    environments: tuple[str, ...] = ()
+    unresolved: tuple[str, ...] = ()
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_]
