@@ -67,13 +67,13 @@ def test_without_an_esc_environment_an_unset_secret_is_still_refused(tmp_path):
 
 
 def test_the_tls_certificate_and_key_of_an_inference_cluster_can_live_in_esc(tmp_path):
-    example = yaml.safe_load((ROOT / "examples" / "Pulumi.aks-inference.yaml").read_text())
+    example = yaml.safe_load((ROOT / "examples" / "Pulumi.aks-attach.yaml").read_text())
     document = {"environment": ["azureml-infra/aks"],
                 "config": {k: v for k, v in example["config"].items()
-                           if k not in ("azureml-infra:myaksTlsCert", "azureml-infra:myaksTlsKey")}}
-    run, doc = make_plan(write(tmp_path, "aks-inference", document))
+                           if k not in ("azureml-infra:sharedAksTlsCert", "azureml-infra:sharedAksTlsKey")}}
+    run, doc = make_plan(write(tmp_path, "aks-attach", document))
     assert run.error is None
-    assert run.unresolved == ("azureml-infra:myaksTlsCert", "azureml-infra:myaksTlsKey")
+    assert run.unresolved == ("azureml-infra:sharedAksTlsCert", "azureml-infra:sharedAksTlsKey")
     assert "[secret]" in json.dumps([r["inputs"] for r in doc["resources"]
                                      if r["type"] == "azure-native:kubernetesconfiguration:Extension"])
 
