@@ -124,7 +124,7 @@ MISTAKES = {
     "unknown top-level key": (ADO, "stages:", "stagez:"),
     "misspelled Pulumi@1 input": (ADO, "createPrComment: true", "createPRComment: true"),
     "not a Pulumi command": (ADO, "command: preview", "command: previewz"),
-    "misspelled AzureCLI@2 input": (ADO_TEMPLATE, "keepAzSessionActive: true", "keepAzSessionAlive: true"),
+    "misspelled AzureCLI@2 input": (ADO_TOKEN, "addSpnToEnvironment: true", "addSpnToEnviroment: true"),
     "a schedule's unknown key": (ADO_DRIFT, "    always: 'true'", "    allways: 'true'"),
 }
 

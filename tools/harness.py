@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 import runpy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -95,7 +96,10 @@ def stack_environments(path: Path) -> list[str]:
     of names, or an inline definition, whose ``imports`` are named. Only the Pulumi CLI opens
     them, with the Pulumi Cloud backend (pulumi/pulumi pkg/cmd/pulumi/config/io.go,
     openStackEnv): offline, keys set there alone are not in the config."""
-    environment = (yaml.safe_load(path.read_text()) or {}).get("environment")
+    text = path.read_text()
+    if not re.search(r"^environment\s*:", text, re.MULTILINE):
+        return []  # most stack files: no need to parse the YAML (the plan asks on every call)
+    environment = (yaml.safe_load(text) or {}).get("environment")
     if isinstance(environment, list):
         return [str(name) for name in environment]
     if isinstance(environment, dict):
