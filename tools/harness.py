@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 import runpy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -88,6 +89,22 @@ def config_from_yaml(
             secrets.add(full)
         raw[full] = _to_config_text(_mask_secure(value))
     return raw, secrets
+
+
+def stack_environments(path: Path) -> list[str]:
+    """The Pulumi ESC environments a stack file imports (its top-level ``environment:``): a list
+    of names, or an inline definition, whose ``imports`` are named. Only the Pulumi CLI opens
+    them, with the Pulumi Cloud backend (pulumi/pulumi pkg/cmd/pulumi/config/io.go,
+    openStackEnv): offline, keys set there alone are not in the config."""
+    text = path.read_text()
+    if not re.search(r"^environment\s*:", text, re.MULTILINE):
+        return []  # most stack files: no need to parse the YAML (the plan asks on every call)
+    environment = (yaml.safe_load(text) or {}).get("environment")
+    if isinstance(environment, list):
+        return [str(name) for name in environment]
+    if isinstance(environment, dict):
+        return [str(name) for name in environment.get("imports") or []] or ["(an inline definition)"]
+    return []
 
 
 def stack_config(path: Path, project_dir: Path = ROOT) -> tuple[dict[str, str], set[str]]:
@@ -321,6 +338,10 @@ class Run:
     outputs: dict[str, StackOutput] = field(default_factory=dict)
     program: dict[str, Any] = field(default_factory=dict)
     error: BaseException | None = None
+    # The stack file's Pulumi ESC environments, and the config keys the run could not resolve
+    # without them (planned with a placeholder secret): tools.plan.plan_stack_file.
+    environments: tuple[str, ...] = ()
+    unresolved: tuple[str, ...] = ()
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_]
