@@ -185,6 +185,9 @@ def _sku_line(ctx: _Context, item: str, kind: str, region: str, sku: str, count:
 
 def _compute(ctx: _Context, r: PlannedResource) -> list[CostLine]:
     properties = r.inputs.get("properties")
+    if not isinstance(properties, Mapping):
+        return [CostLine(f"compute {r.azure_name}", "its settings are hidden (a secret as a whole)", "unknown",
+                         region=_region(r))]
     kind = _get(properties, "computeType")
     inner = _get(properties, "properties") or {}
     region = _region(r)

@@ -64,7 +64,8 @@ def _to_config_text(value: Any) -> str:
     """How the CLI passes a config value to the program: strings as-is, the rest as JSON."""
     if isinstance(value, str):
         return value
-    return json.dumps(value)
+    # A date YAML reads unquoted (startDate: 2027-01-01) goes as the text it was written as.
+    return json.dumps(value, default=str)
 
 
 def stack_file(stack: str, project_dir: Path = ROOT) -> Path:

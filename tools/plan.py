@@ -218,9 +218,13 @@ def render_text(doc: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def add_cost(doc: dict[str, Any]) -> dict[str, Any]:
-    """The plan with its cost table (``cost`` for machines; the text lines for render_text)."""
-    table = estimate(PlannedResource(r["type"], r["name"], r["inputs"]) for r in doc["resources"] if r["custom"])
+def add_cost(doc: dict[str, Any], run: Run) -> dict[str, Any]:
+    """The plan with its cost table (``cost`` for machines; the text lines for render_text). It reads
+    the inputs with their secret objects opened (a cluster's settings are one secret when its admin
+    password is): sizes and counts are not secret, and secret scalars stay masked."""
+    table = estimate(
+        PlannedResource(r.type, r.name, display_value(open_secrets(r.inputs))) for r in run.registrations if r.custom
+    )
     return {**doc, "cost": table.as_json(), "cost_text": render_cost(table)}
 
 
@@ -347,11 +351,11 @@ def main(argv: list[str] | None = None) -> int:
         nodes = nodes_from_registrations(run.registrations)
         sys.stdout.write(render_mermaid(nodes) if args.format == "mermaid" else render_dot(nodes, run.stack))
     elif args.format == "json":
-        doc = add_cost(doc) if not args.no_cost else doc
+        doc = add_cost(doc, run) if not args.no_cost else doc
         json.dump({k: v for k, v in doc.items() if k != "cost_text"}, sys.stdout, indent=2, sort_keys=False)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(render_text(add_cost(doc) if not args.no_cost else doc))
+        sys.stdout.write(render_text(add_cost(doc, run) if not args.no_cost else doc))
     return 0
 
 
