@@ -264,6 +264,8 @@ class Registration:
     # The aliases as sent (protobuf Alias messages), for the URN snapshot guard, which reads
     # them with alias_specs (tools/urn_snapshot.py).
     alias_messages: list[Any] = field(default_factory=list)
+    # Input paths whose change replaces the resource (ResourceOptions.replace_on_changes).
+    replace_on_changes: list[str] = field(default_factory=list)
 
     @property
     def alias_specs(self) -> list[dict[str, Any]]:
@@ -302,6 +304,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     aliases=[str(a) for a in request.aliases],
                     import_id=request.importId,
                     alias_messages=list(request.aliases),
+                    replace_on_changes=list(request.replaceOnChanges),
                 )
             )
         return response

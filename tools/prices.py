@@ -168,12 +168,17 @@ def queries(regions: Iterable[str], sizes: Iterable[str], currency: str | None) 
     return found
 
 
+def today() -> date:
+    return date.today()
+
+
 def build_snapshot(
-    regions: Iterable[str], sizes: Iterable[str], fetch: Fetch = http_get, currency: str | None = None,
-    today: date | None = None,
+    regions: Iterable[str], sizes: Iterable[str], fetch: Fetch | None = None, currency: str | None = None,
+    on: date | None = None,
 ) -> tuple[PriceSnapshot, list[str]]:
     """The snapshot, and what the API returned no price for (one line each)."""
-    day = (today or date.today()).isoformat()
+    fetch = fetch or http_get
+    day = (on or today()).isoformat()
     regions = list(dict.fromkeys(regions))
     prices: dict[tuple[str, str, str], Price] = {}
     missing: list[str] = []
@@ -230,8 +235,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     sizes, regions = shipped_sizes_and_regions()
-    if args.out.exists():
+    try:
         sizes |= {p.sku.split("/")[0] for p in load_snapshot(args.out).prices if p.kind == "vm"}
+    except (OSError, ValueError, KeyError):
+        pass  # no snapshot yet, or not one: the shipped sizes and --sizes only
     sizes |= {s for s in args.sizes.split(",") if s}
     if args.regions:
         regions = [r.strip() for r in args.regions.split(",") if r.strip()]
