@@ -1,6 +1,7 @@
 """Plan speed: each shipped stack's offline plan beside a floor, and how the plan grows.
 
     python -m tools.bench [--runs 7] [--quick] [--write]     (make bench BENCH_ARGS=--write)
+    python -m tools.bench --cost [--runs 15]                  (the cost table's share of the dev plan)
     python -m tools.bench --suite [--runs 3] [--write]      (make bench BENCH_ARGS="--suite --write")
 
 Every number is a whole process, started fresh (``subprocess``), as a developer or CI runs
@@ -12,6 +13,9 @@ busy machine slows both alike.
   ``os._exit``, as the plan CLI does. No program can plan faster than loading the classes it
   registers; a module loaded for nothing (an enum read at import time, say) shows up as
   plan time, not floor time. The target: dev and prod within 1.2x of it.
+- **cost table**: the dev plan with its "Monthly cost at most" table and with ``--no-cost``,
+  alternating; the table (pricing every resource from the snapshot and printing it) should add
+  under 5 % (``--cost`` measures this alone).
 - **growth**: generated stack files (the dev stack with 1..200 datastores, or 1..50 compute
   clusters) planned with ``--stack-file``, with time and peak memory (``os.wait4``'s rusage
   of the child) per size, and the cost of each added entry and resource between sizes: flat
@@ -44,6 +48,7 @@ from pathlib import Path
 from tools.harness import ROOT
 
 TARGET_RATIO = 1.2
+COST_TARGET = 0.05  # what the cost table may add to the dev plan
 TARGET_STACKS = ("dev", "prod")
 BENCH_DOC = ROOT / "docs" / "benchmarks.md"
 MARKERS = ("<!-- bench:start -->", "<!-- bench:end -->")
@@ -250,6 +255,26 @@ def baseline_table(runs: int, log) -> tuple[list[str], dict[str, float]]:
     return rows, ratios
 
 
+def cost_table(runs: int, log) -> list[str]:
+    """The dev plan with its cost table and without it (``--no-cost``), taking turns."""
+    dev = ROOT / "Pulumi.dev.yaml"
+    with_table, without = interleaved([plan_argv(dev), [*plan_argv(dev), "--no-cost"]], runs)
+    share = with_table.wall / without.wall - 1
+    cpu_share = with_table.cpu / without.cpu - 1
+    rows = [
+        "| dev plan | wall (s) | CPU (s) |",
+        "|---|---:|---:|",
+        f"| with the cost table | {with_table.wall:.3f} | {with_table.cpu:.3f} |",
+        f"| `--no-cost` | {without.wall:.3f} | {without.cpu:.3f} |",
+        "",
+        f"The cost table adds {100 * share:+.1f} % wall time ({100 * cpu_share:+.1f} % CPU) to the dev plan: "
+        f"{'within' if share < COST_TARGET else 'over'} the {100 * COST_TARGET:.0f} % target.",
+    ]
+    for row in rows:
+        log(row)
+    return rows
+
+
 def growth_table(series: str, sizes: tuple[int, ...], make, runs: int, log) -> list[str]:
     """Every size planned ``runs`` times, the sizes taking turns, so a busy spell hits all alike."""
     rows = [
@@ -308,6 +333,8 @@ def report(runs: int, quick: bool, log) -> str:
         if stack in ratios
     ]
     lines += ["", *verdicts]
+    lines += ["", f"### The cost table's share of the dev plan (median of {2 * runs} runs each, alternating)", ""]
+    lines += cost_table(2 * runs, log)
     growth_runs = runs
     for series, sizes, make in (
         ("datastores", DATASTORE_SIZES[:2] if quick else DATASTORE_SIZES, with_datastores),
@@ -362,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"runs per measurement (median); default {PLAN_RUNS}, {SUITE_RUNS} with --suite")
     parser.add_argument("--suite", action="store_true", help="time `make test` instead of the plan")
     parser.add_argument("--quick", action="store_true", help="only the two smallest growth sizes")
+    parser.add_argument("--cost", action="store_true", help="only the cost table's share of the dev plan")
     parser.add_argument("--write", action="store_true", help=f"record the results in {BENCH_DOC.relative_to(ROOT)}")
     args = parser.parse_args(argv)
     if args.suite and args.quick:
@@ -370,6 +398,9 @@ def main(argv: list[str] | None = None) -> int:
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
+    if args.cost:
+        sys.stdout.write("\n".join(cost_table(args.runs or 2 * PLAN_RUNS, log)) + "\n")
+        return 0
     if args.suite:
         block, markers = suite_report(args.runs or SUITE_RUNS, log), SUITE_MARKERS
     else:
