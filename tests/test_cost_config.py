@@ -195,3 +195,10 @@ def test_resolve_keeps_the_schedules_in_order():
         ScheduleSpec("Start", "0 8 * * 1-5", "W. Europe Standard Time"),
         ScheduleSpec("Stop", "0 19 * * 1-5", "W. Europe Standard Time"),
     )
+
+
+def test_the_compute_docs_list_every_time_zone_a_schedule_takes():
+    from tools.harness import ROOT
+
+    text = (ROOT / "docs" / "compute.md").read_text()
+    assert [zone for zone in TIME_ZONES if f"{zone} (UTC" not in text] == []
