@@ -31,8 +31,6 @@ from typing import Any
 from pulumi.output import Unknown
 
 from azureml_infra import adoption
-from azureml_infra.cost import PlannedResource, estimate
-from azureml_infra.cost import render_text as render_cost
 from tools.graph import Depth, deployment_depth, nodes_from_registrations, render_dot, render_mermaid
 from tools.harness import (
     PROJECT,
@@ -221,7 +219,11 @@ def render_text(doc: dict[str, Any]) -> str:
 def add_cost(doc: dict[str, Any], run: Run) -> dict[str, Any]:
     """The plan with its cost table (``cost`` for machines; the text lines for render_text). It reads
     the inputs with their secret objects opened (a cluster's settings are one secret when its admin
-    password is): sizes and counts are not secret, and secret scalars stay masked."""
+    password is): sizes and counts are not secret, and secret scalars stay masked. Imported here:
+    a plan without the table (--no-cost, the graph formats) does not load it."""
+    from azureml_infra.cost import PlannedResource, estimate
+    from azureml_infra.cost import render_text as render_cost
+
     table = estimate(
         PlannedResource(r.type, r.name, display_value(open_secrets(r.inputs))) for r in run.registrations if r.custom
     )
