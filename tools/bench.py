@@ -292,7 +292,7 @@ def cost_table(runs: int, log) -> list[str]:
     for i in range(runs):
         for j in (0, 1) if i % 2 == 0 else (1, 0):
             samples[j].append(run_once(argvs[j]))
-    (with_table, without) = (Stats.of(s) for s in samples)
+    with_table, without = (Stats.of(s) for s in samples)
     fastest = [min(s.wall for s in runs_) for runs_ in samples]
     fastest_cpu = [min(s.cpu for s in runs_) for runs_ in samples]
     share = with_table.wall / without.wall - 1
@@ -302,10 +302,9 @@ def cost_table(runs: int, log) -> list[str]:
         f"| with the cost table | {with_table.wall:.3f} | {with_table.cpu:.3f} | {fastest[0]:.3f} | {fastest_cpu[0]:.3f} |",
         f"| `--no-cost` | {without.wall:.3f} | {without.cpu:.3f} | {fastest[1]:.3f} | {fastest_cpu[1]:.3f} |",
         "",
-        f"The cost table adds {100 * share:+.1f} % to the dev plan's median wall time "
-        f"({100 * (with_table.cpu / without.cpu - 1):+.1f} % CPU; fastest runs {100 * (fastest[0] / fastest[1] - 1):+.1f} % "
-        f"wall, {100 * (fastest_cpu[0] / fastest_cpu[1] - 1):+.1f} % CPU): "
-        f"{'within' if share < COST_TARGET else 'over'} the {100 * COST_TARGET:.0f} % target.",
+        f"Taking turns, the cost table adds {100 * (with_table.cpu / without.cpu - 1):+.1f} % CPU to the dev plan "
+        f"({100 * (fastest_cpu[0] / fastest_cpu[1] - 1):+.1f} % in the fastest runs) and {100 * share:+.1f} % wall "
+        f"({100 * (fastest[0] / fastest[1] - 1):+.1f} %); wall time is the noisier on a shared machine.",
     ]
     # Two processes' noise on a shared machine can exceed what the table costs: time it inside one.
     inside = cost_in_process(runs)
