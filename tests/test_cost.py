@@ -136,48 +136,58 @@ def stack_cost(extra: dict[str, Any]) -> dict[str, Any]:
     return cost_of(plan(stack(extra), preview=True))
 
 
+BUDGET = {"amount": 100, "startDate": "2027-01-01", "thresholds": [{"percent": 90}], "contactEmails": ["a@example.com"]}
+
+
+def clusters(cpu_nodes: int, **extra: Any) -> dict[str, Any]:
+    """cpu (priced), gpu (a size the snapshot has no price for) and low (low priority, no price)."""
+    return stack_cost({"azureml-infra:computes": [
+        cluster(cpu_nodes), cluster(8, "Standard_ND96isr_H100_v5", name="gpu"),
+        cluster(2, name="low", priority="LowPriority")], **extra})
+
+
 def test_doubling_a_clusters_max_nodes_doubles_its_line():
-    two = priced(stack_cost({"azureml-infra:computes": [cluster(2)]}))["compute cluster cpu"]
-    four = priced(stack_cost({"azureml-infra:computes": [cluster(4)]}))["compute cluster cpu"]
+    two = priced(clusters(2))["compute cluster cpu"]
+    four = priced(clusters(4, **{"azureml-infra:budget": BUDGET}))["compute cluster cpu"]
     assert (two, four) == (round(2 * D3, 2), round(4 * D3, 2))
     assert four == pytest.approx(2 * two, abs=0.01)
 
 
-def test_a_size_without_a_price_is_unknown_and_the_total_incomplete():
-    cost = stack_cost({"azureml-infra:computes": [cluster(2), cluster(8, "Standard_ND96isr_H100_v5", name="gpu")]})
-    unknown = [line for line in cost["lines"] if line["status"] == "unknown"]
-    assert [(line["item"], line["basis"], line["monthly"]) for line in unknown] == [(
-        "compute cluster gpu",
-        "8 × Standard_ND96isr_H100_v5 (Dedicated) × 730 h: no price for Standard_ND96isr_H100_v5 Dedicated in "
-        "westeurope in the snapshot",
-        None,
-    )]
+def test_a_size_or_priority_without_a_price_is_unknown_and_the_total_incomplete():
+    cost = clusters(2)
+    unknown = [(line["item"], line["basis"], line["monthly"]) for line in cost["lines"] if line["status"] == "unknown"]
+    assert unknown == [
+        ("compute cluster gpu", "8 × Standard_ND96isr_H100_v5 (Dedicated) × 730 h: no price for "
+         "Standard_ND96isr_H100_v5 Dedicated in westeurope in the snapshot", None),
+        # Low priority is not priced as dedicated: the committed snapshot has no low-priority price.
+        ("compute cluster low", "2 × STANDARD_D3_V2 (LowPriority) × 730 h: no price for STANDARD_D3_V2 LowPriority "
+         "in westeurope in the snapshot", None),
+    ]
     assert cost["complete"] is False and cost["total"] == round(2 * D3 + price("containerRegistry", "Basic"), 2)
     assert estimate([]).complete and estimate([]).total == 0  # nothing priced, nothing missing
 
 
-def test_low_priority_without_a_price_in_the_snapshot_is_unknown_not_dedicated():
-    cost = stack_cost({"azureml-infra:computes": [cluster(2, priority="LowPriority")]})
-    assert statuses(cost, "unknown") == ["compute cluster cpu"]
-
-
 def test_an_instance_costs_the_hours_its_schedules_keep_it_on():
-    def instance(*schedules: dict) -> dict:
-        return {"azureml-infra:computeInstances": [{"name": "ci-alice", "vmSize": "STANDARD_DS3_V2",
-                                                    "assignedUserObjectId": USER, "schedules": list(schedules)}]}
+    def instance(name: str, *schedules: dict) -> dict:
+        return {"name": name, "vmSize": "STANDARD_DS3_V2", "assignedUserObjectId": USER, "schedules": list(schedules)}
 
+    cost = stack_cost({"azureml-infra:computeInstances": [
+        instance("ci-always"),
+        instance("ci-stop", {"action": "Stop", "cron": "0 19 * * *"}),
+        instance("ci-office", {"action": "Start", "cron": "0 8 * * 1-5", "timeZone": "W. Europe Standard Time"},
+                 {"action": "Stop", "cron": "0 19 * * 1-5", "timeZone": "W. Europe Standard Time"}),
+    ]})
     ds3 = price("vm", "Standard_DS3_v2/Dedicated") / 730
-    always = stack_cost(instance())
-    stop_only = stack_cost(instance({"action": "Stop", "cron": "0 19 * * *"}))
-    office = stack_cost(instance({"action": "Start", "cron": "0 8 * * 1-5", "timeZone": "W. Europe Standard Time"},
-                                 {"action": "Stop", "cron": "0 19 * * 1-5", "timeZone": "W. Europe Standard Time"}))
-    # 261 working days of 2025 x 11 hours, a twelfth: 239.25 h a month.
-    assert priced(always)["compute instance ci-alice"] == round(730 * ds3, 2)
-    assert priced(stop_only)["compute instance ci-alice"] == round(730 * ds3, 2)  # started by hand any time
-    assert priced(office)["compute instance ci-alice"] == round(239.2 * ds3, 2)
-    basis = next(line["basis"] for line in office["lines"] if line["item"] == "compute instance ci-alice")
+    # 261 working days of 2025 x 11 hours, a twelfth: 239.25 h a month. A Stop schedule alone
+    # bounds nothing: its user may start it again at any time.
+    assert {item: amount for item, amount in priced(cost).items() if item.startswith("compute instance")} == {
+        "compute instance ci-always": round(730 * ds3, 2),
+        "compute instance ci-stop": round(730 * ds3, 2),
+        "compute instance ci-office": round(239.2 * ds3, 2),
+    }
+    basis = next(line["basis"] for line in cost["lines"] if line["item"] == "compute instance ci-office")
     assert basis == "1 × STANDARD_DS3_V2 (Dedicated) × 239.2 h (its schedules)"
-    assert office["notCounted"][-1] == "hours an instance is started by hand outside its schedules"
+    assert cost["notCounted"][-1] == "hours an instance is started by hand outside its schedules"
 
 
 def test_an_aks_pool_costs_its_most_nodes_and_the_standard_tier_its_hours():
@@ -209,8 +219,7 @@ def test_the_firewall_comes_with_the_first_fqdn_rule_under_approved_only_isolati
 
 
 def test_a_ceiling_above_the_budget_is_a_warning_in_the_plan():
-    cost = stack_cost({"azureml-infra:computes": [cluster(4)], "azureml-infra:budget": {
-        "amount": 100, "startDate": "2027-01-01", "thresholds": [{"percent": 90}], "contactEmails": ["a@example.com"]}})
+    cost = clusters(4, **{"azureml-infra:budget": BUDGET})
     assert cost["budget"] == {"name": "budget-mlops-dev", "amount": 100.0, "aboveBudget": True}
     table = estimate([PlannedResource("azure-native:consumption:Budget", "budget",
                                       {"budgetName": "budget-x", "amount": 40.0}),
