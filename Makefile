@@ -15,7 +15,7 @@ PREFLIGHT_PY := $(PREFLIGHT_VENV)/bin/python
 SCAN_VENV ?= .venv-scan
 SCAN_NAME = $(if $(STACK_FILE),$(patsubst Pulumi.%.yaml,%,$(notdir $(STACK_FILE))),$(STACK))
 
-.PHONY: help setup plan test lint clean docs setup-policy policy verify graphs bench adopt snapshot preflight scan smoke drift
+.PHONY: help setup plan test lint clean docs setup-policy policy verify graphs bench adopt snapshot preflight scan smoke drift prices
 
 help:
 	@echo "make plan [STACK=dev] [FORMAT=text|json]  offline plan of a stack (no Azure, no Pulumi CLI)"
@@ -34,6 +34,7 @@ help:
 	@echo "                                          legacy ARM parameter files -> Pulumi.<name>.yaml (docs/migration.md)"
 	@echo "make snapshot                             regenerate tests/snapshots/ (URNs and names of stateful resources)"
 	@echo "make scan [STACK=dev | STACK_FILE=path]   checkov over the plan exported as an ARM template (docs/scan.md)"
+	@echo "make prices [REGIONS=westeurope,...] [CURRENCY=EUR]  the cost table's price snapshot from the Azure Retail Prices API (docs/cost.md)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -127,6 +128,12 @@ scan: setup $(SCAN_VENV)/.installed
 	$(PY) -m tools.arm_export $(if $(STACK_FILE),--stack-file $(STACK_FILE),--stack $(STACK)) --out build/scan/$(SCAN_NAME)/template.json
 	$(SCAN_VENV)/bin/checkov --file build/scan/$(SCAN_NAME)/template.json --framework arm --skip-download --compact --quiet --soft-fail -o cli -o json --output-file-path console,build/scan/$(SCAN_NAME)/results.json
 	$(PY) -m tools.arm_export $(if $(STACK_FILE),--stack-file $(STACK_FILE),--stack $(STACK)) --gate build/scan/$(SCAN_NAME)/results.json
+
+# The cost table's price snapshot (azureml_infra/prices.json) from the Azure Retail Prices API (public,
+# no sign-in; needs the network): REGIONS default to the shipped stacks', VM sizes are theirs and the
+# snapshot's (docs/cost.md). Nothing is written when the API does not answer.
+prices: setup
+	$(PY) -m tools.prices $(if $(REGIONS),--regions $(REGIONS)) $(if $(CURRENCY),--currency $(CURRENCY)) $(if $(SIZES),--sizes $(SIZES))
 
 plan: setup
 	$(PY) -m tools.plan $(if $(STACK_FILE),--stack-file $(STACK_FILE),--stack $(STACK)) --format $(FORMAT)

@@ -20,6 +20,7 @@ from azureml_infra.config import load_stack_config
 from azureml_infra.journeys import unmet
 from azureml_infra.resolve import resolve
 from components.access import Access, AccessArgs
+from components.budget import Budget, BudgetArgs
 from components.compute import ComputesArgs, computes_output, create_computes
 from components.datastores import (
     DataStorage,
@@ -150,6 +151,10 @@ if deployment.diagnostics is not None:
     # config.rules.diagnostics checks that logs have somewhere to go: workspaceId, or the stack's own.
     destination = deployment.diagnostics.workspace_id or ids["logAnalytics"]
     Diagnostics("diagnostics", DiagnosticsArgs(deployment.diagnostics, ids, destination), opts=child(workspace))
+
+if deployment.budget is not None:
+    # A monthly Cost budget on the stack's resource group (docs/cost.md).
+    Budget("budget", BudgetArgs(deployment.budget, ids["resourceGroup"]), opts=child(workspace))
 
 # Stack outputs, camelCase, for downstream ML pipelines (StackReference.get_output).
 pulumi.export("resourceGroupName", workspace.resource_group_name)

@@ -226,6 +226,15 @@ class ClusterSpec:
 
 
 @dataclass(frozen=True)
+class ScheduleSpec:
+    """A compute instance's start or stop schedule (a cron in a Windows time zone)."""
+
+    action: str  # Start | Stop
+    cron: str
+    time_zone: str
+
+
+@dataclass(frozen=True)
 class InstanceSpec:
     name: str
     vm_size: str
@@ -233,6 +242,7 @@ class InstanceSpec:
     idle_time_before_shutdown: str
     subnet: Subnet | None
     disable_local_auth: bool
+    schedules: tuple[ScheduleSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -442,6 +452,31 @@ class DiagnosticsSpec:
     metrics: bool
 
 
+# --- cost --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BudgetNotificationSpec:
+    """One notification of the budget: its key in the budget's map and when it fires."""
+
+    key: str  # e.g. actual-80
+    threshold: float  # percent of the amount
+    threshold_type: str  # Actual | Forecasted
+
+
+@dataclass(frozen=True)
+class BudgetSpec:
+    """A monthly Cost budget on the stack's resource group."""
+
+    name: str
+    amount: float
+    start_date: str  # YYYY-MM-01
+    notifications: tuple[BudgetNotificationSpec, ...]
+    contact_emails: tuple[str, ...] = ()
+    contact_groups: tuple[str, ...] = ()
+    contact_roles: tuple[str, ...] = ()
+
+
 # --- the whole -------------------------------------------------------------------------------
 
 
@@ -470,6 +505,7 @@ class Deployment:
     diagnostics: DiagnosticsSpec | None = None
     # Diagnostics asked for (by default) with nowhere to send them: the program warns.
     diagnostics_without_destination: bool = False
+    budget: BudgetSpec | None = None
 
     def dependency(self, kind: DependencyKind) -> Dependency | None:
         return next((d for d in self.dependencies if d.kind == kind), None)

@@ -38,6 +38,7 @@ ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 ML_REGISTRY = "azure-native:machinelearningservices:Registry"
 AKS_CLUSTER = "azure-native:containerservice:ManagedCluster"
 K8S_EXTENSION = "azure-native:kubernetesconfiguration:Extension"
+BUDGET = "azure-native:consumption:Budget"
 
 # --- how Azure Resource Manager knows each type ---------------------------------------------
 
@@ -143,6 +144,8 @@ ARM_TYPES: dict[str, ArmType] = {
     "azure-native:network:Subnet": ArmType("Microsoft.Network/virtualNetworks/subnets"),
     "azure-native:containerservice:TrustedAccessRoleBinding": ArmType(
         "Microsoft.ContainerService/managedClusters/trustedAccessRoleBindings"),
+    # An extension resource at its scope (the stack's resource group): {scope}/providers/...
+    BUDGET: ArmType("Microsoft.Consumption/budgets", "budgetName"),
 }
 
 

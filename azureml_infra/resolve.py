@@ -15,6 +15,7 @@ from typing import Literal, cast
 
 from azureml_infra import arm, facts, keys
 from azureml_infra.config.access import AccessEntry
+from azureml_infra.config.budget import BudgetSettings
 from azureml_infra.config.compute import ComputeCluster, ComputeInstance
 from azureml_infra.config.datastores import DatastoreSettings
 from azureml_infra.config.kubernetes import DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR, KubernetesCompute
@@ -28,6 +29,8 @@ from azureml_infra.deployment import (
     AccessGrant,
     AksClusterSpec,
     ApplicationInsightsSpec,
+    BudgetNotificationSpec,
+    BudgetSpec,
     ClusterSpec,
     ContainerRegistrySpec,
     DataStorageSpec,
@@ -50,6 +53,7 @@ from azureml_infra.deployment import (
     OutboundRulesSpec,
     ReaderGrant,
     RegistrySpec,
+    ScheduleSpec,
     ScopedGrant,
     SshSpec,
     StorageAccountSpec,
@@ -145,6 +149,7 @@ def resolve(config: StackConfig) -> Deployment:
         access=tuple(g for e in config.access for g in _access(e, config, dependencies)),
         diagnostics=_diagnostics(config, dependencies) if diagnostics_on(config) else None,
         diagnostics_without_destination=config.diagnostics.enabled and not diagnostics_on(config),
+        budget=_budget(config.budget, f"{config.prefix}-{config.environment}") if config.budget else None,
     )
 
 
@@ -409,6 +414,7 @@ def _instance(i: ComputeInstance) -> InstanceSpec:
         name=i.name, vm_size=i.vm_size, assigned_user_object_id=i.assigned_user_object_id,
         idle_time_before_shutdown=i.idle_time_before_shutdown, subnet=_subnet(i.subnet_id),
         disable_local_auth=i.disable_local_auth,
+        schedules=tuple(ScheduleSpec(s.action, s.cron, s.time_zone) for s in i.schedules),
     )
 
 
@@ -751,3 +757,20 @@ def _diagnostics(config: StackConfig, dependencies: tuple[Dependency, ...]) -> D
             targets += [DiagnosticTarget(f"{d.label}-blob", d.kind, "blob"), DiagnosticTarget(d.label, d.kind, "metrics")]
     settings = config.diagnostics
     return DiagnosticsSpec(tuple(targets), settings.workspace_id, settings.logs, settings.metrics)
+
+
+def _budget(budget: BudgetSettings, stack_key: str) -> BudgetSpec:
+    """The stack's budget, named after it; a notification per threshold, keyed by its type and
+    percent (a key names the notification in Azure's map: config-only, stable across runs)."""
+    return BudgetSpec(
+        name=f"budget-{stack_key}",
+        amount=budget.amount,
+        start_date=budget.start_date,
+        notifications=tuple(
+            BudgetNotificationSpec(f"{t.type.lower()}-{t.percent:g}".replace(".", "_"), t.percent, t.type)
+            for t in budget.thresholds
+        ),
+        contact_emails=tuple(budget.contact_emails),
+        contact_groups=tuple(budget.contact_groups),
+        contact_roles=tuple(budget.contact_roles),
+    )

@@ -14,14 +14,16 @@ from xdist.scheduler import LoadFileScheduling
 
 # The test files that plan every shipped stack file (conftest.planned_file): one worker runs
 # them all, so the fifteen plans are made once in `make test` rather than once per worker.
-PLAN_EVERY_SHIPPED_FILE = {"test_plan.py", "test_policy_stacks.py", "test_preflight.py", "test_urn_snapshot.py"}
+PLAN_EVERY_SHIPPED_FILE = {"test_plan.py", "test_policy_stacks.py", "test_preflight.py", "test_urn_snapshot.py",
+                           "test_cost.py"}
 
 # Files of quick tests (config rules, naming, schemas; refused configs and at most a plan or
 # two): run last.
 QUICK_FILES = {
     "test_access_config.py", "test_compute_config.py", "test_config_validation.py", "test_datastores_config.py",
     "test_kubernetes_config.py", "test_network_config.py", "test_naming.py", "test_stack_schema.py",
-    "test_verify.py", "test_resolve.py", "test_day_one_config.py", "test_journeys.py",
+    "test_verify.py", "test_resolve.py", "test_day_one_config.py", "test_journeys.py", "test_cost_config.py",
+    "test_prices.py",
 }
 
 

@@ -65,7 +65,8 @@ def _to_config_text(value: Any) -> str:
     """How the CLI passes a config value to the program: strings as-is, the rest as JSON."""
     if isinstance(value, str):
         return value
-    return json.dumps(value)
+    # A date YAML reads unquoted (startDate: 2027-01-01) goes as the text it was written as.
+    return json.dumps(value, default=str)
 
 
 def stack_file(stack: str, project_dir: Path = ROOT) -> Path:
@@ -280,6 +281,8 @@ class Registration:
     # The aliases as sent (protobuf Alias messages), for the URN snapshot guard, which reads
     # them with alias_specs (tools/urn_snapshot.py).
     alias_messages: list[Any] = field(default_factory=list)
+    # Input paths whose change replaces the resource (ResourceOptions.replace_on_changes).
+    replace_on_changes: list[str] = field(default_factory=list)
 
     @property
     def alias_specs(self) -> list[dict[str, Any]]:
@@ -318,6 +321,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     aliases=[str(a) for a in request.aliases],
                     import_id=request.importId,
                     alias_messages=list(request.aliases),
+                    replace_on_changes=list(request.replaceOnChanges),
                 )
             )
         return response

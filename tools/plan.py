@@ -6,8 +6,11 @@ Pulumi.yaml and Pulumi.<stack>.yaml (``secure:`` values are never decrypted: the
 dependencies, the stack outputs, and a count. Values only Azure can know show as
 ``output<string>``, as ``pulumi preview`` shows them.
 
-    python -m tools.plan --stack dev [--format text|json|mermaid|dot]
+    python -m tools.plan --stack dev [--format text|json|mermaid|dot] [--no-cost]
     python -m tools.plan --stack-file examples/Pulumi.datastores.yaml
+
+The text plan ends with the "Monthly cost at most" table, the JSON plan carries it as ``cost``
+(``azureml_infra.cost``, priced from the snapshot in ``azureml_infra/prices.json``; docs/cost.md).
 
 An invalid config prints the validation message and exits with status 2.
 
@@ -219,7 +222,23 @@ def render_text(doc: dict[str, Any]) -> str:
     lines += ["", "Resources:", f"    + {doc['summary']['create']} to create"]
     if doc["summary"].get("import"):
         lines.append(f"    = {doc['summary']['import']} to import")
+    if doc.get("cost") is not None:
+        lines += ["", *doc["cost_text"]]
     return "\n".join(lines) + "\n"
+
+
+def add_cost(doc: dict[str, Any], run: Run) -> dict[str, Any]:
+    """The plan with its cost table (``cost`` for machines; the text lines for render_text). It reads
+    the inputs with their secret objects opened (a cluster's settings are one secret when its admin
+    password is): sizes and counts are not secret, and secret scalars stay masked. Imported here:
+    a plan without the table (--no-cost, the graph formats) does not load it."""
+    from azureml_infra.cost import PlannedResource, estimate
+    from azureml_infra.cost import render_text as render_cost
+
+    table = estimate(
+        PlannedResource(r.type, r.name, display_value(open_secrets(r.inputs))) for r in run.registrations if r.custom
+    )
+    return {**doc, "cost": table.as_json(), "cost_text": render_cost(table)}
 
 
 def _adoption_lines(doc: dict[str, Any]) -> list[str]:
@@ -368,6 +387,7 @@ def stack_file_of(args: argparse.Namespace) -> Path | None:
 def main(argv: list[str] | None = None) -> int:
     parser = stack_file_parser("python -m tools.plan", __doc__.split("\n")[0])
     parser.add_argument("--format", choices=["text", "json", "mermaid", "dot"], default="text")
+    parser.add_argument("--no-cost", action="store_true", help="leave out the monthly cost table")
     args = parser.parse_args(argv)
     path = stack_file_of(args)
     if path is None:
@@ -390,10 +410,11 @@ def main(argv: list[str] | None = None) -> int:
         nodes = nodes_from_registrations(run.registrations)
         sys.stdout.write(render_mermaid(nodes) if args.format == "mermaid" else render_dot(nodes, run.stack))
     elif args.format == "json":
-        json.dump(doc, sys.stdout, indent=2, sort_keys=False)
+        doc = add_cost(doc, run) if not args.no_cost else doc
+        json.dump({k: v for k, v in doc.items() if k != "cost_text"}, sys.stdout, indent=2, sort_keys=False)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(render_text(doc))
+        sys.stdout.write(render_text(add_cost(doc, run) if not args.no_cost else doc))
     return 0
 
 
