@@ -15,7 +15,7 @@ PREFLIGHT_PY := $(PREFLIGHT_VENV)/bin/python
 SCAN_VENV ?= .venv-scan
 SCAN_NAME = $(if $(STACK_FILE),$(patsubst Pulumi.%.yaml,%,$(notdir $(STACK_FILE))),$(STACK))
 
-.PHONY: help setup plan test lint clean docs setup-policy policy verify graphs bench adopt snapshot preflight scan smoke
+.PHONY: help setup plan test lint clean docs setup-policy policy verify graphs bench adopt snapshot preflight scan smoke drift prices
 
 help:
 	@echo "make plan [STACK=dev] [FORMAT=text|json]  offline plan of a stack (no Azure, no Pulumi CLI)"
@@ -24,15 +24,17 @@ help:
 	@echo "make bench [BENCH_ARGS=--write]           plan speed and growth (docs/benchmarks.md)"
 	@echo "make bench BENCH_ARGS=\"--suite --write\"    the time of make test (docs/benchmarks.md)"
 	@echo "make test                                 the whole test suite"
-	@echo "make lint                                 ruff, mypy (strict) and the import contract"
+	@echo "make lint                                 ruff, mypy (strict), the import contract, zizmor (workflows)"
 	@echo "make policy [STACK=dev]                   the policy pack's rules over the offline plan of a stack"
 	@echo "make verify STACK=dev                     after pulumi up: the deployed workspace, computes, datastores"
 	@echo "make smoke STACK=dev [SMOKE_ARGS=...]     after verify: the stack's journeys for real (docs/delivery.md)"
 	@echo "make preflight STACK=dev [FORMAT=json]    before pulumi up: read-only checks against Azure (docs/preflight.md)"
+	@echo "make drift STACK=dev                      does Azure still match the stack? (refresh preview, no changes made)"
 	@echo "make adopt ARM=<folder> ENV=<env> STACK=<name> [RG=<group>] [COMPUTE=plain|vnet] [PREFIX=<p>] [FORCE=1]"
 	@echo "                                          legacy ARM parameter files -> Pulumi.<name>.yaml (docs/migration.md)"
 	@echo "make snapshot                             regenerate tests/snapshots/ (URNs and names of stateful resources)"
 	@echo "make scan [STACK=dev | STACK_FILE=path]   checkov over the plan exported as an ARM template (docs/scan.md)"
+	@echo "make prices [REGIONS=westeurope,...] [CURRENCY=EUR]  the cost table's price snapshot from the Azure Retail Prices API (docs/cost.md)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -79,6 +81,14 @@ smoke: setup $(VERIFY_VENV)/.installed
 	@$(PY) policy/export_plan.py --stack $(STACK) > build/smoke-plan.$(STACK).json
 	@$(VERIFY_PY) -m tools.smoke --outputs build/outputs.$(STACK).json --plan build/smoke-plan.$(STACK).json $(SMOKE_ARGS)
 
+# What the nightly drift pipelines run, for a person (docs/delivery.md, Drift): read what Azure has
+# now (--refresh, in memory: the state is not written), compare it with the program and the
+# stack's policy pack, and fail on any difference. Needs the Pulumi CLI logged in to the stack's
+# backend and an Azure sign-in, as verify does; a Reader identity is enough, plus the state
+# container and the secrets provider's key.
+drift: setup setup-policy
+	pulumi preview --stack $(STACK) --refresh --expect-no-changes --diff --non-interactive --policy-pack policy --policy-pack-config policy/config/$(STACK).json
+
 # Legacy ARM templates' parameter files -> a stack file that adopts what they deployed (docs/migration.md).
 adopt: setup
 	@test -n "$(ARM)" -a -n "$(ENV)" -a -n "$(STACK)" || { echo "usage: make adopt ARM=<legacy arm-templates folder> ENV=<dev|test|...> STACK=<name> [RG=<group>] [COMPUTE=plain|vnet] [PREFIX=<p>] [FORCE=1]"; exit 2; }
@@ -119,6 +129,12 @@ scan: setup $(SCAN_VENV)/.installed
 	$(SCAN_VENV)/bin/checkov --file build/scan/$(SCAN_NAME)/template.json --framework arm --skip-download --compact --quiet --soft-fail -o cli -o json --output-file-path console,build/scan/$(SCAN_NAME)/results.json
 	$(PY) -m tools.arm_export $(if $(STACK_FILE),--stack-file $(STACK_FILE),--stack $(STACK)) --gate build/scan/$(SCAN_NAME)/results.json
 
+# The cost table's price snapshot (azureml_infra/prices.json) from the Azure Retail Prices API (public,
+# no sign-in; needs the network): REGIONS default to the shipped stacks', VM sizes are theirs and the
+# snapshot's (docs/cost.md). Nothing is written when the API does not answer.
+prices: setup
+	$(PY) -m tools.prices $(if $(REGIONS),--regions $(REGIONS)) $(if $(CURRENCY),--currency $(CURRENCY)) $(if $(SIZES),--sizes $(SIZES))
+
 plan: setup
 	$(PY) -m tools.plan $(if $(STACK_FILE),--stack-file $(STACK_FILE),--stack $(STACK)) --format $(FORMAT)
 
@@ -134,11 +150,13 @@ test: setup setup-policy
 	$(PY) -m pytest -n auto --dist loadfile
 
 # ruff; mypy, strict on azureml_infra/ and components/ (pyproject.toml); the import contract
-# (pyproject.toml, [tool.importlinter]: layers, independent components, no circles).
+# (pyproject.toml, [tool.importlinter]: layers, independent components, no circles); zizmor over
+# the GitHub workflows, offline (pins, permissions, template injection, credentials; docs/delivery.md).
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/zizmor --offline --min-severity medium .github/workflows/
 
 clean:
 	rm -rf $(VENV) $(POLICY_VENV) $(VERIFY_VENV) $(PREFLIGHT_VENV) $(SCAN_VENV) .pytest_cache .hypothesis .ruff_cache

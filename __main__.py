@@ -17,8 +17,10 @@ from pulumi_azure_native import authorization
 
 from azureml_infra import adoption
 from azureml_infra.config import load_stack_config
+from azureml_infra.journeys import unmet
 from azureml_infra.resolve import resolve
 from components.access import Access, AccessArgs
+from components.budget import Budget, BudgetArgs
 from components.compute import ComputesArgs, computes_output, create_computes
 from components.datastores import (
     DataStorage,
@@ -44,6 +46,10 @@ from components.placement import Placement
 from components.workspace import MachineLearningWorkspace, WorkspaceArgs
 
 deployment = resolve(load_stack_config())
+# A day-one journey the stack offers but cannot complete (azureml_infra.journeys) is said before
+# anything is deployed; the shipped stacks have none.
+for journey, need in unmet(deployment):
+    pulumi.log.warn(f"journey '{journey}' will fail: it needs {need.piece} ({need.source})")
 client = authorization.get_client_config_output()
 # Every secret a component takes, read once from the stack's secret config keys.
 secrets = {key: pulumi.Config().require_secret(key) for key in deployment.secret_keys}
@@ -156,6 +162,10 @@ if deployment.diagnostics is not None:
     # config.rules.diagnostics checks that logs have somewhere to go: workspaceId, or the stack's own.
     destination = deployment.diagnostics.workspace_id or ids["logAnalytics"]
     Diagnostics("diagnostics", DiagnosticsArgs(deployment.diagnostics, ids, destination), opts=child(workspace))
+
+if deployment.budget is not None:
+    # A monthly Cost budget on the stack's resource group (docs/cost.md).
+    Budget("budget", BudgetArgs(deployment.budget, ids["resourceGroup"]), opts=child(workspace))
 
 # Stack outputs, camelCase, for downstream ML pipelines (StackReference.get_output).
 pulumi.export("resourceGroupName", workspace.resource_group_name)

@@ -47,6 +47,9 @@ class Grant:
     description: str
     # Managed identities are service principals; a person is a User, a team a Group.
     principal_type: str = "ServicePrincipal"
+    # The subscription of its scope when that is not the deployment's (a resource reused from
+    # another subscription): a role definition id names the scope's subscription.
+    subscription_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class Dependency:
     name: str  # the Azure name
     key: str  # config-only key: names the role assignments on it (azureml_infra.keys)
     existing_id: str | None = None  # reused by ARM id: nothing is created, changed or deleted
+    subscription_id: str | None = None  # a reused one's subscription (None: the deployment's)
     # Sub-resources that get a private endpoint in a stack with network.privateEndpoints.
     endpoint_groups: tuple[str, ...] = ()
     # Its diagnostic setting: resource logs and metrics, or a storage account's (blob service
@@ -223,6 +227,15 @@ class ClusterSpec:
 
 
 @dataclass(frozen=True)
+class ScheduleSpec:
+    """A compute instance's start or stop schedule (a cron in a Windows time zone)."""
+
+    action: str  # Start | Stop
+    cron: str
+    time_zone: str
+
+
+@dataclass(frozen=True)
 class InstanceSpec:
     name: str
     vm_size: str
@@ -230,6 +243,7 @@ class InstanceSpec:
     idle_time_before_shutdown: str
     subnet: Subnet | None
     disable_local_auth: bool
+    schedules: tuple[ScheduleSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -405,8 +419,6 @@ class RegistrySpec:
     existing_id: str | None  # reused; else created with:
     regions: tuple[str, ...] = ()
     public_network_access: str = "Enabled"
-    # The subscription of the role definitions (an existing registry's); None: the deployment's.
-    role_subscription_id: str | None = None
     grants: tuple[ReaderGrant, ...] = ()
     protect: bool = False
     location: str = ""
@@ -505,6 +517,31 @@ class FoundrySpec:
     role_subscription_id: str | None = None
 
 
+# --- cost --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BudgetNotificationSpec:
+    """One notification of the budget: its key in the budget's map and when it fires."""
+
+    key: str  # e.g. actual-80
+    threshold: float  # percent of the amount
+    threshold_type: str  # Actual | Forecasted
+
+
+@dataclass(frozen=True)
+class BudgetSpec:
+    """A monthly Cost budget on the stack's resource group."""
+
+    name: str
+    amount: float
+    start_date: str  # YYYY-MM-01
+    notifications: tuple[BudgetNotificationSpec, ...]
+    contact_emails: tuple[str, ...] = ()
+    contact_groups: tuple[str, ...] = ()
+    contact_roles: tuple[str, ...] = ()
+
+
 # --- the whole -------------------------------------------------------------------------------
 
 
@@ -534,6 +571,7 @@ class Deployment:
     # Diagnostics asked for (by default) with nowhere to send them: the program warns.
     diagnostics_without_destination: bool = False
     foundry: FoundrySpec | None = None
+    budget: BudgetSpec | None = None
 
     def dependency(self, kind: DependencyKind) -> Dependency | None:
         return next((d for d in self.dependencies if d.kind == kind), None)

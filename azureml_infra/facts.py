@@ -44,6 +44,7 @@ FOUNDRY_ACCOUNT = "azure-native:cognitiveservices:Account"
 FOUNDRY_DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
 FOUNDRY_PROJECT = "azure-native:cognitiveservices:Project"
 ML_CONNECTION = "azure-native:machinelearningservices:WorkspaceConnection"
+BUDGET = "azure-native:consumption:Budget"
 
 # --- how Azure Resource Manager knows each type ---------------------------------------------
 
@@ -159,6 +160,8 @@ ARM_TYPES: dict[str, ArmType] = {
     "azure-native:network:Subnet": ArmType("Microsoft.Network/virtualNetworks/subnets"),
     "azure-native:containerservice:TrustedAccessRoleBinding": ArmType(
         "Microsoft.ContainerService/managedClusters/trustedAccessRoleBindings"),
+    # An extension resource at its scope (the stack's resource group): {scope}/providers/...
+    BUDGET: ArmType("Microsoft.Consumption/budgets", "budgetName"),
 }
 
 

@@ -15,6 +15,7 @@ from typing import Literal, cast
 
 from azureml_infra import arm, facts, keys, resolve_foundry
 from azureml_infra.config.access import AccessEntry
+from azureml_infra.config.budget import BudgetSettings
 from azureml_infra.config.compute import ComputeCluster, ComputeInstance
 from azureml_infra.config.datastores import DatastoreSettings
 from azureml_infra.config.kubernetes import DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR, KubernetesCompute
@@ -28,6 +29,8 @@ from azureml_infra.deployment import (
     AccessGrant,
     AksClusterSpec,
     ApplicationInsightsSpec,
+    BudgetNotificationSpec,
+    BudgetSpec,
     ClusterSpec,
     ContainerRegistrySpec,
     DataStorageSpec,
@@ -50,6 +53,7 @@ from azureml_infra.deployment import (
     OutboundRulesSpec,
     ReaderGrant,
     RegistrySpec,
+    ScheduleSpec,
     ScopedGrant,
     SshSpec,
     StorageAccountSpec,
@@ -147,6 +151,7 @@ def resolve(config: StackConfig) -> Deployment:
         diagnostics=_diagnostics(config, dependencies) if diagnostics_on(config) else None,
         diagnostics_without_destination=config.diagnostics.enabled and not diagnostics_on(config),
         foundry=resolve_foundry.foundry(config, names, dependencies, readers, _grant),
+        budget=_budget(config.budget, f"{config.prefix}-{config.environment}") if config.budget else None,
     )
 
 
@@ -172,12 +177,14 @@ def _dependencies(config: StackConfig, names: ResourceNames) -> tuple[Dependency
         created = existing_id is None
         pulumi_type, protects = _TYPES[kind]
         locked = config.protect and created and pulumi_type in facts.LOCKED_TYPES
+        reused = arm.parse_resource_id(existing_id) if existing_id else None
         return Dependency(
             kind=kind,
             label=label,
             name=name,
             key=keys.resource_key(group, segment, name) if created else keys.reused_key(existing_id or ""),
             existing_id=existing_id,
+            subscription_id=reused.subscription_id if reused else None,
             endpoint_groups=ENDPOINT_GROUPS.get(kind, ()),
             diagnostics=diagnostics if created else None,
             in_access=created if in_access is None else in_access,
@@ -216,12 +223,13 @@ def _of(dependencies: Iterable[Dependency], kind: DependencyKind) -> Dependency:
 
 def _grant(
     logical_name: str, scope_key: str, role: Role | str, principal_key: str, description: str,
-    principal_type: str = "ServicePrincipal",
+    principal_type: str = "ServicePrincipal", subscription_id: str | None = None,
 ) -> Grant:
-    """A role assignment named from config values only (azureml_infra.keys)."""
+    """A role assignment named from config values only (azureml_infra.keys); ``subscription_id``:
+    its scope's, when that is a resource of another subscription."""
     role_id = role.id if isinstance(role, Role) else role.lower()
     return Grant(logical_name, keys.assignment_name(scope_key, role_id, principal_key), role_id, description,
-                 principal_type)
+                 principal_type, subscription_id)
 
 
 def _short(role: Role) -> str:
@@ -331,7 +339,7 @@ def _workspace_identity(config: StackConfig, dependencies: tuple[Dependency, ...
         ScopedGrant(
             d.kind,
             _grant(f"identity-{d.label}-{_short(role)}", d.key, role, principal_key,
-                   f"azureml-infra: the workspace identity {name} ({role.value})"),
+                   f"azureml-infra: the workspace identity {name} ({role.value})", subscription_id=d.subscription_id),
         )
         for d in sorted((d for d in dependencies if d.identity_roles), key=lambda d: order.index(d.kind))
         for role in roles(d)
@@ -386,7 +394,8 @@ def _compute_grants(
         wanted.append(("containerRegistry", Role.ACR_PULL))
     return tuple(
         ScopedGrant(kind, _grant(f"{compute}-{d.label}-{_short(role)}", d.key, role, principal,
-                                 f"azureml-infra: the compute {compute} ({role.value})"))
+                                 f"azureml-infra: the compute {compute} ({role.value})",
+                                 subscription_id=d.subscription_id))
         for kind, role in wanted
         for d in (_of(dependencies, kind),)
     )
@@ -411,6 +420,7 @@ def _instance(i: ComputeInstance) -> InstanceSpec:
         name=i.name, vm_size=i.vm_size, assigned_user_object_id=i.assigned_user_object_id,
         idle_time_before_shutdown=i.idle_time_before_shutdown, subnet=_subnet(i.subnet_id),
         disable_local_auth=i.disable_local_auth,
+        schedules=tuple(ScheduleSpec(s.action, s.cron, s.time_zone) for s in i.schedules),
     )
 
 
@@ -691,11 +701,11 @@ def _registry(config: StackConfig, readers: tuple[_Reader, ...]) -> RegistrySpec
     registry = config.registry
     if registry is None:
         return None
-    existing = arm.parse_resource_id(registry.id) if registry.id else None
     scope_key = keys.ml_registry_key(registry.name)
     grants = tuple(
         ReaderGrant(compute, _grant(f"registry-user-{label}", scope_key, Role.AZUREML_REGISTRY_USER, key,
-                                      f"azureml-infra: {key} uses models and environments of registry {registry.name}"))
+                                    f"azureml-infra: {key} uses models and environments of registry {registry.name}",
+                                    subscription_id=_registry_subscription(config)))
         for compute, key, label in readers
     )
     create = registry.create
@@ -704,13 +714,18 @@ def _registry(config: StackConfig, readers: tuple[_Reader, ...]) -> RegistrySpec
         existing_id=registry.id,
         regions=tuple(create.regions) if create else (),
         public_network_access=create.public_network_access if create else "Enabled",
-        # A role definition id lives in the subscription of the scope: the existing registry's.
-        role_subscription_id=existing.subscription_id if existing else None,
         grants=grants,
         protect=config.protect,
         location=config.location,
         tags=config.resource_tags(),
     )
+
+
+def _registry_subscription(config: StackConfig) -> str | None:
+    """An existing registry's subscription: a role definition id lives in its scope's subscription."""
+    registry = config.registry
+    existing = arm.parse_resource_id(registry.id) if registry and registry.id else None
+    return existing.subscription_id if existing else None
 
 
 def _access(entry: AccessEntry, config: StackConfig, dependencies: tuple[Dependency, ...]) -> list[AccessGrant]:
@@ -722,8 +737,10 @@ def _access(entry: AccessEntry, config: StackConfig, dependencies: tuple[Depende
     for role_text, scope_text in entry_roles(entry, config):
         scope = cast(DependencyKind, scope_text)
         role = role_named(role_text)
-        key = keys.ml_registry_key(config.registry.name) if scope == "registry" and config.registry \
-            else _of(dependencies, scope).key
+        if scope == "registry" and config.registry:
+            key, subscription = keys.ml_registry_key(config.registry.name), _registry_subscription(config)
+        else:
+            key, subscription = _of(dependencies, scope).key, _of(dependencies, scope).subscription_id
         # Logical names from config values too: removing one entry never renames another.
         grant = _grant(
             f"access-{scope}-{_short(role) if role else role_text}-{oid}",
@@ -732,6 +749,7 @@ def _access(entry: AccessEntry, config: StackConfig, dependencies: tuple[Depende
             keys.access_principal_key(f"{config.prefix}-{config.environment}", entry.principal_id),
             f"azureml-infra: access ({role_text} on {scope})",
             entry.principal_type,
+            subscription,
         )
         grants.append(AccessGrant(grant, entry.principal_id, scope))
     return grants
@@ -747,3 +765,20 @@ def _diagnostics(config: StackConfig, dependencies: tuple[Dependency, ...]) -> D
             targets += [DiagnosticTarget(f"{d.label}-blob", d.kind, "blob"), DiagnosticTarget(d.label, d.kind, "metrics")]
     settings = config.diagnostics
     return DiagnosticsSpec(tuple(targets), settings.workspace_id, settings.logs, settings.metrics)
+
+
+def _budget(budget: BudgetSettings, stack_key: str) -> BudgetSpec:
+    """The stack's budget, named after it; a notification per threshold, keyed by its type and
+    percent (a key names the notification in Azure's map: config-only, stable across runs)."""
+    return BudgetSpec(
+        name=f"budget-{stack_key}",
+        amount=budget.amount,
+        start_date=budget.start_date,
+        notifications=tuple(
+            BudgetNotificationSpec(f"{t.type.lower()}-{t.percent:g}".replace(".", "_"), t.percent, t.type)
+            for t in budget.thresholds
+        ),
+        contact_emails=tuple(budget.contact_emails),
+        contact_groups=tuple(budget.contact_groups),
+        contact_roles=tuple(budget.contact_roles),
+    )

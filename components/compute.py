@@ -17,7 +17,7 @@ import pulumi
 from pulumi_azure_native import machinelearningservices as ml
 
 from azureml_infra import facts
-from azureml_infra.deployment import ClusterSpec, DependencyKind, InstanceSpec, SshSpec, Subnet
+from azureml_infra.deployment import ClusterSpec, DependencyKind, InstanceSpec, ScheduleSpec, SshSpec, Subnet
 from components.options import child
 from components.placement import Placement
 from components.role_assignments import assign_role, principal_id_of
@@ -124,6 +124,31 @@ def _credentials(ssh: SshSpec | None, password: pulumi.Input[str] | None) -> ml.
     )
 
 
+# An instance's schedules, as the engine diffs them. Azure has no update for them on an existing
+# instance: a PUT of the instance again is refused (Azure/azure-quickstart-templates#11830:
+# redeploying an instance with schedules fails; the service team: "use UpdateSchedules API"),
+# and the compute PATCH of REST API 2025-12-01, the SDK's, takes a cluster's scale settings only
+# (ClusterUpdateParameters). So a change of them replaces the instance (docs/compute.md, Schedules).
+SCHEDULES_PATH = "properties.properties.schedules"
+
+
+def _schedules(schedules: tuple[ScheduleSpec, ...]) -> ml.ComputeSchedulesArgs | None:
+    """Start/stop schedules as cron triggers, enabled; None without any (nothing sent)."""
+    if not schedules:
+        return None
+    return ml.ComputeSchedulesArgs(
+        compute_start_stop=[
+            ml.ComputeStartStopScheduleArgs(
+                action=s.action,
+                trigger_type="Cron",
+                cron=ml.CronArgs(expression=s.cron, time_zone=s.time_zone),
+                status="Enabled",
+            )
+            for s in schedules
+        ]
+    )
+
+
 class ComputeInstance(pulumi.ComponentResource):
     """A personal compute instance. It has no managed identity, so ``principal_id`` is None."""
 
@@ -151,9 +176,12 @@ class ComputeInstance(pulumi.ComponentResource):
                     # assigned user's Jupyter and terminal.
                     application_sharing_policy="Personal",
                     ssh_settings=ml.ComputeInstanceSshSettingsArgs(ssh_public_access="Disabled"),
+                    schedules=_schedules(s.schedules),
                 ),
             ),
-            opts=_compute_options(self),
+            opts=pulumi.ResourceOptions.merge(
+                _compute_options(self), pulumi.ResourceOptions(replace_on_changes=[SCHEDULES_PATH])
+            ),
         )
         self.compute_id = self.compute.id
         self.register_outputs({"id": self.compute_id})

@@ -30,7 +30,7 @@ from components.role_assignments import RoleAssignments
 class MachineLearningRegistryArgs:
     spec: RegistrySpec
     resource_group_name: pulumi.Input[str]
-    # The deployment's subscription: of the role definitions unless the spec names another.
+    # The deployment's subscription: of the role definitions unless a grant names another.
     subscription_id: pulumi.Input[str]
     # The principal id of the workspace (None) and of each compute that has one, by name.
     principal_ids: Mapping[str | None, pulumi.Input[str]] = field(default_factory=dict)
@@ -87,9 +87,8 @@ class MachineLearningRegistry(pulumi.ComponentResource):
             self.registry_name = pulumi.Output.from_input(s.name)
 
         grants = RoleAssignments()
-        subscription_id = s.role_subscription_id or args.subscription_id
         self.role_assignments = [
-            grants.assign(r.grant, args.principal_ids[r.compute], self.registry_id, subscription_id, self)
+            grants.assign(r.grant, args.principal_ids[r.compute], self.registry_id, args.subscription_id, self)
             for r in s.grants
         ]
         self.register_outputs({"registryId": self.registry_id, "registryName": self.registry_name})

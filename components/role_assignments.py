@@ -39,7 +39,8 @@ def assign_role(
     return authorization.RoleAssignment(
         grant.logical_name,
         role_assignment_name=grant.name,
-        role_definition_id=role_definition_id(subscription_id, grant.role_id),
+        # The scope's subscription: the deployment's, unless the grant names another.
+        role_definition_id=role_definition_id(grant.subscription_id or subscription_id, grant.role_id),
         principal_id=principal_id,
         # Saying what the principal is skips the directory lookup that fails for a just-created
         # managed identity (PrincipalNotFound while it replicates); managed identities are

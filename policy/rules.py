@@ -37,7 +37,7 @@ _REPOSITORY = str(Path(__file__).resolve().parent.parent)
 if _REPOSITORY not in sys.path:
     sys.path.insert(0, _REPOSITORY)
 
-from azureml_infra import facts  # noqa: E402
+from azureml_infra import cost, facts  # noqa: E402
 
 ADVISORY = "advisory"
 MANDATORY = "mandatory"
@@ -175,12 +175,22 @@ def compute_scales_to_zero(resource_type: str, props: Mapping[str, Any]) -> list
     elif _compute_type(props) == "ComputeInstance":
         idle = inner.get("idleTimeBeforeShutdown")
         seconds = duration_seconds(idle)
-        if idle != UNKNOWN and (seconds is None or seconds > MAX_IDLE_SECONDS):
+        if idle != UNKNOWN and (seconds is None or seconds > MAX_IDLE_SECONDS) and not _stops_on_schedule(inner):
             problems.append(
-                f"idleTimeBeforeShutdown is {idle or 'not set'}: outside prod an idle compute instance must "
-                "shut down within 2 hours; set PT2H or less"
+                f"idleTimeBeforeShutdown is {idle or 'not set'} and no Stop schedule: outside prod a compute instance "
+                "must shut down within 2 hours of idling or stop on a schedule; set idleTimeBeforeShutdown: PT2H or "
+                "less, or add a Stop schedule (computeInstances[].schedules)"
             )
     return problems
+
+
+def _stops_on_schedule(inner: Mapping[str, Any]) -> bool:
+    """An enabled Stop schedule among the instance's start/stop schedules."""
+    schedules = get(inner, "schedules.computeStartStop")
+    return isinstance(schedules, list) and any(
+        isinstance(s, Mapping) and s.get("action") == "Stop" and s.get("status", "Enabled") == "Enabled"
+        for s in schedules
+    )
 
 
 def compute_no_ssh_password(resource_type: str, props: Mapping[str, Any]) -> list[str]:
@@ -381,7 +391,8 @@ RULES: tuple[Rule | ProtectRule, ...] = (
     Rule("registry-no-admin-user", "Container registries have no admin user.", registry_no_admin_user),
     Rule("appinsights-workspace-based", "Application Insights is workspace-based (no classic resource).",
          appinsights_workspace_based),
-    Rule("compute-scales-to-zero", "Outside prod, clusters scale to zero and compute goes idle within 2 hours.",
+    Rule("compute-scales-to-zero", "Outside prod, clusters scale to zero and release idle nodes within 2 hours, "
+         "and instances shut down within 2 hours of idling or stop on a schedule.",
          compute_scales_to_zero, skip=frozenset({PROD})),
     Rule("compute-no-ssh-password", "Compute nodes take SSH keys, never a password.", compute_no_ssh_password),
     Rule("compute-no-public-ssh", "No compute exposes its SSH port to the internet.", compute_no_public_ssh),
@@ -479,6 +490,24 @@ def prod_diagnostics(resources: list[StackResource]) -> list[tuple[StackResource
     ]
 
 
+BUDGET = facts.BUDGET
+
+
+def cost_within_budget(resources: list[StackResource]) -> list[tuple[StackResource, str]]:
+    """The stack's monthly cost ceiling (azureml_infra.cost, the plan's own table) is within its
+    budget. Nothing to say without a budget, or with an amount only Azure knows."""
+    budget = next((r for r in resources if r.type == BUDGET), None)
+    if budget is None or not isinstance(budget.props.get("amount"), int | float):
+        return []
+    table = cost.estimate(cost.PlannedResource(r.type, r.name, r.props) for r in resources)
+    if not table.above_budget:
+        return []
+    incomplete = "" if table.complete else " (and more: some prices are unknown)"
+    return [(budget, f"the monthly cost ceiling, {table.total:,.2f} {table.currency}{incomplete} at the prices of "
+                     f"{table.snapshot_date}, is above this budget's amount, {table.budget_amount:,.2f}: lower maxNodes, "
+                     "VM sizes or instance hours, or raise azureml-infra:budget.amount (docs/cost.md)")]
+
+
 @dataclass(frozen=True)
 class StackRule(_Policy):
     """A rule over all of a stack's resources at once (CrossGuard's stack validation): ``check``
@@ -495,6 +524,8 @@ STACK_RULES: tuple[StackRule, ...] = (
               prod_lock_stateful, only=PROD),
     StackRule("prod-diagnostics", "In prod, the workspace, key vaults, registries and storage send their logs "
               "to Log Analytics.", prod_diagnostics, only=PROD),
+    StackRule("cost-within-budget", "The stack's monthly cost ceiling is within its budget (advisory everywhere).",
+              cost_within_budget, dev_level=ADVISORY, level=ADVISORY),
 )
 
 BY_NAME: dict[str, Rule | ProtectRule | StackRule] = {rule.name: rule for rule in (*RULES, *STACK_RULES)}

@@ -15,6 +15,7 @@ from xdist.scheduler import LoadFileScheduling
 # The test files that plan every shipped stack file (conftest.planned_file): one worker runs
 # them all, so the fifteen plans are made once in `make test` rather than once per worker.
 PLAN_EVERY_SHIPPED_FILE = {"test_plan.py", "test_policy_stacks.py", "test_preflight.py", "test_urn_snapshot.py",
+                           "test_cost.py",
                            # and the files that read the Foundry examples' shared plans (about 4 s of CPU less
                            # than planning them again on another worker)
                            "test_foundry.py", "test_preflight_foundry.py", "test_smoke_foundry.py"}
@@ -24,7 +25,8 @@ PLAN_EVERY_SHIPPED_FILE = {"test_plan.py", "test_policy_stacks.py", "test_prefli
 QUICK_FILES = {
     "test_access_config.py", "test_compute_config.py", "test_config_validation.py", "test_datastores_config.py",
     "test_kubernetes_config.py", "test_network_config.py", "test_naming.py", "test_stack_schema.py",
-    "test_verify.py", "test_resolve.py",
+    "test_verify.py", "test_resolve.py", "test_day_one_config.py", "test_journeys.py", "test_cost_config.py",
+    "test_prices.py",
 }
 
 

@@ -1335,8 +1335,10 @@ def created_registry() -> Run:
 
 @pytest.fixture(scope="module")
 def existing_registry() -> Run:
-    return registry_run(RegistrySpec("mlr-shared", EXISTING_REGISTRY, role_subscription_id=REGISTRY_SUB,
-                                     grants=REGISTRY_READERS, protect=True, location=LOCATION, tags=TAGS))
+    # A registry in another subscription: its grants name that subscription (resolve sets it).
+    grants = tuple(replace(r, grant=replace(r.grant, subscription_id=REGISTRY_SUB)) for r in REGISTRY_READERS)
+    return registry_run(RegistrySpec("mlr-shared", EXISTING_REGISTRY, grants=grants, protect=True,
+                                     location=LOCATION, tags=TAGS))
 
 
 CREATED_REGISTRY = ws_id("Microsoft.MachineLearningServices/registries/mlr-ml")

@@ -39,7 +39,10 @@ def test_dev_plan_shows_the_tree_names_settings_and_outputs(capsys):
     # what only Azure knows is shown as in `pulumi preview`
     assert "    workspaceId: output<string>" in out
     assert "    workspaceName: mlw-mlops-dev" in out
-    assert out.rstrip().endswith("to create")
+    # The resource count, then the monthly cost table last (tests/test_cost.py has its lines).
+    resources, cost = out.split("\nMonthly cost at most: ", 1)
+    assert resources.rstrip().endswith("to create")
+    assert cost.rstrip().endswith("    - taxes and support plans")
 
 
 def test_json_plan_is_the_same_plan_for_machines(capsys):

@@ -207,7 +207,8 @@ def test_readers_are_the_workspace_and_each_compute_with_its_own_identity_by_nam
     assert d.registry is not None
     assert [(g.compute, g.grant.logical_name) for g in d.registry.grants] == [
         (None, "registry-user-workspace"), ("eta", "registry-user-compute-eta"), ("zeta", "registry-user-compute-zeta")]
-    assert d.registry.role_subscription_id == OTHER
+    # A role definition id lives in its scope's subscription: the existing registry's.
+    assert {g.grant.subscription_id for g in d.registry.grants} == {OTHER}
     assert d.registry.grants[2].grant.name == keys.assignment_name(
         "mlregistry/mlr-x", Role.AZUREML_REGISTRY_USER.id, "mlw-mlops-dev/computes/zeta")
 

@@ -1,6 +1,7 @@
 """Plan speed: each shipped stack's offline plan beside a floor, and how the plan grows.
 
     python -m tools.bench [--runs 7] [--quick] [--write]     (make bench BENCH_ARGS=--write)
+    python -m tools.bench --cost [--runs 15]                  (the cost table's share of the dev plan)
     python -m tools.bench --suite [--runs 3] [--write]      (make bench BENCH_ARGS="--suite --write")
 
 Every number is a whole process, started fresh (``subprocess``), as a developer or CI runs
@@ -12,6 +13,9 @@ busy machine slows both alike.
   ``os._exit``, as the plan CLI does. No program can plan faster than loading the classes it
   registers; a module loaded for nothing (an enum read at import time, say) shows up as
   plan time, not floor time. The target: dev and prod within 1.2x of it.
+- **cost table**: the dev plan with its "Monthly cost at most" table and with ``--no-cost``,
+  alternating; the table (pricing every resource from the snapshot and printing it) should add
+  under 5 % (``--cost`` measures this alone).
 - **growth**: generated stack files (the dev stack with 1..200 datastores, or 1..50 compute
   clusters) planned with ``--stack-file``, with time and peak memory (``os.wait4``'s rusage
   of the child) per size, and the cost of each added entry and resource between sizes: flat
@@ -44,6 +48,7 @@ from pathlib import Path
 from tools.harness import ROOT
 
 TARGET_RATIO = 1.2
+COST_TARGET = 0.05  # what the cost table may add to the dev plan
 TARGET_STACKS = ("dev", "prod")
 BENCH_DOC = ROOT / "docs" / "benchmarks.md"
 MARKERS = ("<!-- bench:start -->", "<!-- bench:end -->")
@@ -250,6 +255,72 @@ def baseline_table(runs: int, log) -> tuple[list[str], dict[str, float]]:
     return rows, ratios
 
 
+# The dev plan in-process, then its cost table alone (tools.plan imports azureml_infra.cost only
+# there, so the time includes loading it and the snapshot): CPU and wall milliseconds of each.
+_COST_PROBE = r"""
+import json, sys, time
+c0, w0 = time.process_time(), time.perf_counter()
+from pathlib import Path
+from tools.plan import add_cost, make_plan, render_text
+run, doc = make_plan(Path(sys.argv[1]))
+render_text(doc)
+c1, w1 = time.process_time(), time.perf_counter()
+render_text(add_cost(doc, run))
+c2, w2 = time.process_time(), time.perf_counter()
+print(json.dumps({"plan_cpu": c1 - c0, "plan_wall": w1 - w0, "cost_cpu": c2 - c1, "cost_wall": w2 - w1}))
+"""
+
+
+def cost_in_process(runs: int) -> dict[str, float]:
+    """Medians over ``runs`` fresh processes of the plan's time and the table's alone."""
+    found = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", _COST_PROBE, str(ROOT / "Pulumi.dev.yaml")], cwd=ROOT,
+                             capture_output=True, text=True, check=True)
+        found.append(json.loads(out.stdout))
+    return {key: statistics.median(f[key] for f in found) for key in found[0]}
+
+
+def cost_table(runs: int, log) -> list[str]:
+    """The dev plan with its cost table and without it (``--no-cost``), taking turns: medians, and the
+    fastest runs (on a shared machine the least disturbed, so the closest to what the table costs)."""
+    dev = ROOT / "Pulumi.dev.yaml"
+    argvs = [plan_argv(dev), [*plan_argv(dev), "--no-cost"]]
+    for argv in argvs:
+        run_once(argv)
+    samples: list[list[Sample]] = [[], []]
+    for i in range(runs):
+        for j in (0, 1) if i % 2 == 0 else (1, 0):
+            samples[j].append(run_once(argvs[j]))
+    with_table, without = (Stats.of(s) for s in samples)
+    fastest = [min(s.wall for s in runs_) for runs_ in samples]
+    fastest_cpu = [min(s.cpu for s in runs_) for runs_ in samples]
+    share = with_table.wall / without.wall - 1
+    rows = [
+        "| dev plan | wall, median (s) | CPU, median (s) | wall, fastest (s) | CPU, fastest (s) |",
+        "|---|---:|---:|---:|---:|",
+        f"| with the cost table | {with_table.wall:.3f} | {with_table.cpu:.3f} | {fastest[0]:.3f} | {fastest_cpu[0]:.3f} |",
+        f"| `--no-cost` | {without.wall:.3f} | {without.cpu:.3f} | {fastest[1]:.3f} | {fastest_cpu[1]:.3f} |",
+        "",
+        f"Taking turns, the cost table adds {100 * (with_table.cpu / without.cpu - 1):+.1f} % CPU to the dev plan "
+        f"({100 * (fastest_cpu[0] / fastest_cpu[1] - 1):+.1f} % in the fastest runs) and {100 * share:+.1f} % wall "
+        f"({100 * (fastest[0] / fastest[1] - 1):+.1f} %); wall time is the noisier on a shared machine.",
+    ]
+    # Two processes' noise on a shared machine can exceed what the table costs: time it inside one.
+    inside = cost_in_process(runs)
+    inside_share = inside["cost_cpu"] / inside["plan_cpu"]
+    rows += [
+        "",
+        f"Inside one process (median of {runs}): the table takes {1000 * inside['cost_cpu']:.1f} ms CPU "
+        f"({1000 * inside['cost_wall']:.1f} ms wall), loading its modules and the snapshot included, after a plan of "
+        f"{1000 * inside['plan_cpu']:.0f} ms CPU: {100 * inside_share:.1f} %, "
+        f"{'within' if inside_share < COST_TARGET else 'over'} the {100 * COST_TARGET:.0f} % target.",
+    ]
+    for row in rows:
+        log(row)
+    return rows
+
+
 def growth_table(series: str, sizes: tuple[int, ...], make, runs: int, log) -> list[str]:
     """Every size planned ``runs`` times, the sizes taking turns, so a busy spell hits all alike."""
     rows = [
@@ -308,6 +379,8 @@ def report(runs: int, quick: bool, log) -> str:
         if stack in ratios
     ]
     lines += ["", *verdicts]
+    lines += ["", f"### The cost table's share of the dev plan (median of {2 * runs} runs each, alternating)", ""]
+    lines += cost_table(2 * runs, log)
     growth_runs = runs
     for series, sizes, make in (
         ("datastores", DATASTORE_SIZES[:2] if quick else DATASTORE_SIZES, with_datastores),
@@ -362,6 +435,7 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"runs per measurement (median); default {PLAN_RUNS}, {SUITE_RUNS} with --suite")
     parser.add_argument("--suite", action="store_true", help="time `make test` instead of the plan")
     parser.add_argument("--quick", action="store_true", help="only the two smallest growth sizes")
+    parser.add_argument("--cost", action="store_true", help="only the cost table's share of the dev plan")
     parser.add_argument("--write", action="store_true", help=f"record the results in {BENCH_DOC.relative_to(ROOT)}")
     args = parser.parse_args(argv)
     if args.suite and args.quick:
@@ -370,6 +444,9 @@ def main(argv: list[str] | None = None) -> int:
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
+    if args.cost:
+        sys.stdout.write("\n".join(cost_table(args.runs or 2 * PLAN_RUNS, log)) + "\n")
+        return 0
     if args.suite:
         block, markers = suite_report(args.runs or SUITE_RUNS, log), SUITE_MARKERS
     else:

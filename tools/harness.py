@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 import runpy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -64,7 +65,8 @@ def _to_config_text(value: Any) -> str:
     """How the CLI passes a config value to the program: strings as-is, the rest as JSON."""
     if isinstance(value, str):
         return value
-    return json.dumps(value)
+    # A date YAML reads unquoted (startDate: 2027-01-01) goes as the text it was written as.
+    return json.dumps(value, default=str)
 
 
 def stack_file(stack: str, project_dir: Path = ROOT) -> Path:
@@ -88,6 +90,22 @@ def config_from_yaml(
             secrets.add(full)
         raw[full] = _to_config_text(_mask_secure(value))
     return raw, secrets
+
+
+def stack_environments(path: Path) -> list[str]:
+    """The Pulumi ESC environments a stack file imports (its top-level ``environment:``): a list
+    of names, or an inline definition, whose ``imports`` are named. Only the Pulumi CLI opens
+    them, with the Pulumi Cloud backend (pulumi/pulumi pkg/cmd/pulumi/config/io.go,
+    openStackEnv): offline, keys set there alone are not in the config."""
+    text = path.read_text()
+    if not re.search(r"^environment\s*:", text, re.MULTILINE):
+        return []  # most stack files: no need to parse the YAML (the plan asks on every call)
+    environment = (yaml.safe_load(text) or {}).get("environment")
+    if isinstance(environment, list):
+        return [str(name) for name in environment]
+    if isinstance(environment, dict):
+        return [str(name) for name in environment.get("imports") or []] or ["(an inline definition)"]
+    return []
 
 
 def stack_config(path: Path, project_dir: Path = ROOT) -> tuple[dict[str, str], set[str]]:
@@ -270,6 +288,8 @@ class Registration:
     # The aliases as sent (protobuf Alias messages), for the URN snapshot guard, which reads
     # them with alias_specs (tools/urn_snapshot.py).
     alias_messages: list[Any] = field(default_factory=list)
+    # Input paths whose change replaces the resource (ResourceOptions.replace_on_changes).
+    replace_on_changes: list[str] = field(default_factory=list)
 
     @property
     def alias_specs(self) -> list[dict[str, Any]]:
@@ -308,6 +328,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     aliases=[str(a) for a in request.aliases],
                     import_id=request.importId,
                     alias_messages=list(request.aliases),
+                    replace_on_changes=list(request.replaceOnChanges),
                 )
             )
         return response
@@ -328,6 +349,10 @@ class Run:
     outputs: dict[str, StackOutput] = field(default_factory=dict)
     program: dict[str, Any] = field(default_factory=dict)
     error: BaseException | None = None
+    # The stack file's Pulumi ESC environments, and the config keys the run could not resolve
+    # without them (planned with a placeholder secret): tools.plan.plan_stack_file.
+    environments: tuple[str, ...] = ()
+    unresolved: tuple[str, ...] = ()
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_]

@@ -6,10 +6,18 @@ Pulumi.yaml and Pulumi.<stack>.yaml (``secure:`` values are never decrypted: the
 dependencies, the stack outputs, and a count. Values only Azure can know show as
 ``output<string>``, as ``pulumi preview`` shows them.
 
-    python -m tools.plan --stack dev [--format text|json|mermaid|dot]
+    python -m tools.plan --stack dev [--format text|json|mermaid|dot] [--no-cost]
     python -m tools.plan --stack-file examples/Pulumi.datastores.yaml
 
+The text plan ends with the "Monthly cost at most" table, the JSON plan carries it as ``cost``
+(``azureml_infra.cost``, priced from the snapshot in ``azureml_infra/prices.json``; docs/cost.md).
+
 An invalid config prints the validation message and exits with status 2.
+
+A stack file that imports Pulumi ESC environments (``environment:``) may keep its secrets there:
+only the Pulumi CLI opens them. A secret config key that the stack's config names (an admin
+password, a TLS certificate or key) but that is set in no file is then planned with a placeholder
+secret, and the plan says which keys it could not resolve.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +48,7 @@ from tools.harness import (
     is_secret_value,
     run_program,
     stack_config,
+    stack_environments,
 )
 
 UNKNOWN_TEXT = "output<string>"
@@ -129,10 +139,12 @@ def plan_document(run: Run, stack_file: str) -> dict[str, Any]:
         else:
             value = display_value(out.value)
         outputs[key] = value
+    esc = {"esc": {"environments": list(run.environments), "unresolved": list(run.unresolved)}} if run.environments else {}
     return {
         "project": PROJECT,
         "stack": run.stack,
         "stackFile": stack_file,
+        **esc,
         "resources": resources,
         "outputs": outputs,
         "summary": {"create": len(resources) + 1 - imported, **({"import": imported} if imported else {})},
@@ -169,8 +181,10 @@ def render_text(doc: dict[str, Any]) -> str:
     lines = [
         f"Offline plan of stack '{doc['stack']}' ({doc['stackFile']}): a first `pulumi up` would create:",
         "(run under the Pulumi SDK's mocks; values only Azure can know show as output<string>)",
-        "",
     ]
+    if doc.get("esc"):
+        lines += esc_note(doc["esc"]["environments"], doc["esc"]["unresolved"], doc["stackFile"])
+    lines.append("")
     rows = _tree_rows(doc)
     width = max(len(t) for t, _, _ in rows) + 2
     lines.append(f"     {'Type':<{width}}Name")
@@ -208,7 +222,23 @@ def render_text(doc: dict[str, Any]) -> str:
     lines += ["", "Resources:", f"    + {doc['summary']['create']} to create"]
     if doc["summary"].get("import"):
         lines.append(f"    = {doc['summary']['import']} to import")
+    if doc.get("cost") is not None:
+        lines += ["", *doc["cost_text"]]
     return "\n".join(lines) + "\n"
+
+
+def add_cost(doc: dict[str, Any], run: Run) -> dict[str, Any]:
+    """The plan with its cost table (``cost`` for machines; the text lines for render_text). It reads
+    the inputs with their secret objects opened (a cluster's settings are one secret when its admin
+    password is): sizes and counts are not secret, and secret scalars stay masked. Imported here:
+    a plan without the table (--no-cost, the graph formats) does not load it."""
+    from azureml_infra.cost import PlannedResource, estimate
+    from azureml_infra.cost import render_text as render_cost
+
+    table = estimate(
+        PlannedResource(r.type, r.name, display_value(open_secrets(r.inputs))) for r in run.registrations if r.custom
+    )
+    return {**doc, "cost": table.as_json(), "cost_text": render_cost(table)}
 
 
 def _adoption_lines(doc: dict[str, Any]) -> list[str]:
@@ -271,15 +301,56 @@ def opened(run: Run) -> Run:
     )
 
 
+# How the config check names a secret key that is referenced but set nowhere
+# (azureml_infra/config/base.py, _check_secret_ref).
+_UNSET_SECRET = re.compile(r"names the config key '([^']+)', which is not set")
+# ... and a required key that is set nowhere (azureml_infra/config/loader.py).
+_UNSET_REQUIRED = "is required"
+
+
 def plan_stack_file(stack_file: Path) -> Run:
     """The program run in preview on a stack file, as ``pulumi preview`` of a first deployment.
 
     A run depends on nothing but the stack file and Pulumi.yaml (two runs give identical inputs,
     tests/test_workspace.py), so one process plans the same files once: the tests plan every
     shipped file from several modules. What it returns is shared: never change it.
+
+    With Pulumi ESC environments (``environment:``), the secret keys the config names but no file
+    sets are taken to come from them: planned with a placeholder secret and listed in
+    ``Run.unresolved``.
     """
     raw, secrets = stack_config(stack_file)
-    return _plan(stack_name_of(stack_file), json.dumps(raw, sort_keys=True), tuple(sorted(secrets)))
+    stack = stack_name_of(stack_file)
+    run = _plan(stack, json.dumps(raw, sort_keys=True), tuple(sorted(secrets)))
+    environments = tuple(stack_environments(stack_file))
+    if not environments:
+        return run
+    unresolved = tuple(sorted(_unset_secret_keys(run.error)))
+    if unresolved:
+        raw = {**raw, **dict.fromkeys(unresolved, SECRET_PLACEHOLDER)}
+        run = _plan(stack, json.dumps(raw, sort_keys=True), tuple(sorted(secrets | set(unresolved))))
+    return dataclasses.replace(run, environments=environments, unresolved=unresolved)
+
+
+def _unset_secret_keys(error: BaseException | None) -> set[str]:
+    from azureml_infra.config import ConfigError
+
+    if not isinstance(error, ConfigError):
+        return set()
+    return {m.group(1) for p in error.problems if (m := _UNSET_SECRET.search(p.message))}
+
+
+def esc_note(environments: Sequence[str], unresolved: Sequence[str], stack_file: str) -> list[str]:
+    """What the plan says of a stack file's ESC environments: the keys it could not resolve."""
+    if not environments:
+        return []
+    lines = [
+        f"{stack_file} imports the Pulumi ESC environment(s) {', '.join(environments)}, which only the "
+        "Pulumi CLI opens (with the Pulumi Cloud backend): keys set there alone are not read offline.",
+    ]
+    if unresolved:
+        lines.append(f"Not resolved offline, planned with a placeholder secret: {', '.join(unresolved)}")
+    return lines
 
 
 @functools.lru_cache(maxsize=64)
@@ -316,6 +387,7 @@ def stack_file_of(args: argparse.Namespace) -> Path | None:
 def main(argv: list[str] | None = None) -> int:
     parser = stack_file_parser("python -m tools.plan", __doc__.split("\n")[0])
     parser.add_argument("--format", choices=["text", "json", "mermaid", "dot"], default="text")
+    parser.add_argument("--no-cost", action="store_true", help="leave out the monthly cost table")
     args = parser.parse_args(argv)
     path = stack_file_of(args)
     if path is None:
@@ -327,16 +399,22 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(run.error, ConfigError):
             print(str(run.error), file=sys.stderr)
             print(f"({len(run.registrations)} resources registered)", file=sys.stderr)
+            for line in esc_note(run.environments, run.unresolved, shown_path(path)):
+                print(line, file=sys.stderr)
+            required = [p.path for p in run.error.problems if p.message.startswith(_UNSET_REQUIRED)]
+            if run.environments and required:
+                print(f"Not resolved offline, and needed to plan: {', '.join(required)}", file=sys.stderr)
             return 2
         raise run.error  # a bug, not bad config: show the traceback
     if args.format in ("mermaid", "dot"):
         nodes = nodes_from_registrations(run.registrations)
         sys.stdout.write(render_mermaid(nodes) if args.format == "mermaid" else render_dot(nodes, run.stack))
     elif args.format == "json":
-        json.dump(doc, sys.stdout, indent=2, sort_keys=False)
+        doc = add_cost(doc, run) if not args.no_cost else doc
+        json.dump({k: v for k, v in doc.items() if k != "cost_text"}, sys.stdout, indent=2, sort_keys=False)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(render_text(doc))
+        sys.stdout.write(render_text(add_cost(doc, run) if not args.no_cost else doc))
     return 0
 
 

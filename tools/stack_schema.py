@@ -47,6 +47,7 @@ from azureml_infra.config.stack import StackConfig
 from azureml_infra.facts import DURATION_RE, PROJECT
 from azureml_infra.naming import ENVIRONMENT_RE, PREFIX_RE, RULES, SUFFIX_RE, NameRule
 from azureml_infra.roles import Role
+from azureml_infra.time_zones import TIME_ZONES
 from tools.generated import write_or_check
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,6 +125,7 @@ KNOWN_VALIDATORS: dict[str, Callable[[Callable], dict[str, Any]]] = {
     # a compute's subnetId: a subnet's ARM id, or `training` (the stack's training subnet)
     "_check_compute_subnet_id": lambda f: {"anyOf": [
         {"pattern": _arm_id_pattern("Microsoft.Network/virtualNetworks/subnets")}, {"const": "training"}]},
+    "_check_time_zone": lambda f: {"enum": sorted(TIME_ZONES)},
     "ComputeCluster._min_nodes": lambda f: {"minimum": 0},
     "ComputeCluster._max_nodes": lambda f: {"minimum": 1},
     # azureml_infra.config.stack
@@ -149,6 +151,11 @@ KNOWN_VALIDATORS: dict[str, Callable[[Callable], dict[str, Any]]] = {
     "ClusterSettings._version": lambda f: {"pattern": _anchored(kubernetes._KUBERNETES_VERSION.pattern)},
     # azureml_infra.config.registry: no private endpoint for a registry yet, so never Disabled
     "RegistryCreate._reachable": lambda f: {"not": {"const": "Disabled"}},
+    # azureml_infra.config.budget
+    "_check_start_date": lambda f: {"pattern": "^[0-9]{4}-(?:0[1-9]|1[0-2])-01$"},
+    "_check_email": lambda f: {"pattern": "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"},
+    "BudgetSettings._amount": lambda f: {"exclusiveMinimum": 0},
+    "BudgetThreshold._percent": lambda f: {"minimum": 1, "maximum": 1000},
     # azureml_infra.config.datastores
     "DataStorageSettings._unique_containers": lambda f: {"uniqueItems": True},
     "DatastoreSettings._not_reserved": lambda f: {"not": {"enum": list(RESERVED_NAMES)}},

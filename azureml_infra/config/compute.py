@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import difflib
 import struct
 from datetime import timedelta
 from typing import Annotated, Any, Literal, Self
@@ -29,6 +30,8 @@ from azureml_infra.config.base import (
 )
 from azureml_infra.facts import parse_duration
 from azureml_infra.naming import NameRule
+from azureml_infra.schedules import cron_problem, parse_cron
+from azureml_infra.time_zones import TIME_ZONES
 
 SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
 
@@ -84,6 +87,38 @@ def _check_compute_subnet_id(value: str) -> str:
 
 
 SubnetId = Annotated[str, AfterValidator(_check_compute_subnet_id)]
+
+
+def _check_cron(value: str) -> str:
+    problem = cron_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+CronExpression = Annotated[str, AfterValidator(_check_cron)]
+"""A cron expression as Azure ML reads a schedule's (azureml_infra.schedules)."""
+
+
+def _check_time_zone(value: str) -> str:
+    if value not in TIME_ZONES:
+        close = difflib.get_close_matches(value, list(TIME_ZONES), n=1, cutoff=0.6)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise ValueError(
+            f"is not a time zone Azure ML schedules take{hint}: a schedule's time zone is a Windows time zone "
+            "name such as W. Europe Standard Time or UTC (docs/compute.md, Schedules, lists them)"
+        )
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_check_time_zone)]
+"""A Windows time zone name from Azure's list for compute schedules (azureml_infra.time_zones)."""
+
+# What a cluster has instead of schedules: it costs nothing idle when it scales to zero.
+_CLUSTER_SCHEDULES = (
+    "schedules are for compute instances (computeInstances[].schedules); a cluster costs nothing idle "
+    "when it scales to zero: minNodes: 0 (the default) and idleTimeBeforeScaleDown"
+)
 
 # Key types OpenSSH writes to a .pub file that Azure Linux VMs accept.
 _SSH_KEY_TYPES = ("ssh-rsa", "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521")
@@ -221,6 +256,13 @@ class ComputeCluster(Model):
         True, description="Refuse key-based (local) authentication; only Entra ID and managed identities."
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_schedules(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "schedules" in value:
+            raise key_error("schedules", _CLUSTER_SCHEDULES)
+        return value
+
     @field_validator("min_nodes")
     @classmethod
     def _min_nodes(cls, value: int) -> int:
@@ -247,6 +289,19 @@ class ComputeCluster(Model):
         return self
 
 
+class InstanceSchedule(Model):
+    """When a compute instance starts or stops by itself."""
+
+    action: Literal["Start", "Stop"] = Field(description="Start or Stop the instance.")
+    cron: CronExpression = Field(
+        description="When, as a cron expression in NCrontab's five fields: minute hour day-of-month month "
+        "day-of-week, e.g. `0 19 * * 1-5` (19:00 Monday to Friday). Sunday is 0."
+    )
+    time_zone: TimeZoneName = Field(
+        "UTC", description="Windows time zone name the cron runs in, e.g. W. Europe Standard Time (Azure's list)."
+    )
+
+
 class ComputeInstance(Model):
     """A personal compute instance (notebook VM), assigned to one user."""
 
@@ -269,3 +324,22 @@ class ComputeInstance(Model):
     disable_local_auth: bool = Field(
         True, description="Refuse key-based (local) authentication; only Entra ID and managed identities."
     )
+    schedules: list[InstanceSchedule] = Field(
+        default_factory=list,
+        description="Start and stop schedules, e.g. [{action: Stop, cron: '0 19 * * 1-5', timeZone: W. Europe "
+        "Standard Time}]. A change on an existing instance replaces it (docs/compute.md, Schedules).",
+    )
+
+    @model_validator(mode="after")
+    def _distinct_schedules(self) -> Self:
+        seen: dict[tuple[str, str, Any], int] = {}
+        for index, schedule in enumerate(self.schedules):
+            key = (schedule.action, schedule.time_zone, parse_cron(schedule.cron))
+            if key in seen:
+                raise key_error(
+                    f"schedules[{index}]",
+                    f"the same {schedule.action} schedule as schedules[{seen[key]}] ({schedule.cron} in "
+                    f"{schedule.time_zone}): remove one",
+                )
+            seen[key] = index
+        return self

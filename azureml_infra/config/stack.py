@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 
 from azureml_infra.config.access import AccessEntry
 from azureml_infra.config.base import Model, Region
+from azureml_infra.config.budget import BudgetSettings
 from azureml_infra.config.compute import ComputeCluster, ComputeInstance
 from azureml_infra.config.datastores import DataStorageSettings, DatastoreSettings
 from azureml_infra.config.diagnostics import DiagnosticsSettings
@@ -99,6 +100,11 @@ class StackConfig(Model):
         None,
         description="A Foundry resource (model deployments, projects) created here or used by id, connected to the "
         "workspace, and more workspace connections (docs/foundry.md).",
+    )
+    budget: BudgetSettings | None = Field(
+        None,
+        description="A monthly Cost budget on the stack's resource group, notifying at each threshold "
+        "(docs/cost.md). Default: none.",
     )
 
     @field_validator("prefix")

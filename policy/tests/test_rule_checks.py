@@ -175,16 +175,18 @@ def test_cluster_idle_exactly_two_hours_passes():
 def test_instance_without_idle_shutdown_fails():
     props = good(INSTANCE, properties__properties__idleTimeBeforeShutdown=None)
     assert check("compute-scales-to-zero", T_COMPUTE, props) == [
-        "idleTimeBeforeShutdown is not set: outside prod an idle compute instance must shut down within "
-        "2 hours; set PT2H or less"
+        "idleTimeBeforeShutdown is not set and no Stop schedule: outside prod a compute instance must shut down "
+        "within 2 hours of idling or stop on a schedule; set idleTimeBeforeShutdown: PT2H or less, or add a Stop "
+        "schedule (computeInstances[].schedules)"
     ]
 
 
 def test_instance_idle_one_day_fails():
     props = good(INSTANCE, properties__properties__idleTimeBeforeShutdown="P1D")
     assert check("compute-scales-to-zero", T_COMPUTE, props) == [
-        "idleTimeBeforeShutdown is P1D: outside prod an idle compute instance must shut down within 2 hours; "
-        "set PT2H or less"
+        "idleTimeBeforeShutdown is P1D and no Stop schedule: outside prod a compute instance must shut down "
+        "within 2 hours of idling or stop on a schedule; set idleTimeBeforeShutdown: PT2H or less, or add a Stop "
+        "schedule (computeInstances[].schedules)"
     ]
 
 
