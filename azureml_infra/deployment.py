@@ -512,9 +512,7 @@ class FoundrySpec:
     account: FoundryAccountSpec | None
     endpoint: str
     connections: tuple[ConnectionSpec, ...] = ()
-    grants: tuple[ReaderGrant, ...] = ()
-    # The subscription of the role definitions (an existing account's); None: the deployment's.
-    role_subscription_id: str | None = None
+    grants: tuple[ReaderGrant, ...] = ()  # each names an existing account's subscription
 
 
 # --- cost --------------------------------------------------------------------------------------

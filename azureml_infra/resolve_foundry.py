@@ -9,7 +9,8 @@ calls the functions here for the rest. Sources: docs/foundry.md and the comments
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from typing import Protocol
 
 from azureml_infra import arm, keys
 from azureml_infra.config.foundry import FoundrySettings
@@ -36,8 +37,15 @@ from azureml_infra.foundry_catalog import (
 from azureml_infra.naming import ResourceNames, foundry_account_name
 from azureml_infra.roles import Role
 
-# resolve._grant: (logical name, scope key, role, principal key, description) -> Grant.
-GrantFn = Callable[[str, str, Role, str, str], Grant]
+
+class GrantFn(Protocol):
+    """resolve._grant: a role assignment named from config values only; ``subscription_id``: its
+    scope's, when that is a resource of another subscription (a role definition id names it)."""
+
+    def __call__(self, logical_name: str, scope_key: str, role: Role | str, principal_key: str, description: str,
+                 principal_type: str = ..., subscription_id: str | None = ...) -> Grant: ...
+
+
 # resolve._readers: (compute or None for the workspace, principal key, label in logical names).
 Reader = tuple[str | None, str, str]
 
@@ -121,11 +129,11 @@ def foundry(
         ReaderGrant(compute, grant(
             f"foundry-{_ROLE_SHORT[role]}-{label}", dependency.key, role, principal,
             f"azureml-infra: {principal} calls the model deployments of {name} ({role.value})",
+            subscription_id=dependency.subscription_id,
         ))
         for role in calling_roles(settings)
         for compute, principal, label in readers
     )
-    existing = arm.parse_resource_id(settings.id) if settings.id else None
     return FoundrySpec(
         name=name,
         location=config.location,
@@ -135,8 +143,6 @@ def foundry(
         endpoint=account_endpoint(name),
         connections=_connections(settings, name),
         grants=grants,
-        # A role definition id lives in the subscription of the scope: the existing account's.
-        role_subscription_id=existing.subscription_id if existing else None,
     )
 
 
@@ -167,5 +173,12 @@ def outbound(
     approval = ScopedGrant("foundry", grant(
         "foundry-network-approver", account_key(config, names), Role.AZURE_AI_ENTERPRISE_NETWORK_CONNECTION_APPROVER,
         workspace_principal, "azureml-infra: the workspace approves its managed network's endpoint to the Foundry account",
+        subscription_id=_subscription(config),
     ))
     return (rule,), (approval,)
+
+
+def _subscription(config: StackConfig) -> str | None:
+    """An existing account's subscription (None: the deployment's)."""
+    existing = arm.parse_resource_id(config.foundry.id) if config.foundry and config.foundry.id else None
+    return existing.subscription_id if existing else None

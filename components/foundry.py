@@ -50,7 +50,7 @@ class FoundryArgs:
     spec: FoundrySpec
     resource_group_name: pulumi.Input[str]
     workspace_name: pulumi.Input[str]
-    # The deployment's subscription: of the role definitions unless the spec names another.
+    # The deployment's subscription: of the role definitions unless a grant names another.
     subscription_id: pulumi.Input[str]
     # The principal id of the workspace (None) and of each compute that has one, by name.
     principal_ids: Mapping[str | None, pulumi.Input[str]] = field(default_factory=dict)
@@ -85,9 +85,8 @@ class Foundry(pulumi.ComponentResource):
             self._children(spec.account)
         self.connections = {c.name: self._connection(c) for c in spec.connections}
         grants = RoleAssignments()
-        subscription_id = spec.role_subscription_id or args.subscription_id
         self.role_assignments = [
-            grants.assign(r.grant, args.principal_ids[r.compute], self.account_id, subscription_id, self)
+            grants.assign(r.grant, args.principal_ids[r.compute], self.account_id, args.subscription_id, self)
             for r in spec.grants
         ]
         self.register_outputs(self.outputs())

@@ -241,7 +241,19 @@ def test_each_identity_gets_the_role_that_calls_its_models():
     # An existing account's deployments are not this stack's to know: the OpenAI role.
     reused = resolved({"id": SHARED}).foundry
     assert [(g.compute, g.grant.role_id) for g in reused.grants] == [(None, Role.COGNITIVE_SERVICES_OPENAI_USER.id)]
-    assert reused.role_subscription_id == OTHER_SUB
+    # A role definition id names its scope's subscription: the reused account's, else the deployment's.
+    assert {g.grant.subscription_id for g in reused.grants} == {OTHER_SUB}
+    assert {g.grant.subscription_id for g in only_phi} == {None}
+
+
+def test_every_grant_on_a_reused_account_names_its_subscription():
+    """The access entries' roles and the managed network's approver role too, not just the
+    identities' (main's rule for a resource of another subscription)."""
+    d = resolved({"id": SHARED}, network={"isolation": "AllowOnlyApprovedOutbound"},
+                 access=[{"principalId": GROUP, "principalType": "Group", "persona": "dataScientist"}])
+    assert {a.grant.subscription_id for a in d.access if a.scope == "foundry"} == {OTHER_SUB}
+    (approver,) = [a for a in d.outbound_rules.approvals if a.target == "foundry"]
+    assert approver.grant.subscription_id == OTHER_SUB
 
 
 def test_role_assignment_names_come_from_config_values():

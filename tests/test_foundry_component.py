@@ -11,6 +11,7 @@ and its outputs. The ids another component would provide are in a subscription o
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -90,7 +91,8 @@ def private() -> Run:
 
 @pytest.fixture(scope="module")
 def existing() -> Run:
-    return built(spec(None, EXISTING, role_subscription_id=OTHER_SUB))
+    return built(spec(None, EXISTING, grants=tuple(
+        replace(g, grant=replace(g.grant, subscription_id=OTHER_SUB)) for g in GRANTS)))
 
 
 def tree(run: Run) -> set[tuple[str, str, str | None]]:
