@@ -14,7 +14,8 @@ offline plan and the policy pack see them) and prices what has a fixed price at 
 - each private endpoint (hours) and each private DNS zone (a month);
 
 and lists what is priced by use (storage, Log Analytics, Application Insights, key vault
-operations, an Azure ML registry's storage and images) as usage-based, never as 0. A VM size or
+operations, an Azure ML registry's storage and images, a Foundry model deployment's tokens) as
+usage-based, never as 0; a provisioned model deployment is unknown (no PTU price in the snapshot). A VM size or
 SKU the snapshot has no price for is shown as unknown, and the total is then incomplete.
 
 Pure Python, no third-party import: the plan (``tools/plan.py``) and the policy pack's
@@ -268,6 +269,18 @@ def _private_zone(ctx: _Context, r: PlannedResource) -> list[CostLine]:
                       what="zone")]
 
 
+def _model_deployment(ctx: _Context, r: PlannedResource) -> list[CostLine]:
+    """A Foundry model deployment: a provisioned SKU is bought by the hour per deployed PTU (its
+    capacity), with no price in the snapshot yet, so unknown; every other SKU is paid per token
+    ("Provisioned Throughput ... purchased on-demand at an hourly basis based on the number of
+    deployed PTUs", azure-ai-docs openai/how-to/provisioned-throughput-onboarding.md)."""
+    sku, capacity = _get(r.inputs, "sku.name"), _get(r.inputs, "sku.capacity")
+    item = f"model deployment {r.azure_name}"
+    if isinstance(sku, str) and "Provisioned" in sku:
+        return [CostLine(item, f"{capacity} PTU of {sku} by the hour: no price in the snapshot", "unknown")]
+    return [CostLine(item, f"tokens ({sku})", "usage")]
+
+
 def _usage(what: str, by: str) -> Callable[[_Context, PlannedResource], list[CostLine]]:
     def line(ctx: _Context, r: PlannedResource) -> list[CostLine]:
         return [CostLine(f"{what} {r.azure_name}", by, "usage", region=_region(r) or None)]
@@ -287,6 +300,7 @@ PRICED: dict[str, Callable[[_Context, PlannedResource], list[CostLine]]] = {
     facts.APPLICATION_INSIGHTS: _usage("Application Insights", "data ingested, billed through Log Analytics"),
     facts.KEY_VAULT: _usage("key vault", "operations"),
     facts.ML_REGISTRY: _usage("Azure ML registry", "its storage and images in each region"),
+    facts.FOUNDRY_DEPLOYMENT: _model_deployment,
 }
 
 

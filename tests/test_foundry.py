@@ -15,6 +15,7 @@ import pytest
 
 from azureml_infra import facts
 from azureml_infra.config import parse_config
+from azureml_infra.cost import PlannedResource, estimate
 from azureml_infra.journeys import JOURNEYS, unmet
 from azureml_infra.keys import assignment_name
 from azureml_infra.resolve import resolve
@@ -382,6 +383,19 @@ def test_the_account_sends_its_audit_logs_to_the_stacks_log_analytics(genai):
     assert setting.inputs["logs"] == [{"enabled": True, "categoryGroup": "audit"}]
     assert setting.inputs["resourceUri"].endswith("/accounts/aif-genai-dev-50t1")
     assert setting.inputs["workspaceId"].endswith("/workspaces/log-genai-dev")
+
+
+def test_the_cost_table_lists_each_deployment_by_its_tokens_and_a_provisioned_one_as_unknown(genai):
+    table = estimate(PlannedResource(r.type, r.name, r.inputs) for r in genai.registrations)
+    lines = {line.item: (line.status, line.basis) for line in table.lines if line.item.startswith("model ")}
+    assert lines == {"model deployment gpt-4o-mini": ("usage", "tokens (GlobalStandard)"),
+                     "model deployment text-embedding-3-small": ("usage", "tokens (GlobalStandard)")}
+    assert table.complete and table.budget_amount is not None and not table.above_budget
+    provisioned = PlannedResource(DEPLOYMENT, "foundry-deployment-gpt", {
+        "deploymentName": "gpt", "sku": {"name": "GlobalProvisionedManaged", "capacity": 15}})
+    (line,) = estimate([provisioned]).lines
+    assert (line.item, line.status, line.basis) == (
+        "model deployment gpt", "unknown", "15 PTU of GlobalProvisionedManaged by the hour: no price in the snapshot")
 
 
 def test_a_public_stack_has_no_endpoint_and_no_rule_for_the_account(genai):
