@@ -32,6 +32,7 @@ DATASTORES = "read each datastore"
 ENDPOINT = "deploy and score an online endpoint on a Kubernetes compute"
 BATCH = "run a batch endpoint"
 REGISTRY = "register a model and share it through the registry"
+MODEL = "call a hosted model from a job"  # its gaps: tests/test_foundry.py
 
 
 @functools.cache
@@ -59,7 +60,7 @@ def gaps(d: Deployment) -> list[tuple[str, str]]:
 
 
 def test_the_journey_names():
-    assert [j.name for j in JOURNEYS] == [JOB, STUDIO, IMAGE, DATASTORES, ENDPOINT, BATCH, REGISTRY]
+    assert [j.name for j in JOURNEYS] == [JOB, STUDIO, IMAGE, DATASTORES, ENDPOINT, BATCH, REGISTRY, MODEL]
 
 
 @pytest.mark.parametrize("path", SHIPPED_STACK_FILES, ids=lambda p: p.name)
