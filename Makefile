@@ -15,6 +15,13 @@ PREFLIGHT_PY := $(PREFLIGHT_VENV)/bin/python
 SCAN_VENV ?= .venv-scan
 SCAN_NAME = $(if $(STACK_FILE),$(patsubst Pulumi.%.yaml,%,$(notdir $(STACK_FILE))),$(STACK))
 
+# Compiled modules go to build/pycache, out of the tree, even where the shell sets
+# PYTHONDONTWRITEBYTECODE (these machines do): without a cache every interpreter make test starts
+# (two test workers, the import check's subprocess) compiled this repository's ~140 modules and
+# rewrote the tests' asserts again, about 4 s of CPU each (docs/benchmarks.md).
+export PYTHONPYCACHEPREFIX := $(CURDIR)/build/pycache
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: help setup plan test lint clean docs setup-policy policy verify graphs bench adopt snapshot preflight scan smoke drift prices
 
 help:
