@@ -110,13 +110,13 @@ def _check_cidr(value: str) -> str:
     """An IPv4 address range in CIDR notation with no host bits set, as AKS takes it
     (apiServerAccessProfile.authorizedIPRanges: "IP ranges are specified in CIDR format")."""
     try:
-        network = ipaddress.IPv4Network(value, strict=True)
+        ipaddress.IPv4Network(value, strict=True)
     except ValueError:
         raise ValueError(
-            f"must be an IPv4 range in CIDR notation with no host bits set, such as 203.0.113.0/24 (got {value!r})"
+            "must be an IPv4 range in CIDR notation with no host bits set, such as 203.0.113.0/24"
         ) from None
     if "/" not in value:
-        raise ValueError(f"must be an IPv4 range in CIDR notation, such as {network}/32 for one address (got {value!r})")
+        raise ValueError(f"must be an IPv4 range in CIDR notation, such as {value}/32 for one address")
     return value
 
 
