@@ -92,9 +92,9 @@ def stack_is_private(config: StackConfig) -> bool:
 
 def _authorized_ranges_need_a_public_api_server(config: StackConfig) -> Iterable[Problem]:
     """A private cluster by default (a private stack) has no public API server to restrict: AKS
-    refuses authorized IP ranges on a private cluster ("Create a private AKS cluster", Limitations:
-    "IP authorized ranges can't be applied to the private API server endpoint, they only apply to
-    the public API server", MicrosoftDocs/azure-aks-docs articles/aks/private-clusters.md).
+    refuses authorized IP ranges on a private cluster ("Secure access to the API server using
+    authorized IP address ranges", Limitations: "You can't use this feature with private
+    clusters", MicrosoftDocs/azure-aks-docs articles/aks/api-server-authorized-ip-ranges.md).
     An explicit privateCluster: true is refused by the model itself."""
     if not stack_is_private(config):
         return
