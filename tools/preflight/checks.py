@@ -638,7 +638,7 @@ def allowed(action: str, permissions: Iterable[Permission]) -> bool:
         if any(_pattern(a).fullmatch(action) for a in permission.actions) and not any(
             _pattern(n).fullmatch(action) for n in permission.not_actions
         ):
-            return self.capabilities.get(name, "").lower() == "true"
+            return True
     return False
 
 
