@@ -190,10 +190,12 @@ def aks_cluster_name(prefix: str, environment: str, compute_name: str) -> str:
 
 
 def container_insights_rule_name(location: str, cluster_name: str) -> str:
-    """The data collection rule of a cluster's Container insights, named as the Azure CLI names
-    the one it creates with ``az aks enable-addons -a monitoring``: ``MSCI-<region>-<cluster>``,
-    cut to 64 characters ("Max length of the DCR name is 64 chars": Azure/azure-cli
-    src/azure-cli/azure/cli/command_modules/acs, the monitoring add-on's rule)."""
+    """The data collection rule of a cluster's Container insights, named as Azure names the one it
+    creates: ``MSCI-<region>-<cluster>`` ("The DCR created by Container insights is named
+    MSCI-<cluster-region>-<cluster-name>", azure-monitor-docs articles/azure-monitor/containers/
+    container-insights-data-collection-dcr.md), cut to 64 characters as the Azure CLI cuts it
+    ("Max length of the DCR name is 64 chars": Azure/azure-cli src/azure-cli/azure/cli/
+    command_modules/acs, the monitoring add-on's rule)."""
     return f"MSCI-{location}-{cluster_name}"[:64]
 
 

@@ -49,11 +49,12 @@ RELEASE_NAMESPACE = "azureml"
 # Container insights with managed identity (useAADAuth): the omsagent add-on runs the agent, and
 # what it collects and where it sends it is a data collection rule associated with the cluster,
 # which `az aks enable-addons -a monitoring` creates beside the add-on and an ARM deployment must
-# (azure-monitor-docs articles/azure-monitor/containers/kubernetes-monitoring-enable.md, ARM:
-# "a data collection rule and a data collection rule association"; the CLI's rule and
-# association, Azure/azure-cli acs module: stream Microsoft-ContainerInsights-Group-Default,
-# extension ContainerInsights, association ContainerInsightsExtension). The CLI's collection
-# settings: every minute, all namespaces, the ContainerLogV2 schema.
+# create itself: Microsoft's ARM onboarding template for managed identity does, in the cluster's
+# resource group (azure-monitor-docs articles/azure-monitor/containers/
+# kubernetes-monitoring-enable-arm.md, "Container logs": the Container insights DCR "MSCI-...",
+# dataCollectionInterval default 1m, namespaceFilteringMode Off, enableContainerLogV2). The
+# stream, extension and association names are the CLI's (Azure/azure-cli acs module:
+# Microsoft-ContainerInsights-Group-Default, ContainerInsights, ContainerInsightsExtension).
 CONTAINER_INSIGHTS_STREAM = "Microsoft-ContainerInsights-Group-Default"
 CONTAINER_INSIGHTS_ASSOCIATION = "ContainerInsightsExtension"
 CONTAINER_INSIGHTS_SETTINGS = {
