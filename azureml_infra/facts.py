@@ -247,8 +247,9 @@ CREATE_ONLY: dict[str, frozenset[str]] = {
     # name, it can't be changed": azure-ai-docs articles/ai-services/cognitive-services-custom-subdomains.md).
     FOUNDRY_ACCOUNT: frozenset({"kind", "properties.customSubDomainName"}),
     # AKS cluster (not stateful, so the URN snapshot does not record it; docs/kubernetes.md,
-    # "Hardening", says how to change one): a private API server ("You can't convert an existing
-    # AKS cluster to a private cluster", azure-aks-docs articles/aks/private-clusters.md), and
+    # "Hardening", says how to change one): a private API server (AKS makes an existing public
+    # cluster private only through API Server VNet Integration, which is not used here:
+    # azure-aks-docs articles/aks/private-clusters.md, api-server-vnet-integration.md), and
     # the node pool's OS disk type ("May not be changed after creation", ARM schema 2025-09-01
     # ManagedClusterAgentPoolProfileProperties.osDiskType), host encryption and pods per node,
     # which AKS takes only for a new node pool (enable-host-encryption.md, azure-cni-overlay.md),
