@@ -263,6 +263,21 @@ class AksClusterSpec:
     dns_service_ip: str
     # In the stack's training subnet: the cluster's role there (None outside a network).
     subnet_grant: Grant | None = None
+    # Hardening (docs/kubernetes.md, "Hardening"); the defaults are config's.
+    max_pods: int = 250
+    private: bool = False  # apiServerAccessProfile.enablePrivateCluster
+    authorized_ip_ranges: tuple[str, ...] = ()
+    upgrade_channel: str = "patch"
+    node_os_upgrade_channel: str = "NodeImage"
+    os_disk_type: str = "Managed"
+    encryption_at_host: bool = False
+    key_vault_secrets_provider: bool = True
+    # Container insights: on when the stack has a Log Analytics workspace to send to; to
+    # diagnostics.workspaceId when set (log_analytics_id), else to the stack's own.
+    monitored: bool = True
+    log_analytics_id: str | None = None
+    # The control plane's log categories of its diagnostic setting; empty: none (diagnostics off).
+    audit_log_categories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,8 @@ ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 ML_REGISTRY = "azure-native:machinelearningservices:Registry"
 AKS_CLUSTER = "azure-native:containerservice:ManagedCluster"
 K8S_EXTENSION = "azure-native:kubernetesconfiguration:Extension"
+DATA_COLLECTION_RULE = "azure-native:monitor:DataCollectionRule"
+DATA_COLLECTION_RULE_ASSOCIATION = "azure-native:monitor:DataCollectionRuleAssociation"
 # The Foundry resource (a Cognitive Services account of kind AIServices), its model deployments
 # and projects, and the ML workspace's connections (docs/foundry.md).
 FOUNDRY_ACCOUNT = "azure-native:cognitiveservices:Account"
@@ -134,6 +136,13 @@ ARM_TYPES: dict[str, ArmType] = {
                         "Microsoft.MachineLearningServices/workspaces/{workspaceName}/connections/{connectionName}",
                         "workspaceName"),
     # An extension resource: its id is under the resource it is set on (a path from the root).
+    # Container insights of a created AKS cluster: the rule, and its association, an extension
+    # resource of the cluster (Microsoft.Insights 2022-06-01, the SDK's API version).
+    DATA_COLLECTION_RULE: _arm("Microsoft.Insights/dataCollectionRules", "dataCollectionRuleName",
+                               "Microsoft.Insights/dataCollectionRules/{dataCollectionRuleName}"),
+    DATA_COLLECTION_RULE_ASSOCIATION: _arm(
+        "Microsoft.Insights/dataCollectionRuleAssociations", "associationName",
+        "{resourceUri}/providers/Microsoft.Insights/dataCollectionRuleAssociations/{associationName}", "resourceUri"),
     DIAGNOSTIC_SETTING: _arm("Microsoft.Insights/diagnosticSettings", "name",
                              "{resourceUri}/providers/Microsoft.Insights/diagnosticSettings/{name}", "resourceUri"),
     "azure-native:network:VirtualNetwork": _arm("Microsoft.Network/virtualNetworks", "virtualNetworkName",
@@ -237,6 +246,20 @@ CREATE_ONLY: dict[str, frozenset[str]] = {
     # Foundry account: its kind, and its custom subdomain ("After you create a custom subdomain
     # name, it can't be changed": azure-ai-docs articles/ai-services/cognitive-services-custom-subdomains.md).
     FOUNDRY_ACCOUNT: frozenset({"kind", "properties.customSubDomainName"}),
+    # AKS cluster (not stateful, so the URN snapshot does not record it; docs/kubernetes.md,
+    # "Hardening", says how to change one): a private API server (AKS makes an existing public
+    # cluster private only through API Server VNet Integration, which is not used here:
+    # azure-aks-docs articles/aks/private-clusters.md, api-server-vnet-integration.md), and
+    # the node pool's OS disk type ("May not be changed after creation", ARM schema 2025-09-01
+    # ManagedClusterAgentPoolProfileProperties.osDiskType), host encryption and pods per node,
+    # which AKS takes only for a new node pool (enable-host-encryption.md, azure-cni-overlay.md),
+    # and the SDK does not update in agentPoolProfiles at all (ManagedCluster's docstring).
+    AKS_CLUSTER: frozenset({
+        "apiServerAccessProfile.enablePrivateCluster",
+        "agentPoolProfiles.0.osDiskType",
+        "agentPoolProfiles.0.enableEncryptionAtHost",
+        "agentPoolProfiles.0.maxPods",
+    }),
 }
 
 # --- ISO 8601 durations ------------------------------------------------------------------

@@ -189,6 +189,16 @@ def aks_cluster_name(prefix: str, environment: str, compute_name: str) -> str:
     return f"aks-{prefix}-{environment}-{compute_name}".lower()
 
 
+def container_insights_rule_name(location: str, cluster_name: str) -> str:
+    """The data collection rule of a cluster's Container insights, named as Azure names the one it
+    creates: ``MSCI-<region>-<cluster>`` ("The DCR created by Container insights is named
+    MSCI-<cluster-region>-<cluster-name>", azure-monitor-docs articles/azure-monitor/containers/
+    container-insights-data-collection-dcr.md), cut to 64 characters as the Azure CLI cuts it
+    ("Max length of the DCR name is 64 chars": Azure/azure-cli src/azure-cli/azure/cli/
+    command_modules/acs, the monitoring add-on's rule)."""
+    return f"MSCI-{location}-{cluster_name}"[:64]
+
+
 @dataclass(frozen=True)
 class NetworkNames:
     """Azure names of the stack's network (CAF abbreviations vnet, snet, nsg)."""

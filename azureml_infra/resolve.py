@@ -21,7 +21,8 @@ from azureml_infra.config.datastores import DatastoreSettings
 from azureml_infra.config.kubernetes import DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR, KubernetesCompute
 from azureml_infra.config.network import NetworkSettings, OutboundRule
 from azureml_infra.config.rules.access import entry_roles
-from azureml_infra.config.rules.diagnostics import diagnostics_on
+from azureml_infra.config.rules.diagnostics import diagnostics_on, no_destination
+from azureml_infra.config.rules.kubernetes import stack_is_private
 from azureml_infra.config.stack import StackConfig
 from azureml_infra.config.workspace import WorkspaceSettings
 from azureml_infra.datastore_kinds import AUTHS, KINDS
@@ -514,7 +515,28 @@ def _aks_cluster(k: KubernetesCompute, config: StackConfig, names: ResourceNames
         kubernetes_version=c.kubernetes_version, tier=c.tier, disable_local_accounts=c.disable_local_accounts,
         admin_group_object_ids=tuple(c.admin_group_object_ids), pod_cidr=POD_CIDR, service_cidr=SERVICE_CIDR,
         dns_service_ip=DNS_SERVICE_IP, subnet_grant=subnet_grant,
+        max_pods=c.max_pods, private=c.is_private(stack_is_private(config)),
+        authorized_ip_ranges=tuple(c.authorized_ip_ranges), upgrade_channel=c.upgrade_channel,
+        node_os_upgrade_channel=c.node_os_upgrade_channel, os_disk_type=c.os_disk_type,
+        encryption_at_host=c.encryption_at_host, key_vault_secrets_provider=c.key_vault_secrets_provider,
+        monitored=not no_destination(config), log_analytics_id=config.diagnostics.workspace_id,
+        audit_log_categories=aks_audit_categories(config.diagnostics.logs) if diagnostics_on(config) else (),
     )
+
+
+def aks_audit_categories(logs: str) -> tuple[str, ...]:
+    """The AKS control plane's log categories for ``diagnostics.logs``. AKS's categories
+    (azure-monitor-docs articles/azure-monitor/reference/supported-logs/
+    microsoft-containerservice-managedclusters-logs.md, Microsoft.ContainerService/managedClusters):
+    kube-audit-admin is every write (create, update, patch, delete) to the API server, guard the
+    Entra ID and Azure RBAC decisions, kube-audit every request including reads (get, list),
+    which Azure's architecture guidance calls prolific and costly (MicrosoftDocs/architecture-center,
+    AKS regulated-workloads (PCI-DSS) series, monitoring, Requirement 10.1: "Enable the
+    kube-audit-admin category ... If you need get and list events, enable kube-audit instead. Be
+    aware that those events can be prolific"). audit: the writes and the RBAC decisions; allLogs:
+    the reads too."""
+    audit = ("kube-audit-admin", "guard")
+    return audit if logs == "audit" else ("kube-audit", *audit)
 
 
 # --- data --------------------------------------------------------------------------------------

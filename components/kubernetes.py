@@ -3,7 +3,15 @@
 One ``KubernetesCompute`` component per entry of ``kubernetesComputes``:
 - ``containerservice.ManagedCluster`` when the entry creates its cluster: Entra ID with Azure
   RBAC, local accounts off, a pinned Kubernetes version with patch auto-upgrade, a system-assigned
-  identity, and the stack's training subnet when the stack has a network;
+  identity, and the stack's training subnet when the stack has a network; hardened (docs/kubernetes.md,
+  "Hardening"): Container insights, the dashboard off, workload identity and the OIDC issuer, the
+  Key Vault secrets provider with rotation, a private or restricted API server, pods per node, OS
+  disk type and host encryption from the config. Every input is checked against the ARM schema of
+  the SDK's API version, Azure/azure-resource-manager-schemas
+  schemas/2025-09-01/Microsoft.ContainerService.Aks.json @a1454431;
+- for a created cluster, Container insights' data collection rule and its association
+  (``monitor.DataCollectionRule``, ``DataCollectionRuleAssociation``, Microsoft.Insights
+  2022-06-01), and a diagnostic setting with the control plane's audit logs;
 - ``kubernetesconfiguration.Extension`` (``Microsoft.AzureML.Kubernetes``) with every setting the
   Azure CLI would add on its own, since ARM applies none of them (``azureml_infra.resolve``
   works the settings out);
@@ -24,10 +32,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-from pulumi_azure_native import authorization, containerservice, kubernetesconfiguration
+from pulumi_azure_native import authorization, containerservice, kubernetesconfiguration, monitor
 from pulumi_azure_native import machinelearningservices as ml
 
 from azureml_infra.deployment import AksClusterSpec, DependencyKind, KubernetesSpec
+from azureml_infra.naming import container_insights_rule_name
 from components.options import child
 from components.placement import Placement
 from components.role_assignments import assign_role, principal_id_of
@@ -36,6 +45,27 @@ EXTENSION_NAME = "azureml-extension"
 # The CLI sets the release namespace to azureml (AzureMLKubernetes.py, Create: "set release name
 # explicitly to azureml", DEFAULT_RELEASE_NAMESPACE).
 RELEASE_NAMESPACE = "azureml"
+
+# Container insights with managed identity (useAADAuth): the omsagent add-on runs the agent, and
+# what it collects and where it sends it is a data collection rule associated with the cluster,
+# which `az aks enable-addons -a monitoring` creates beside the add-on and an ARM deployment must
+# create itself: Microsoft's ARM onboarding template for managed identity does, in the cluster's
+# resource group (azure-monitor-docs articles/azure-monitor/containers/
+# kubernetes-monitoring-enable-arm.md, "Container logs": the Container insights DCR "MSCI-...",
+# dataCollectionInterval default 1m, namespaceFilteringMode Off, enableContainerLogV2). The
+# stream, extension and association names are the CLI's (Azure/azure-cli acs module:
+# Microsoft-ContainerInsights-Group-Default, ContainerInsights, ContainerInsightsExtension).
+CONTAINER_INSIGHTS_STREAM = "Microsoft-ContainerInsights-Group-Default"
+CONTAINER_INSIGHTS_ASSOCIATION = "ContainerInsightsExtension"
+CONTAINER_INSIGHTS_SETTINGS = {
+    "dataCollectionSettings": {"interval": "1m", "namespaceFilteringMode": "Off", "enableContainerLogV2": True}
+}
+# The Key Vault secrets provider polls for changed secrets this often when rotation is on (the
+# add-on's default, "Use the Azure Key Vault provider for Secrets Store CSI Driver in AKS",
+# azure-aks-docs articles/aks/csi-secrets-store-configuration-options.md, rotationPollInterval).
+SECRET_ROTATION_POLL_INTERVAL = "2m"
+# The diagnostic setting's name, as components.diagnostics names the stack's others.
+DIAGNOSTIC_SETTING_NAME = "azureml-infra"
 
 
 def _base64(pem: str) -> str:
@@ -73,8 +103,12 @@ class KubernetesCompute(pulumi.ComponentResource):
         self.subnet_role: authorization.RoleAssignment | None = None
         cluster_id: pulumi.Input[str]
         cluster_group: pulumi.Input[str]
+        self.data_collection_rule: monitor.DataCollectionRule | None = None
+        self.data_collection_rule_association: monitor.DataCollectionRuleAssociation | None = None
+        self.audit_logs: monitor.DiagnosticSetting | None = None
         if s.cluster is not None:
             self.cluster = self._managed_cluster(s, s.cluster, args)
+            self._monitoring(s, s.cluster, args)
             if args.subnet_id is not None and s.cluster.subnet_grant is not None:
                 self.subnet_role = self._subnet_role(s.cluster, args)
             cluster_id, cluster_group = self.cluster.id, where.resource_group_name
@@ -169,11 +203,90 @@ class KubernetesCompute(pulumi.ComponentResource):
             parent=self,
         )
 
+    @staticmethod
+    def _log_analytics_id(c: AksClusterSpec, args: KubernetesComputeArgs) -> pulumi.Input[str]:
+        """Where the cluster's logs go: diagnostics.workspaceId, else the stack's Log Analytics."""
+        return c.log_analytics_id or args.scope_ids["logAnalytics"]
+
+    def _monitoring(self, s: KubernetesSpec, c: AksClusterSpec, args: KubernetesComputeArgs) -> None:
+        """Container insights' rule and association, and the control plane's audit logs."""
+        assert self.cluster is not None
+        where = args.placement
+        if c.monitored:
+            self.data_collection_rule = monitor.DataCollectionRule(
+                f"{s.name}-container-insights",
+                data_collection_rule_name=container_insights_rule_name(where.location, c.name),
+                resource_group_name=where.resource_group_name,
+                location=where.location,
+                kind="Linux",
+                data_sources=monitor.DataCollectionRuleDataSourcesArgs(
+                    extensions=[
+                        monitor.ExtensionDataSourceArgs(
+                            name="ContainerInsightsExtension",
+                            extension_name="ContainerInsights",
+                            streams=[CONTAINER_INSIGHTS_STREAM],
+                            extension_settings=CONTAINER_INSIGHTS_SETTINGS,
+                        )
+                    ]
+                ),
+                destinations=monitor.DataCollectionRuleDestinationsArgs(
+                    log_analytics=[
+                        monitor.LogAnalyticsDestinationArgs(
+                            name="ciworkspace", workspace_resource_id=self._log_analytics_id(c, args)
+                        )
+                    ]
+                ),
+                data_flows=[monitor.DataFlowArgs(streams=[CONTAINER_INSIGHTS_STREAM], destinations=["ciworkspace"])],
+                description=f"azureml-infra: Container insights of AKS {c.name}",
+                tags=where.tags,
+                opts=child(self),
+            )
+            self.data_collection_rule_association = monitor.DataCollectionRuleAssociation(
+                f"{s.name}-container-insights-association",
+                association_name=CONTAINER_INSIGHTS_ASSOCIATION,
+                resource_uri=self.cluster.id,
+                data_collection_rule_id=self.data_collection_rule.id,
+                description="azureml-infra: Container insights of this cluster",
+                opts=child(self),
+            )
+        if c.audit_log_categories:
+            # The control plane's audit logs (azureml_infra.resolve.aks_audit_categories says which).
+            self.audit_logs = monitor.DiagnosticSetting(
+                f"{s.name}-cluster-diagnostics",
+                name=DIAGNOSTIC_SETTING_NAME,
+                resource_uri=self.cluster.id,
+                workspace_id=self._log_analytics_id(c, args),
+                # Resource-specific tables (AKSAudit, AKSAuditAdmin, AKSControlPlane), as AKS
+                # recommends ("Monitor AKS", azure-aks-docs articles/aks/monitor-aks.md).
+                log_analytics_destination_type="Dedicated",
+                logs=[monitor.DiagnosticsLogSettingsArgs(enabled=True, category=cat) for cat in c.audit_log_categories],
+                opts=child(self),
+            )
+
     def _managed_cluster(
         self, s: KubernetesSpec, c: AksClusterSpec, args: KubernetesComputeArgs
     ) -> containerservice.ManagedCluster:
         where = args.placement
         autoscale = c.max_node_count is not None
+        addons: dict[str, containerservice.ManagedClusterAddonProfileArgs] = {
+            # The Kubernetes dashboard stays off (retired by AKS; scanners ask that it be
+            # explicitly disabled: checkov CKV_AZURE_8 reads addonProfiles.kubeDashboard.enabled).
+            "kubeDashboard": containerservice.ManagedClusterAddonProfileArgs(enabled=False),
+        }
+        if c.monitored:
+            # Container insights with managed identity; the data collection rule says what it sends.
+            addons["omsagent"] = containerservice.ManagedClusterAddonProfileArgs(
+                enabled=True,
+                config={"logAnalyticsWorkspaceResourceID": self._log_analytics_id(c, args), "useAADAuth": "true"},
+            )
+        if c.key_vault_secrets_provider:
+            # Config values are strings ("Use the Azure Key Vault provider for Secrets Store CSI
+            # Driver", azure-aks-docs csi-secrets-store-configuration-options.md: enableSecretRotation,
+            # rotationPollInterval).
+            addons["azureKeyvaultSecretsProvider"] = containerservice.ManagedClusterAddonProfileArgs(
+                enabled=True,
+                config={"enableSecretRotation": "true", "rotationPollInterval": SECRET_ROTATION_POLL_INTERVAL},
+            )
         return containerservice.ManagedCluster(
             f"{s.name}-cluster",
             resource_name_=c.name,
@@ -206,8 +319,27 @@ class KubernetesCompute(pulumi.ComponentResource):
                     max_count=c.max_node_count,
                     vnet_subnet_id=args.subnet_id,
                     type="VirtualMachineScaleSets",
+                    # Taken only when the pool is created (facts.CREATE_ONLY): pods per node, the
+                    # OS disk on the VM's own storage or a managed disk, host encryption.
+                    max_pods=c.max_pods,
+                    os_disk_type=c.os_disk_type,
+                    enable_encryption_at_host=c.encryption_at_host,
                 )
             ],
+            addon_profiles=addons,
+            # A private API server in a private stack; else a public one, restricted to the
+            # authorized ranges when there are any (ManagedClusterAPIServerAccessProfile).
+            api_server_access_profile=containerservice.ManagedClusterAPIServerAccessProfileArgs(
+                enable_private_cluster=c.private,
+                authorized_ip_ranges=list(c.authorized_ip_ranges) or None,
+            ),
+            # Workloads reach Azure with a federated Entra ID identity, not a stored secret: the
+            # OIDC issuer and workload identity (ManagedClusterOidcIssuerProfile,
+            # ManagedClusterSecurityProfileWorkloadIdentity; workload identity needs the issuer).
+            oidc_issuer_profile=containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
+            security_profile=containerservice.ManagedClusterSecurityProfileArgs(
+                workload_identity=containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True)
+            ),
             network_profile=containerservice.ContainerServiceNetworkProfileArgs(
                 network_plugin="azure",
                 network_plugin_mode="overlay",
@@ -219,9 +351,10 @@ class KubernetesCompute(pulumi.ComponentResource):
                 service_cidr=c.service_cidr,
                 dns_service_ip=c.dns_service_ip,
             ),
-            # The minor version stays the one chosen; patches and node images come on their own.
+            # By default the minor version stays the one chosen; patches and node images come on
+            # their own (cluster.upgradeChannel, cluster.nodeOsUpgradeChannel).
             auto_upgrade_profile=containerservice.ManagedClusterAutoUpgradeProfileArgs(
-                upgrade_channel="patch", node_os_upgrade_channel="NodeImage"
+                upgrade_channel=c.upgrade_channel, node_os_upgrade_channel=c.node_os_upgrade_channel
             ),
             tags=where.tags,
             # The name is fixed by the config: a replacement must delete the old cluster first.

@@ -279,6 +279,22 @@ def prod_foundry_private(resource_type: str, props: Mapping[str, Any]) -> list[s
     ]
 
 
+def prod_aks_api_server_restricted(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """A production AKS cluster's API server is private, or public with authorized IP ranges
+    (apiServerAccessProfile, ARM schema 2025-09-01): not open to the whole internet."""
+    if resource_type != AKS_CLUSTER:
+        return []
+    private = get(props, "apiServerAccessProfile.enablePrivateCluster")
+    ranges = get(props, "apiServerAccessProfile.authorizedIPRanges")
+    if private is True or private == UNKNOWN or ranges:
+        return []
+    return [
+        "apiServerAccessProfile has neither enablePrivateCluster: true nor authorizedIPRanges: a production "
+        "cluster's API server must not be reachable from the whole internet; set "
+        "kubernetesComputes[].cluster.authorizedIpRanges, or network.privateEndpoints (a private cluster)"
+    ]
+
+
 def prod_workspace_private(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     if resource_type == ML_WORKSPACE and props.get("publicNetworkAccess") != "Disabled":
         return [
@@ -402,6 +418,8 @@ RULES: tuple[Rule | ProtectRule, ...] = (
          inference_https_only, skip=frozenset({DEV})),
     Rule("foundry-local-auth-off", "Foundry accounts take Entra ID only: local (key) authentication off.",
          foundry_local_auth_off),
+    Rule("prod-aks-api-server-restricted", "In prod, AKS clusters have a private API server or authorized IP "
+         "ranges.", prod_aks_api_server_restricted, only=PROD),
     Rule("prod-workspace-private", "In prod, the workspace has public network access disabled.",
          prod_workspace_private, only=PROD),
     Rule("prod-foundry-private", "In prod, Foundry accounts have public network access disabled.",

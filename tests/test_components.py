@@ -933,6 +933,9 @@ EXTENSION_SETTINGS = {"enableTraining": "True", "enableInference": "True", "infe
 ATTACHED_CLUSTER = given_id("Microsoft.ContainerService/managedClusters/aks-team", "rg-aks")
 PEM_CERT, PEM_KEY = "-----BEGIN CERTIFICATE-----\nMIIB\n", "-----BEGIN PRIVATE KEY-----\nMIIE\n"
 AKS_NEW = "aks-ml-test-new"
+K8S_LOGS = given_id("Microsoft.OperationalInsights/workspaces/log-central", "rg-monitor")
+DCR = "azure-native:monitor:DataCollectionRule"
+DCRA = "azure-native:monitor:DataCollectionRuleAssociation"
 
 
 def kubernetes_spec(**overrides: Any) -> KubernetesSpec:
@@ -945,6 +948,12 @@ def kubernetes_spec(**overrides: Any) -> KubernetesSpec:
             tier="Standard", disable_local_accounts=True, admin_group_object_ids=(GROUP,),
             pod_cidr="10.244.0.0/16", service_cidr="10.0.0.0/16", dns_service_ip="10.0.0.10",
             subnet_grant=SUBNET_GRANT,
+            # Hardening, every setting away from its default: a private API server, fewer pods,
+            # the stable channel, an ephemeral OS disk, host encryption, no secrets provider, the
+            # logs to a given Log Analytics workspace with kube-audit too.
+            max_pods=110, private=True, upgrade_channel="stable", node_os_upgrade_channel="SecurityPatch",
+            os_disk_type="Ephemeral", encryption_at_host=True, key_vault_secrets_provider=False,
+            log_analytics_id=K8S_LOGS, audit_log_categories=("kube-audit", "kube-audit-admin", "guard"),
         ),
         extension_settings=EXTENSION_SETTINGS,
     )
@@ -983,6 +992,9 @@ def test_a_created_cluster_gets_its_subnet_role_and_the_extension_attached_ones_
         (HOLDER, "holder", None),
         (K8S_COMPONENT, "k8s-new", "holder"),
         (AKS, "k8s-new-cluster", "k8s-new"),
+        (DCR, "k8s-new-container-insights", "k8s-new"),
+        (DCRA, "k8s-new-container-insights-association", "k8s-new"),
+        (SETTING, "k8s-new-cluster-diagnostics", "k8s-new"),
         (RA, "aks-new-network-contributor", "k8s-new"),
         (EXTENSION, "k8s-new-extension", "k8s-new"),
         (COMPUTE, "k8s-new", "k8s-new"),
@@ -1013,6 +1025,41 @@ def test_a_created_cluster_uses_entra_id_no_local_accounts_and_the_subnet_given(
     network = inputs["networkProfile"]
     assert (network["podCidr"], network["serviceCidr"], network["dnsServiceIP"]) == (
         "10.244.0.0/16", "10.0.0.0/16", "10.0.0.10")
+
+
+def test_a_created_clusters_hardening_follows_its_spec(kubernetes):
+    """Each hardening setting of the spec in the inputs the engine receives (the defaults: the
+    AKS example's plan, tests/test_kubernetes.py)."""
+    inputs = kubernetes.one(AKS).inputs
+    [pool] = inputs["agentPoolProfiles"]
+    assert (pool["maxPods"], pool["osDiskType"], pool["enableEncryptionAtHost"]) == (110, "Ephemeral", True)
+    assert inputs["apiServerAccessProfile"] == {"enablePrivateCluster": True}
+    assert inputs["autoUpgradeProfile"] == {"upgradeChannel": "stable", "nodeOSUpgradeChannel": "SecurityPatch"}
+    assert inputs["addonProfiles"] == {
+        "kubeDashboard": {"enabled": False},
+        "omsagent": {"enabled": True, "config": {"logAnalyticsWorkspaceResourceID": K8S_LOGS, "useAADAuth": "true"}},
+    }
+    assert (inputs["oidcIssuerProfile"], inputs["securityProfile"]) == (
+        {"enabled": True}, {"workloadIdentity": {"enabled": True}})
+    rule = kubernetes.one(DCR)
+    assert rule.inputs["destinations"] == {"logAnalytics": [{"name": "ciworkspace", "workspaceResourceId": K8S_LOGS}]}
+    assert rule.inputs["dataCollectionRuleName"] == f"MSCI-{LOCATION}-{AKS_NEW}"
+    assert kubernetes.one(DCRA).inputs["resourceUri"] == AKS_NEW_ID
+    audit = kubernetes.one(SETTING).inputs
+    assert (audit["resourceUri"], audit["workspaceId"]) == (AKS_NEW_ID, K8S_LOGS)
+    assert [log["category"] for log in audit["logs"]] == ["kube-audit", "kube-audit-admin", "guard"]
+
+
+def test_a_cluster_with_no_log_analytics_to_send_to_gets_no_monitoring():
+    spec = kubernetes_spec(cluster=replace(kubernetes_spec().cluster, monitored=False, audit_log_categories=()))
+
+    def build() -> dict[str, Any]:
+        create_kubernetes_computes(KubernetesComputesArgs((spec,), PLACEMENT, TRAINING_SUBNET, GIVEN_SUB), Holder())
+        return {}
+
+    run = built(build)
+    assert run.of_type(DCR) == [] and run.of_type(DCRA) == [] and run.of_type(SETTING) == []
+    assert "omsagent" not in run.one(AKS).inputs["addonProfiles"]
 
 
 def test_a_created_cluster_gets_network_contributor_on_the_subnet_given(kubernetes):

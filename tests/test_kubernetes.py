@@ -11,12 +11,16 @@ import yaml
 
 from tests.conftest import plan, run_file, stack
 from tools.graph import deployment_depth, nodes_from_registrations
-from tools.harness import ROOT, Run, config_from_yaml, is_secret_value, run_program
+from tools.harness import ROOT, Registration, Run, arm_id, config_from_yaml, is_secret_value, run_program
 
 AKS = "azure-native:containerservice:ManagedCluster"
 EXTENSION = "azure-native:kubernetesconfiguration:Extension"
 COMPUTE = "azure-native:machinelearningservices:Compute"
 ROLE = "azure-native:authorization:RoleAssignment"
+LOG_ANALYTICS = "azure-native:operationalinsights:Workspace"
+DCR = "azure-native:monitor:DataCollectionRule"
+DCRA = "azure-native:monitor:DataCollectionRuleAssociation"
+DIAGNOSTIC = "azure-native:monitor:DiagnosticSetting"
 SUB = "00000000-0000-0000-0000-000000000000"
 EXISTING = f"/subscriptions/{SUB}/resourceGroups/rg-platform-aks/providers/Microsoft.ContainerService/managedClusters/aks-platform-weu"
 CERT, KEY = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
@@ -36,6 +40,11 @@ def created():
 @pytest.fixture(scope="module")
 def attached():
     return example("aks-attach")
+
+
+def id_of(reg: Registration) -> str:
+    """The ARM id the mocks give a registered resource."""
+    return arm_id(reg.type, reg.inputs, reg.name)
 
 
 def plain(value):
@@ -63,10 +72,54 @@ def test_created_cluster_node_pool_and_network(created):
     assert i["agentPoolProfiles"] == [{
         "name": "system", "mode": "System", "osType": "Linux", "type": "VirtualMachineScaleSets",
         "vmSize": "Standard_D4s_v5", "count": 3, "enableAutoScaling": True, "minCount": 3, "maxCount": 5,
+        # Hardening: Azure CNI Overlay's 250 pods per node, a managed OS disk and no host
+        # encryption, as the example decides for its VM size (docs/kubernetes.md, "Hardening").
+        "maxPods": 250, "osDiskType": "Managed", "enableEncryptionAtHost": False,
     }]
     net = i["networkProfile"]
     assert (net["networkPlugin"], net["networkPluginMode"], net["networkPolicy"]) == ("azure", "overlay", "cilium")
     assert (net["podCidr"], net["serviceCidr"], net["dnsServiceIP"]) == ("192.168.0.0/16", "172.16.0.0/16", "172.16.0.10")
+
+
+def test_created_cluster_is_hardened(created):
+    """Each control in the inputs the API version expects (ARM schema 2025-09-01)."""
+    i = created.one(AKS).inputs
+    log_analytics = id_of(created.one(LOG_ANALYTICS))
+    assert i["addonProfiles"] == {
+        "kubeDashboard": {"enabled": False},
+        "omsagent": {"enabled": True, "config": {"logAnalyticsWorkspaceResourceID": log_analytics,
+                                                 "useAADAuth": "true"}},
+        "azureKeyvaultSecretsProvider": {"enabled": True, "config": {"enableSecretRotation": "true",
+                                                                     "rotationPollInterval": "2m"}},
+    }
+    # The example's stack is public: its API server is restricted to the authorized ranges.
+    assert i["apiServerAccessProfile"] == {"enablePrivateCluster": False, "authorizedIPRanges": ["203.0.113.0/24"]}
+    assert i["oidcIssuerProfile"] == {"enabled": True}
+    assert i["securityProfile"] == {"workloadIdentity": {"enabled": True}}
+
+
+def test_container_insights_and_audit_logs_go_to_the_stacks_log_analytics(created):
+    cluster_id = id_of(created.one(AKS))
+    log_analytics = id_of(created.one(LOG_ANALYTICS))
+    rule = created.one(DCR)
+    assert rule.azure_name == "MSCI-westeurope-aks-mlops-dev-myaks"
+    r = rule.inputs
+    assert r["kind"] == "Linux" and r["location"] == "westeurope"
+    assert r["dataSources"] == {"extensions": [{
+        "name": "ContainerInsightsExtension", "extensionName": "ContainerInsights",
+        "streams": ["Microsoft-ContainerInsights-Group-Default"],
+        "extensionSettings": {"dataCollectionSettings": {"interval": "1m", "namespaceFilteringMode": "Off",
+                                                         "enableContainerLogV2": True}},
+    }]}
+    assert r["destinations"] == {"logAnalytics": [{"name": "ciworkspace", "workspaceResourceId": log_analytics}]}
+    assert r["dataFlows"] == [{"streams": ["Microsoft-ContainerInsights-Group-Default"], "destinations": ["ciworkspace"]}]
+    association = created.one(DCRA).inputs
+    assert association["resourceUri"] == cluster_id and association["associationName"] == "ContainerInsightsExtension"
+    assert association["dataCollectionRuleId"] == id_of(rule)
+    audit = created.one(DIAGNOSTIC, "myaks-cluster-diagnostics").inputs
+    assert audit["resourceUri"] == cluster_id and audit["workspaceId"] == log_analytics
+    assert audit["logs"] == [{"category": "kube-audit-admin", "enabled": True}, {"category": "guard", "enabled": True}]
+    assert audit["logAnalyticsDestinationType"] == "Dedicated" and "metrics" not in audit
 
 
 def test_extension_has_the_settings_the_cli_would_add(created):
@@ -202,6 +255,10 @@ def test_created_cluster_goes_in_the_stacks_training_subnet_with_network_contrib
     assert role["principalType"] == "ServicePrincipal" and role["principalId"]
     # The router's load balancer goes in the subnet: the extension waits for the role.
     assert any(d.endswith("::myaks-cluster-network") for d in run.one(EXTENSION).dependencies)
+
+
+def test_created_cluster_in_a_private_stack_has_a_private_api_server(private_stack):
+    assert private_stack.one(AKS).inputs["apiServerAccessProfile"] == {"enablePrivateCluster": True}
 
 
 def test_attached_cluster_ignores_the_stacks_subnet(private_stack):

@@ -13,6 +13,7 @@ from azureml_infra.config.kubernetes import (
     KubernetesCompute,
 )
 from azureml_infra.naming import ENVIRONMENT_RE, PREFIX_RE, aks_cluster_name
+from azureml_infra.resolve import resolve
 from tests.conftest import accepted, assert_refused, plan, stack
 
 SUB = "00000000-0000-0000-0000-000000000000"
@@ -343,3 +344,99 @@ def test_a_created_cluster_in_a_private_stack_with_its_training_subnet_is_accept
     (compute,) = accepted(config(entry(), extra={**PRIVATE, **computes, **network()})).kubernetes_computes
     # Where its nodes go: test_kubernetes.py::test_created_cluster_goes_in_the_stacks_training_subnet_*.
     assert compute.cluster is not None
+
+
+# --- hardening (docs/kubernetes.md, "Hardening") -------------------------------------------------
+
+VM_SIZE = {"vmSize": "Standard_D4s_v5"}
+
+
+def test_hardening_defaults_and_settings_reach_the_cluster_spec():
+    """Pure: the config's hardening settings as resolve hands them to the component."""
+    (default,) = resolve(accepted(config(entry()))).kubernetes
+    c = default.cluster
+    assert c is not None
+    assert (c.max_pods, c.private, c.authorized_ip_ranges) == (250, False, ())
+    assert (c.upgrade_channel, c.node_os_upgrade_channel) == ("patch", "NodeImage")
+    assert (c.os_disk_type, c.encryption_at_host, c.key_vault_secrets_provider) == ("Managed", False, True)
+    # Container insights and the audit logs (diagnostics on by default) go to the stack's Log Analytics.
+    assert (c.monitored, c.log_analytics_id, c.audit_log_categories) == (True, None, ("kube-audit-admin", "guard"))
+    settings = {**VM_SIZE, "maxPods": 110, "authorizedIpRanges": ["203.0.113.0/24", "198.51.100.7/32"],
+                "upgradeChannel": "stable", "nodeOsUpgradeChannel": "SecurityPatch", "osDiskType": "Ephemeral",
+                "encryptionAtHost": True, "keyVaultSecretsProvider": False}
+    (chosen,) = resolve(accepted(config(entry(cluster=settings),
+                                        extra={"azureml-infra:diagnostics": {"logs": "allLogs"}}))).kubernetes
+    c = chosen.cluster
+    assert c is not None
+    assert (c.max_pods, c.private, c.authorized_ip_ranges) == (110, False, ("203.0.113.0/24", "198.51.100.7/32"))
+    assert (c.upgrade_channel, c.node_os_upgrade_channel) == ("stable", "SecurityPatch")
+    assert (c.os_disk_type, c.encryption_at_host, c.key_vault_secrets_provider) == ("Ephemeral", True, False)
+    assert c.audit_log_categories == ("kube-audit", "kube-audit-admin", "guard")
+    (quiet,) = resolve(accepted(config(entry(), extra={"azureml-infra:diagnostics": {"enabled": False}}))).kubernetes
+    assert quiet.cluster is not None and quiet.cluster.audit_log_categories == ()
+
+
+def test_private_stack_makes_a_private_cluster_unless_told_otherwise():
+    private = {**PRIVATE, **network()}
+    (default,) = resolve(accepted(config(entry(), extra=private))).kubernetes
+    public = entry(cluster={**VM_SIZE, "privateCluster": False, "authorizedIpRanges": ["203.0.113.0/24"]})
+    (chosen,) = resolve(accepted(config(public, extra=private))).kubernetes
+    assert default.cluster is not None and default.cluster.private
+    assert chosen.cluster is not None and not chosen.cluster.private
+    assert chosen.cluster.authorized_ip_ranges == ("203.0.113.0/24",)
+
+
+def test_authorized_ranges_on_a_private_cluster():
+    ranges = {**VM_SIZE, "privateCluster": True, "authorizedIpRanges": ["203.0.113.0/24"]}
+    assert_refused(config(entry(cluster=ranges)), [
+        f"{KEY}.cluster.authorizedIpRanges: cannot be set on a private cluster (privateCluster is true): "
+        "authorized IP ranges apply only to a public API server; remove them, or set privateCluster: false"
+    ])
+
+
+def test_authorized_ranges_on_a_private_stacks_cluster():
+    ranges = {**VM_SIZE, "authorizedIpRanges": ["203.0.113.0/24"]}
+    assert_refused(config(entry(cluster=ranges), extra={**PRIVATE, **network()}), [
+        f"{KEY}.cluster.authorizedIpRanges: cannot be set on a private cluster (the stack has "
+        "network.privateEndpoints, so the API server is private by default): authorized IP ranges apply only "
+        "to a public API server; remove them, or set cluster.privateCluster: false"
+    ])
+
+
+@pytest.mark.parametrize("cidr", ["203.0.113.0/33", "203.0.113.7/24", "office", "2001:db8::/32"])
+def test_bad_authorized_ip_range(cidr):
+    ranges = {**VM_SIZE, "authorizedIpRanges": ["198.51.100.0/24", cidr]}
+    assert_refused(config(entry(cluster=ranges)), [
+        f"{KEY}.cluster.authorizedIpRanges[1]: must be an IPv4 range in CIDR notation with no host bits set, "
+        f'such as 203.0.113.0/24 (got "{cidr}")'
+    ])
+
+
+def test_authorized_ip_range_without_a_prefix_length():
+    assert_refused(config(entry(cluster={**VM_SIZE, "authorizedIpRanges": ["203.0.113.7"]})), [
+        f"{KEY}.cluster.authorizedIpRanges[0]: must be an IPv4 range in CIDR notation, such as "
+        '203.0.113.7/32 for one address (got "203.0.113.7")'
+    ])
+
+
+@pytest.mark.parametrize("pods", [30, 49, 251])
+def test_max_pods_out_of_range(pods):
+    assert_refused(config(entry(cluster={**VM_SIZE, "maxPods": pods})), [
+        f"{KEY}.cluster.maxPods: must be 50-250 pods per node (got {pods}): Azure CNI Overlay allows up to 250, "
+        "and fewer than 50 wastes the node's capacity"
+    ])
+
+
+def test_unknown_upgrade_channels():
+    assert_refused(config(entry(cluster={**VM_SIZE, "upgradeChannel": "weekly", "nodeOsUpgradeChannel": "Weekly"})), [
+        f"{KEY}.cluster.upgradeChannel: input should be 'patch', 'stable', 'rapid', 'node-image' or 'none' "
+        '(got "weekly")',
+        f"{KEY}.cluster.nodeOsUpgradeChannel: input should be 'NodeImage', 'SecurityPatch', 'Unmanaged' or "
+        "'None' (got \"Weekly\")",
+    ])
+
+
+def test_unknown_os_disk_type():
+    assert_refused(config(entry(cluster={**VM_SIZE, "osDiskType": "Temporary"})), [
+        f"{KEY}.cluster.osDiskType: input should be 'Managed' or 'Ephemeral' (got \"Temporary\")"
+    ])

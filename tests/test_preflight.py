@@ -32,6 +32,7 @@ from tools.preflight.checks import (
     Provider,
     Usage,
     VmSize,
+    VmSku,
     allowed,
     exit_status,
     family_key,
@@ -93,9 +94,21 @@ AKS_VERSIONS = [
 VERSION_KEY = "kubernetesComputes[0].cluster.kubernetesVersion"
 
 
-def aks_cluster(version: str, name: str = "aks-mlops-dev-myaks", key: str | None = VERSION_KEY) -> dict:
-    """A created AKS cluster as the needs list it."""
-    return {"name": name, "kubernetesVersion": version, "location": "westeurope", "key": key}
+def aks_cluster(version: str, name: str = "aks-mlops-dev-myaks", key: str | None = VERSION_KEY, **nodes) -> dict:
+    """A created AKS cluster as the needs list it (``nodes``: vmSize, osDiskType, encryptionAtHost)."""
+    return {"name": name, "kubernetesVersion": version, "location": "westeurope", "key": key,
+            "vmSize": "Standard_D4s_v5", "osDiskType": "Managed", "encryptionAtHost": False, **nodes}
+
+
+# Resource SKUs' capabilities, as Azure lists them (strings): a size with no local disk, and one
+# with a 150 GiB temporary disk and a 100 GiB cache (Ddsv5-like); another with a small cache.
+VM_SKUS = [
+    VmSku("Standard_D4s_v5", {"EphemeralOSDiskSupported": "False", "EncryptionAtHostSupported": "True"}),
+    VmSku("Standard_D4ds_v5", {"EphemeralOSDiskSupported": "True", "EncryptionAtHostSupported": "True",
+                               "CachedDiskBytes": str(100 * 1024**3), "MaxResourceVolumeMB": str(150 * 1024)}),
+    VmSku("Standard_DS2_v2", {"EphemeralOSDiskSupported": "True", "EncryptionAtHostSupported": "False",
+                              "CachedDiskBytes": str(86 * 1024**3), "MaxResourceVolumeMB": str(7 * 1024)}),
+]
 
 
 class FakeAzure:
@@ -140,6 +153,12 @@ class FakeAzure:
 
     def kubernetes_versions(self, location):
         return self._answer("kubernetes_versions", location, default=AKS_VERSIONS)
+
+    def vm_skus(self, location):
+        return self._answer("vm_skus", location, default=VM_SKUS)
+
+    def feature_state(self, namespace, feature):
+        return self._answer("feature_state", namespace, feature, default="Registered")
 
 
 def stack_needs(computes=None, names=None, actions=None, create_group=True, providers=None, types=None, clusters=None):
@@ -457,7 +476,8 @@ def test_the_aks_example_needs_its_clusters_version():
 
     path = ROOT / "examples" / "Pulumi.aks-inference.yaml"
     assert export(path, planned_file(path))["kubernetesClusters"] == [
-        {"name": "aks-mlops-dev-myaks", "kubernetesVersion": "1.36", "location": "westeurope", "key": VERSION_KEY}]
+        {"name": "aks-mlops-dev-myaks", "kubernetesVersion": "1.36", "location": "westeurope", "key": VERSION_KEY,
+         "vmSize": "Standard_D4s_v5", "osDiskType": "Managed", "encryptionAtHost": False}]
 
 
 # --- providers and regions -----------------------------------------------------------------------
@@ -615,7 +635,8 @@ def test_needs_of_created_aks_clusters():
                                  resource_group="rg-x", create_resource_group=True,
                                  version_keys={"aks-x": "kubernetesComputes[2].cluster.kubernetesVersion"})
     assert derived["kubernetesClusters"] == [{"name": "aks-x", "kubernetesVersion": "1.36.2", "location": "northeurope",
-                                              "key": "kubernetesComputes[2].cluster.kubernetesVersion"}]
+                                              "key": "kubernetesComputes[2].cluster.kubernetesVersion",
+                                              "vmSize": None, "osDiskType": None, "encryptionAtHost": False}]
 
 
 def test_a_subnet_or_identity_used_from_elsewhere_needs_its_linked_action():
@@ -702,3 +723,75 @@ def test_module_checks_names_every_check_in_order():
     defined = sorted(name for name in vars(checks) if name.startswith("check_"))
     source = (ROOT / "tools" / "preflight" / "checks.py").read_text().split("def run_checks", 1)[1]
     assert [name for name in defined if name not in source] == []
+
+
+# --- AKS: ephemeral OS disks and host encryption --------------------------------------------------
+
+
+def node_results(cluster: dict, **answers) -> list:
+    return lines(run_checks(stack_needs(clusters=[cluster]), FakeAzure(**answers)), "aks nodes")
+
+
+def test_nodes_are_not_checked_unless_a_cluster_asks():
+    azure = FakeAzure()
+    assert lines(run_checks(stack_needs(clusters=[aks_cluster("1.36")]), azure), "aks nodes") == []
+    assert [c for c in azure.calls if c[0] in ("vm_skus", "feature_state")] == []
+
+
+def test_ephemeral_os_disk_on_a_size_without_a_local_disk_fails():
+    (result,) = node_results(aks_cluster("1.36", osDiskType="Ephemeral"))
+    assert (result.status, result.subject, result.detail, result.fix) == (
+        FAIL, "aks-mlops-dev-myaks ephemeral OS disk (Standard_D4s_v5)",
+        "Standard_D4s_v5 does not support ephemeral OS disks",
+        "set azureml-infra:kubernetesComputes[0].cluster.osDiskType: Managed, or a VM size with a local disk")
+
+
+def test_ephemeral_os_disk_on_a_size_with_a_large_enough_local_disk_passes():
+    (result,) = node_results(aks_cluster("1.36", osDiskType="Ephemeral", vmSize="standard_d4ds_v5"))
+    assert (result.status, result.detail) == (
+        PASS, "standard_d4ds_v5 supports ephemeral OS disks (cache 100 GiB, temporary disk 150 GiB)")
+
+
+def test_ephemeral_os_disk_on_a_small_local_disk_is_a_warning():
+    (result,) = node_results(aks_cluster("1.36", osDiskType="Ephemeral", vmSize="Standard_DS2_v2"))
+    assert (result.status, result.detail) == (
+        WARN, "Standard_DS2_v2's cache (86 GiB) and temporary disk (7 GiB) are smaller than 128 GB: AKS may not fit "
+              "the OS disk there")
+
+
+def test_host_encryption_needs_the_subscription_feature():
+    (result,) = node_results(aks_cluster("1.36", encryptionAtHost=True), feature_state="NotRegistered")
+    assert (result.status, result.detail) == (
+        FAIL, "the subscription's Microsoft.Compute/EncryptionAtHost feature is NotRegistered")
+    assert result.fix == (
+        "az feature register --namespace Microsoft.Compute --name EncryptionAtHost, wait for Registered (az feature "
+        "show), then az provider register --namespace Microsoft.Compute; or set "
+        "azureml-infra:kubernetesComputes[0].cluster.encryptionAtHost: false")
+    (ok,) = node_results(aks_cluster("1.36", encryptionAtHost=True))
+    assert (ok.status, ok.detail) == (
+        PASS, "Standard_D4s_v5 supports host encryption; the subscription's EncryptionAtHost feature is Registered")
+
+
+def test_host_encryption_on_a_size_without_it_fails_before_asking_for_the_feature():
+    azure = FakeAzure()
+    cluster = aks_cluster("1.36", encryptionAtHost=True, vmSize="Standard_DS2_v2")
+    (result,) = lines(run_checks(stack_needs(clusters=[cluster]), azure), "aks nodes")
+    assert (result.status, result.detail) == (FAIL, "Standard_DS2_v2 does not support host encryption in westeurope")
+    assert [c for c in azure.calls if c[0] == "feature_state"] == []
+
+
+def test_an_api_error_on_the_skus_is_could_not_check():
+    (result,) = node_results(aks_cluster("1.36", encryptionAtHost=True), vm_skus=RuntimeError("(AuthorizationFailed)"))
+    assert (result.status, result.subject) == (ERROR, "westeurope")
+
+
+def test_the_needs_carry_the_node_pools_disk_settings():
+    from tools.preflight.needs import _kubernetes_cluster
+
+    resource = {"azureName": "aks-mlops-dev-myaks", "inputs": {
+        "kubernetesVersion": "1.36", "location": "westeurope",
+        "agentPoolProfiles": [{"vmSize": "Standard_D4ds_v5", "osDiskType": "Ephemeral", "enableEncryptionAtHost": True}]}}
+    cluster = _kubernetes_cluster(resource, "westeurope", {"aks-mlops-dev-myaks": VERSION_KEY})
+    assert cluster is not None
+    assert (cluster["vmSize"], cluster["osDiskType"], cluster["encryptionAtHost"]) == ("Standard_D4ds_v5", "Ephemeral", True)
+

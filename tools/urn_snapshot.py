@@ -84,7 +84,10 @@ def _create_only(reg: Registration) -> dict[str, Any] | None:
     def at(path: str) -> Any:
         value: Any = inputs
         for part in path.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
+            if isinstance(value, list) and part.isdigit():  # agentPoolProfiles.0.osDiskType
+                value = value[int(part)] if int(part) < len(value) else None
+            else:
+                value = value.get(part) if isinstance(value, dict) else None
         return value
 
     return {path: at(path) for path in sorted(paths)}

@@ -13,11 +13,16 @@ Sources:
   src/k8s-extension/azext_k8s_extension/partner_extensions/AzureMLKubernetes.py @3f6c0dae;
 - node counts: pulumi-azure-native 3.29.0 ManagedClusterAgentPoolProfileArgs.count
   (containerservice/_inputs.py:4514, "1 to 1000 for system pools");
-- namespaces: RFC 1123 DNS labels (kubernetes/website, concepts/overview/working-with-objects/names.md).
+- namespaces: RFC 1123 DNS labels (kubernetes/website, concepts/overview/working-with-objects/names.md);
+- the hardening settings (docs/kubernetes.md, "Hardening"): the ARM schema of the API version the
+  pinned SDK's ManagedCluster uses, Azure/azure-resource-manager-schemas
+  schemas/2025-09-01/Microsoft.ContainerService.Aks.json @a1454431 (ManagedClusterAutoUpgradeProfile,
+  ManagedClusterAgentPoolProfileProperties, ManagedClusterAPIServerAccessProfile).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated, Literal, Self
 
@@ -88,6 +93,36 @@ MIN_NODES, MAX_NODES = 1, 1000
 HA_MIN_NODES = 3
 
 
+# Pods per node. Azure CNI Overlay (the network this program gives a created cluster) defaults to
+# and allows at most 250 (MicrosoftDocs/azure-aks-docs articles/aks/azure-cni-overlay.md, "Maximum
+# pods per node"); below 50 a node wastes capacity and scanners flag it (checkov CKV_AZURE_168,
+# "at least 50 pods"). 250 is also what a cluster created before this setting existed already has,
+# so sending it changes nothing on a deployed cluster.
+MIN_PODS, MAX_PODS, DEFAULT_MAX_PODS = 50, 250, 250
+
+# The channels of autoUpgradeProfile (ARM schema 2025-09-01, ManagedClusterAutoUpgradeProfile):
+# upgradeChannel for Kubernetes versions, nodeOSUpgradeChannel for the nodes' OS image.
+UpgradeChannel = Literal["patch", "stable", "rapid", "node-image", "none"]
+NodeOsUpgradeChannel = Literal["NodeImage", "SecurityPatch", "Unmanaged", "None"]
+
+
+def _check_cidr(value: str) -> str:
+    """An IPv4 address range in CIDR notation with no host bits set, as AKS takes it
+    (apiServerAccessProfile.authorizedIPRanges: "IP ranges are specified in CIDR format")."""
+    try:
+        ipaddress.IPv4Network(value, strict=True)
+    except ValueError:
+        raise ValueError(
+            "must be an IPv4 range in CIDR notation with no host bits set, such as 203.0.113.0/24"
+        ) from None
+    if "/" not in value:
+        raise ValueError(f"must be an IPv4 range in CIDR notation, such as {value}/32 for one address")
+    return value
+
+
+AuthorizedIpRange = Annotated[str, AfterValidator(_check_cidr)]
+
+
 def _check_namespace(value: str) -> str:
     if not _DNS_LABEL.fullmatch(value):
         raise ValueError(
@@ -132,6 +167,59 @@ class ClusterSettings(Model):
         description="Entra ID group object ids whose members are cluster admins (kubectl through Entra ID).",
     )
 
+    max_pods: int = Field(
+        DEFAULT_MAX_PODS,
+        description=f"Most pods per node ({MIN_PODS}-{MAX_PODS}); default {DEFAULT_MAX_PODS}, Azure CNI Overlay's. "
+        "Azure takes it only when it creates the node pool.",
+    )
+    private_cluster: bool | None = Field(
+        None,
+        description="API server on a private IP in the cluster's VNet only (enablePrivateCluster). Default: true "
+        "when the stack has network.privateEndpoints, false otherwise. Azure takes it only when it creates the cluster.",
+    )
+    authorized_ip_ranges: list[AuthorizedIpRange] = Field(
+        default_factory=list,
+        description="IPv4 ranges (CIDR) allowed to reach a public API server, e.g. your office's or your CI "
+        "agents' egress. Empty: reachable from anywhere (with Entra ID sign-in). Not with a private cluster.",
+    )
+    upgrade_channel: UpgradeChannel = Field(
+        "patch",
+        description="Kubernetes auto-upgrade channel: patch (default: the latest patch of the chosen minor "
+        "version), stable, rapid, node-image or none.",
+    )
+    node_os_upgrade_channel: NodeOsUpgradeChannel = Field(
+        "NodeImage",
+        description="Node OS auto-upgrade channel: NodeImage (default: a new node image weekly), "
+        "SecurityPatch, Unmanaged or None.",
+    )
+    os_disk_type: Literal["Managed", "Ephemeral"] = Field(
+        "Managed",
+        description="Nodes' OS disk: Managed (default: works on every VM size) or Ephemeral (on the VM's "
+        "cache or temporary disk; the VM size must have one large enough: docs/kubernetes.md). "
+        "Azure takes it only when it creates the node pool.",
+    )
+    encryption_at_host: bool = Field(
+        False,
+        description="Encrypt the nodes' temporary disk and disk caches on the VM host (enableEncryptionAtHost). "
+        "Needs the subscription's Microsoft.Compute/EncryptionAtHost feature and a VM size that supports it "
+        "(make preflight); default false. Azure takes it only when it creates the node pool.",
+    )
+    key_vault_secrets_provider: bool = Field(
+        True,
+        description="The Azure Key Vault secrets provider add-on (Secrets Store CSI driver), with secret "
+        "rotation every 2 minutes: workloads mount Key Vault secrets instead of Kubernetes secrets.",
+    )
+
+    @field_validator("max_pods")
+    @classmethod
+    def _pods_range(cls, value: int) -> int:
+        if not MIN_PODS <= value <= MAX_PODS:
+            raise ValueError(
+                f"must be {MIN_PODS}-{MAX_PODS} pods per node (got {value}): Azure CNI Overlay allows up to "
+                f"{MAX_PODS}, and fewer than {MIN_PODS} wastes the node's capacity"
+            )
+        return value
+
     @field_validator("node_count", "max_node_count")
     @classmethod
     def _node_range(cls, value: int | None) -> int | None:
@@ -153,7 +241,17 @@ class ClusterSettings(Model):
     def _max_at_least_min(self) -> Self:
         if self.max_node_count is not None and self.max_node_count < self.node_count:
             raise key_error("maxNodeCount", f"must be at least nodeCount ({self.node_count})")
+        if self.private_cluster and self.authorized_ip_ranges:
+            raise key_error(
+                "authorizedIpRanges",
+                "cannot be set on a private cluster (privateCluster is true): authorized IP ranges apply only to "
+                "a public API server; remove them, or set privateCluster: false",
+            )
         return self
+
+    def is_private(self, stack_private: bool) -> bool:
+        """Whether the API server is private: as set, else when the stack is (network.privateEndpoints)."""
+        return stack_private if self.private_cluster is None else self.private_cluster
 
 
 class InferenceRouter(Model):

@@ -68,6 +68,7 @@ AKS_CLUSTER = {
     "resourceName": "aks-mlops-dev-myaks", "disableLocalAccounts": True, "enableRBAC": True,
     "aadProfile": {"managed": True, "enableAzureRBAC": True}, "identity": {"type": "SystemAssigned"},
     "kubernetesVersion": "1.36",
+    "apiServerAccessProfile": {"enablePrivateCluster": False, "authorizedIPRanges": ["203.0.113.0/24"]},
 }
 AML_EXTENSION = {
     "extensionName": "azureml-extension", "extensionType": "Microsoft.AzureML.Kubernetes",

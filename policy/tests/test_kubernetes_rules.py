@@ -57,3 +57,28 @@ def test_levels_no_plain_http_in_test_and_prod_advisory_local_accounts_in_dev():
     assert pack_config("prod")["inference-https-only"]["enforcementLevel"] == "mandatory"
     assert pack_config("dev")["aks-no-local-accounts"]["enforcementLevel"] == "advisory"
     assert pack_config("prod")["aks-no-local-accounts"]["enforcementLevel"] == "mandatory"
+
+
+UNRESTRICTED = (
+    "apiServerAccessProfile has neither enablePrivateCluster: true nor authorizedIPRanges: a production cluster's "
+    "API server must not be reachable from the whole internet; set kubernetesComputes[].cluster.authorizedIpRanges, "
+    "or network.privateEndpoints (a private cluster)"
+)
+
+
+@pytest.mark.parametrize("profile", [None, {"enablePrivateCluster": False}, {"authorizedIPRanges": []}])
+def test_prod_aks_with_an_unrestricted_public_api_server_fails(profile):
+    props = good(AKS_CLUSTER, apiServerAccessProfile=profile)
+    assert check("prod-aks-api-server-restricted", T_AKS, props) == [UNRESTRICTED]
+
+
+def test_prod_aks_with_a_private_api_server_passes():
+    props = good(AKS_CLUSTER, apiServerAccessProfile={"enablePrivateCluster": True})
+    assert check("prod-aks-api-server-restricted", T_AKS, props) == []
+
+
+def test_api_server_rule_is_prod_only():
+    assert pack_config("prod")["prod-aks-api-server-restricted"]["enforcementLevel"] == "mandatory"
+    assert pack_config("test")["prod-aks-api-server-restricted"]["enforcementLevel"] == "disabled"
+    assert pack_config("dev")["prod-aks-api-server-restricted"]["enforcementLevel"] == "disabled"
+

@@ -52,6 +52,7 @@ COMPLIANT = [
     ("prod-datastore-identity", T_DATASTORE, DATASTORE, False),
     ("prod-protect-stateful", T_WORKSPACE, WORKSPACE, True),
     ("aks-no-local-accounts", "azure-native:containerservice:ManagedCluster", AKS_CLUSTER, False),
+    ("prod-aks-api-server-restricted", "azure-native:containerservice:ManagedCluster", AKS_CLUSTER, False),
     ("inference-https-only", "azure-native:kubernetesconfiguration:Extension", AML_EXTENSION, False),
     ("foundry-local-auth-off", "azure-native:cognitiveservices:Account", FOUNDRY_ACCOUNT, True),
     ("prod-foundry-private", "azure-native:cognitiveservices:Account", FOUNDRY_ACCOUNT, True),

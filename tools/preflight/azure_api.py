@@ -23,6 +23,7 @@ from tools.preflight.checks import (
     Provider,
     Usage,
     VmSize,
+    VmSku,
 )
 from tools.preflight.foundry_api import FoundryApi
 
@@ -33,6 +34,11 @@ from tools.preflight.foundry_api import FoundryApi
 SUBSCRIPTION_PERMISSIONS_API = "2015-07-01"
 # Permissions - List For Resource (Microsoft.Authorization 2022-04-01, the SDK's default).
 RESOURCE_PERMISSIONS_API = "2022-04-01"
+# Resource Skus - List (Microsoft.Compute) and Features - Get (Microsoft.Features), both
+# 2021-07-01, the versions their REST API references document (learn.microsoft.com/rest/api/
+# compute/resource-skus/list, /rest/api/resources/features/get).
+RESOURCE_SKUS_API = "2021-07-01"
+FEATURES_API = "2021-07-01"
 
 
 class AzureApi(FoundryApi):
@@ -181,6 +187,32 @@ class AzureApi(FoundryApi):
             for v in result.values_property or []
         ]
 
+    def vm_skus(self, location: str) -> list[VmSku]:
+        # Resource Skus - List, Microsoft.Compute 2021-07-01 (REST API reference: GET
+        # /subscriptions/{id}/providers/Microsoft.Compute/skus?$filter=location eq '<region>'):
+        # no compute SDK in requirements-preflight.txt, so through the resource client's pipeline.
+        # Each SKU: name, resourceType, capabilities [{name, value}] (values are strings).
+        items = self._get_all(f"/subscriptions/{self.subscription_id}/providers/Microsoft.Compute/skus",
+                              RESOURCE_SKUS_API, f"$filter=location eq '{location}'")
+        return [
+            VmSku(item.get("name", ""), {c.get("name", ""): str(c.get("value", "")) for c in item.get("capabilities") or []})
+            for item in items
+            if item.get("resourceType") == "virtualMachines"
+        ]
+
+    def feature_state(self, namespace: str, feature: str) -> str:
+        # Features - Get, Microsoft.Features 2021-07-01 (GET /subscriptions/{id}/providers/
+        # Microsoft.Features/providers/{namespace}/features/{feature}): properties.state.
+        from azure.core.exceptions import HttpResponseError
+        from azure.core.rest import HttpRequest
+
+        url = (f"/subscriptions/{self.subscription_id}/providers/Microsoft.Features/providers/{namespace}"
+               f"/features/{feature}?api-version={FEATURES_API}")
+        response = self._resources.send_request(HttpRequest("GET", url))
+        if response.status_code != 200:
+            raise HttpResponseError(response=response)
+        return str((response.json().get("properties") or {}).get("state") or "")
+
     def permissions(self, scope: str) -> list[Permission]:
         parts = scope.strip("/").split("/")
         if len(parts) == 4 and parts[2].lower() == "resourcegroups" and parts[1] == self.subscription_id:
@@ -192,13 +224,13 @@ class AzureApi(FoundryApi):
         return [Permission(tuple(p.get("actions") or ()), tuple(p.get("notActions") or ()))
                 for p in self._get_all(f"/{'/'.join(parts)}/providers/Microsoft.Authorization/permissions", api)]
 
-    def _get_all(self, path: str, api_version: str) -> list[dict]:
+    def _get_all(self, path: str, api_version: str, query: str = "") -> list[dict]:
         """A GET of a list, following nextLink, through the resource client's pipeline."""
         from azure.core.exceptions import HttpResponseError
         from azure.core.rest import HttpRequest
 
         items: list[dict] = []
-        url: str | None = f"{path}?api-version={api_version}"
+        url: str | None = f"{path}?api-version={api_version}" + (f"&{query}" if query else "")
         while url:
             response = self._resources.send_request(HttpRequest("GET", url))
             if response.status_code != 200:

@@ -86,6 +86,23 @@ class KubernetesVersion:
 
 
 @dataclass(frozen=True)
+class VmSku:
+    """A VM size's capabilities in a region, as Resource SKUs list them (strings, as Azure sends
+    them: ``EphemeralOSDiskSupported: "True"``, ``CachedDiskBytes``, ``MaxResourceVolumeMB``,
+    ``EncryptionAtHostSupported``)."""
+
+    name: str
+    capabilities: Mapping[str, str] = field(default_factory=dict)
+
+    def flag(self, name: str) -> bool:
+        return self.capabilities.get(name, "").lower() == "true"
+
+    def number(self, name: str) -> int:
+        value = self.capabilities.get(name, "")
+        return int(value) if value.isdigit() else 0
+
+
+@dataclass(frozen=True)
 class Permission:
     actions: tuple[str, ...]
     not_actions: tuple[str, ...] = ()
@@ -104,6 +121,8 @@ class Azure(Protocol):
     def usages(self, location: str) -> list[Usage]: ...
     def vm_sizes(self, location: str) -> list[VmSize]: ...
     def kubernetes_versions(self, location: str) -> list[KubernetesVersion]: ...
+    def vm_skus(self, location: str) -> list[VmSku]: ...  # the region's virtualMachines SKUs
+    def feature_state(self, namespace: str, feature: str) -> str: ...  # Registered, NotRegistered, ...
     def permissions(self, scope: str) -> list[Permission]: ...
 
 
@@ -508,6 +527,98 @@ def check_kubernetes_versions(ctx: Context) -> Iterator[Result]:
                              f"offered in {location} ({', '.join([*patch, 'GA', *default])})")
 
 
+# --- AKS: what the nodes ask of the VM size and the subscription --------------------------------
+
+NODES_CHECK = "aks nodes"
+# An ephemeral OS disk must fit the VM's cache or temporary disk (azure-docs articles/
+# virtual-machines/ephemeral-os-disks.md, "Size requirements"); the program leaves osDiskSizeGB
+# to AKS, which sizes it from the VM (azure-aks-docs articles/aks/cluster-configuration.md,
+# "Default OS disk sizing": 128 GB for the smallest sizes). Below 128 GiB of local disk, a warning:
+# AKS may not fit the OS disk there.
+DEFAULT_OS_DISK_GB = 128
+GIB = 1024**3
+
+
+def _cluster_key(cluster: Mapping[str, Any], setting: str) -> str:
+    """``azureml-infra:kubernetesComputes[0].cluster.<setting>``, from the version's key."""
+    key = cluster.get("key")
+    prefix = key.rsplit(".", 1)[0] if isinstance(key, str) and "." in key else "kubernetesComputes[].cluster"
+    return f"azureml-infra:{prefix}.{setting}"
+
+
+def _ephemeral(cluster: Mapping[str, Any], sku: VmSku | None, location: str) -> Result:
+    """An ephemeral OS disk lives on the VM's cache or temporary disk, which the size must have
+    and large enough for the OS disk (azure-docs articles/virtual-machines/ephemeral-os-disks.md,
+    "Size requirements"; Resource SKUs capabilities EphemeralOSDiskSupported, CachedDiskBytes,
+    MaxResourceVolumeMB)."""
+    size = cluster.get("vmSize") or "?"
+    subject = f"{cluster['name']} ephemeral OS disk ({size})"
+    fix = f"set {_cluster_key(cluster, 'osDiskType')}: Managed, or a VM size with a local disk"
+    if sku is None:
+        return Result(NODES_CHECK, subject, FAIL, f"{size} is not offered in {location}", fix)
+    if not sku.flag("EphemeralOSDiskSupported"):
+        return Result(NODES_CHECK, subject, FAIL, f"{size} does not support ephemeral OS disks", fix)
+    cache_gb = sku.number("CachedDiskBytes") // GIB
+    temp_gb = sku.number("MaxResourceVolumeMB") // 1024
+    if max(cache_gb, temp_gb) < DEFAULT_OS_DISK_GB:
+        return Result(NODES_CHECK, subject, WARN,
+                      f"{size}'s cache ({cache_gb} GiB) and temporary disk ({temp_gb} GiB) are smaller than "
+                      f"{DEFAULT_OS_DISK_GB} GB: AKS may not fit the OS disk there", fix)
+    return Result(NODES_CHECK, subject, PASS,
+                  f"{size} supports ephemeral OS disks (cache {cache_gb} GiB, temporary disk {temp_gb} GiB)")
+
+
+def check_aks_nodes(ctx: Context) -> Iterator[Result]:
+    """For each created AKS cluster that asks for an ephemeral OS disk or host encryption: the
+    VM size supports it in the region, and, for host encryption, the subscription has the
+    Microsoft.Compute/EncryptionAtHost feature registered ("Host-based encryption on AKS",
+    azure-aks-docs articles/aks/enable-host-encryption.md, prerequisites). Both are off by default
+    (config/kubernetes.py), so a stack that does not ask makes no call."""
+    clusters = [c for c in ctx.needs.get("kubernetesClusters", [])
+                if c.get("osDiskType") == "Ephemeral" or c.get("encryptionAtHost")]
+    skus_by_location: dict[str, dict[str, VmSku] | None] = {}
+    feature: tuple[str | None, Result | None] | None = None
+    for cluster in clusters:
+        location = cluster.get("location") or ctx.location
+        if location not in skus_by_location:
+            found, error = _ask(NODES_CHECK, location, lambda loc=location: ctx.azure.vm_skus(loc))
+            if error:
+                yield error
+            skus_by_location[location] = None if error else {s.name.lower(): s for s in found}
+        skus = skus_by_location[location]
+        if skus is None:
+            continue
+        size = str(cluster.get("vmSize") or "")
+        sku = skus.get(size.lower())
+        if cluster.get("osDiskType") == "Ephemeral":
+            yield _ephemeral(cluster, sku, location)
+        if not cluster.get("encryptionAtHost"):
+            continue
+        subject = f"{cluster['name']} host encryption ({size})"
+        fix = f"set {_cluster_key(cluster, 'encryptionAtHost')}: false, or a VM size that supports it"
+        if sku is None or not sku.flag("EncryptionAtHostSupported"):
+            reason = "is not offered" if sku is None else "does not support host encryption"
+            yield Result(NODES_CHECK, subject, FAIL, f"{size} {reason} in {location}", fix)
+            continue
+        if feature is None:
+            feature = _ask(NODES_CHECK, "Microsoft.Compute/EncryptionAtHost",
+                           lambda: ctx.azure.feature_state("Microsoft.Compute", "EncryptionAtHost"))
+            if feature[1]:
+                yield feature[1]
+        state, error = feature
+        if error:
+            continue
+        if state == "Registered":
+            yield Result(NODES_CHECK, subject, PASS,
+                         f"{size} supports host encryption; the subscription's EncryptionAtHost feature is Registered")
+        else:
+            yield Result(NODES_CHECK, subject, FAIL,
+                         f"the subscription's Microsoft.Compute/EncryptionAtHost feature is {state or 'not registered'}",
+                         "az feature register --namespace Microsoft.Compute --name EncryptionAtHost, wait for "
+                         "Registered (az feature show), then az provider register --namespace Microsoft.Compute; "
+                         f"or set {_cluster_key(cluster, 'encryptionAtHost')}: false")
+
+
 # --- permissions --------------------------------------------------------------------------------
 
 
@@ -587,6 +698,7 @@ def run_checks(needs: Mapping[str, Any], azure: Azure) -> list[Result]:
     results += vault_results
     results += check_compute(ctx)
     results += check_kubernetes_versions(ctx)
+    results += check_aks_nodes(ctx)
     results += check_permissions(ctx)
     results += check_unknown_types(ctx)
     results += foundry.check_foundry(ctx)

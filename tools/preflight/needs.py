@@ -184,11 +184,18 @@ def _kubernetes_cluster(
         return None  # none set: AKS picks its default, which it offers by definition
     name = resource.get("azureName") or resource.get("name")
     where = inputs.get("location")
+    pools = inputs.get("agentPoolProfiles")
+    pool = pools[0] if isinstance(pools, list) and pools and isinstance(pools[0], dict) else {}
     return {
         "name": name,
         "kubernetesVersion": version,
         "location": where if isinstance(where, str) and where else location,
         "key": version_keys.get(name) if isinstance(name, str) else None,
+        # The node pool's VM size and what it asks of that size and of the subscription: an
+        # ephemeral OS disk, host encryption (checks.check_aks_nodes).
+        "vmSize": pool.get("vmSize"),
+        "osDiskType": pool.get("osDiskType"),
+        "encryptionAtHost": pool.get("enableEncryptionAtHost") is True,
     }
 
 

@@ -84,10 +84,36 @@ def _workspace_identity_can_attach(config: StackConfig) -> Iterable[Problem]:
         )
 
 
+def stack_is_private(config: StackConfig) -> bool:
+    """A stack whose workspace is reached through private endpoints: its created clusters get a
+    private API server unless cluster.privateCluster says otherwise (resolve asks the same)."""
+    return config.network.private_endpoints is not None
+
+
+def _authorized_ranges_need_a_public_api_server(config: StackConfig) -> Iterable[Problem]:
+    """A private cluster by default (a private stack) has no public API server to restrict: AKS
+    refuses authorized IP ranges on a private cluster ("Secure access to the API server using
+    authorized IP address ranges", Limitations: "You can't use this feature with private
+    clusters", MicrosoftDocs/azure-aks-docs articles/aks/api-server-authorized-ip-ranges.md).
+    An explicit privateCluster: true is refused by the model itself."""
+    if not stack_is_private(config):
+        return
+    for index, compute in enumerate(config.kubernetes_computes):
+        c = compute.cluster
+        if c is not None and c.private_cluster is None and c.authorized_ip_ranges:
+            yield Problem.at(
+                f"kubernetesComputes[{index}].cluster.authorizedIpRanges",
+                "cannot be set on a private cluster (the stack has network.privateEndpoints, so the API server "
+                "is private by default): authorized IP ranges apply only to a public API server; remove them, "
+                "or set cluster.privateCluster: false",
+            )
+
+
 # Rules that need more than one section of the config: (StackConfig) -> problems.
 CHECKS: list[Check] = [
     _one_compute_per_cluster,
     _created_clusters_in_the_network,
     _not_in_a_managed_network,
     _workspace_identity_can_attach,
+    _authorized_ranges_need_a_public_api_server,
 ]
