@@ -34,6 +34,8 @@ from components.foundry import Foundry, FoundryArgs
 from components.kubernetes import KubernetesComputesArgs, create_kubernetes_computes
 from components.ml_registry import MachineLearningRegistry, MachineLearningRegistryArgs
 from components.network import (
+    MonitorScope,
+    MonitorScopeArgs,
     Network,
     NetworkArgs,
     OutboundRules,
@@ -65,8 +67,13 @@ import_ids = (
     else {}
 )
 
+# workspace.serverlessCompute.subnetId: training - the workspace takes the training subnet's id, which
+# exists once the network (made in the workspace's resource group) does: a deferred output.
+serverless_training = deployment.workspace.serverless_subnet is not None and deployment.workspace.serverless_subnet.training
+serverless_subnet, resolve_serverless_subnet = pulumi.deferred_output() if serverless_training else (None, None)
 workspace = MachineLearningWorkspace(
-    "workspace", WorkspaceArgs(deployment.workspace, client.tenant_id, client.subscription_id, import_ids)
+    "workspace",
+    WorkspaceArgs(deployment.workspace, client.tenant_id, client.subscription_id, import_ids, serverless_subnet),
 )
 ids = workspace.ids
 
@@ -76,6 +83,8 @@ network = (
     else None
 )
 training_subnet_id = network.training_subnet_id if network else None
+if resolve_serverless_subnet is not None and training_subnet_id is not None:
+    resolve_serverless_subnet(training_subnet_id)
 placement = Placement(workspace.resource_group_name, workspace.workspace_name, deployment.location, deployment.tags)
 # Kubernetes computes join the same map: they are computes of the workspace (the `computes`
 # output), and their identities read datastores and the registry like the clusters' do.
@@ -116,6 +125,19 @@ foundry = (
 )
 if foundry is not None:
     ids["foundry"] = foundry.account_id
+# The Azure ML registry: its id goes to the managed network's rule and the private endpoint to it.
+registry = (
+    MachineLearningRegistry(
+        "ml-registry",
+        MachineLearningRegistryArgs(deployment.registry, workspace.resource_group_name, client.subscription_id,
+                                    principal_ids),
+        opts=child(workspace),
+    )
+    if deployment.registry is not None
+    else None
+)
+if registry is not None:
+    ids["registry"] = registry.registry_id
 if deployment.outbound_rules is not None:
     OutboundRules(
         "outbound-rules",
@@ -124,6 +146,16 @@ if deployment.outbound_rules is not None:
         opts=child(workspace),
     )
 
+# network.privateEndpoints.monitor: the stack's Log Analytics and Application Insights in an Azure Monitor
+# private link scope, reached through its endpoint (docs/network.md).
+if network is not None and deployment.network is not None and deployment.network.monitor_scope is not None:
+    scoped = {label: ids[kind] for kind, label in (("logAnalytics", "log-analytics"),
+                                                   ("applicationInsights", "application-insights")) if kind in ids}
+    ids["monitorScope"] = MonitorScope(
+        "monitor-scope",
+        MonitorScopeArgs(deployment.network.monitor_scope, workspace.resource_group_name, scoped, deployment.tags),
+        opts=child(network),
+    ).scope_id
 endpoints = (
     PrivateEndpoints(
         "private-endpoints",
@@ -136,19 +168,6 @@ endpoints = (
     else None
 )
 
-registry = (
-    MachineLearningRegistry(
-        "ml-registry",
-        MachineLearningRegistryArgs(deployment.registry, workspace.resource_group_name, client.subscription_id,
-                                    principal_ids),
-        opts=child(workspace),
-    )
-    if deployment.registry is not None
-    else None
-)
-
-if registry is not None:
-    ids["registry"] = registry.registry_id
 if deployment.access:
     Access("access", AccessArgs(deployment.access, ids, client.subscription_id), opts=child(workspace))
 

@@ -225,13 +225,16 @@ LOCKED_TYPES = frozenset({STORAGE_ACCOUNT, KEY_VAULT, CONTAINER_REGISTRY, FOUNDR
 # - key vault: its soft-delete retention (Azure refuses any change once set);
 # - workspace: its storage and key vault, high business impact, and data isolation ("can only be
 #   configured when creating a workspace", azure-ai-docs how-to-identity-based-service-authentication.md);
+#   its customer-managed key and service-side encryption ("the key is provided when you create your
+#   workspace", azure-ai-docs concept-customer-managed-keys.md);
 # - container registry: zone redundancy ("Region conversions to availability zones aren't
 #   currently supported", azure-docs container-registry/zone-redundancy.md);
 # - compute: its VM size and subnet.
 CREATE_ONLY: dict[str, frozenset[str]] = {
     STORAGE_ACCOUNT: frozenset({"isHnsEnabled", "kind"}),
     KEY_VAULT: frozenset({"properties.softDeleteRetentionInDays"}),
-    ML_WORKSPACE: frozenset({"storageAccount", "keyVault", "hbiWorkspace", "enableDataIsolation"}),
+    ML_WORKSPACE: frozenset({"storageAccount", "keyVault", "hbiWorkspace", "enableDataIsolation", "encryption",
+                             "enableServiceSideCMKEncryption"}),
     CONTAINER_REGISTRY: frozenset({"zoneRedundancy"}),
     ML_COMPUTE: frozenset({"properties.properties.vmSize", "properties.properties.subnet.id"}),
     # Foundry account: its kind, and its custom subdomain ("After you create a custom subdomain
