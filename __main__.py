@@ -70,6 +70,10 @@ import_ids = (
 # workspace.serverlessCompute.subnetId: training - the workspace takes the training subnet's id, which
 # exists once the network (made in the workspace's resource group) does: a deferred output.
 serverless_training = deployment.workspace.serverless_subnet is not None and deployment.workspace.serverless_subnet.training
+if serverless_training and (deployment.network is None or deployment.network.vnet is None
+                            or deployment.network.vnet.training_subnet is None):
+    # config.rules.network refuses it; never leave the workspace waiting for a subnet that will not come.
+    raise ValueError("workspace.serverlessCompute.subnetId is training, and the stack has no training subnet")
 serverless_subnet, resolve_serverless_subnet = pulumi.deferred_output() if serverless_training else (None, None)
 workspace = MachineLearningWorkspace(
     "workspace",

@@ -34,6 +34,8 @@ ML_DATASTORE = "azure-native:machinelearningservices:Datastore"
 MANAGEMENT_LOCK = "azure-native:authorization:ManagementLockByScope"
 USER_ASSIGNED_IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
+MONITOR_SCOPE = "azure-native:monitor:PrivateLinkScope"
+MONITOR_SCOPED_RESOURCE = "azure-native:monitor:PrivateLinkScopedResource"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 ML_REGISTRY = "azure-native:machinelearningservices:Registry"
 AKS_CLUSTER = "azure-native:containerservice:ManagedCluster"
@@ -136,6 +138,12 @@ ARM_TYPES: dict[str, ArmType] = {
     # An extension resource: its id is under the resource it is set on (a path from the root).
     DIAGNOSTIC_SETTING: _arm("Microsoft.Insights/diagnosticSettings", "name",
                              "{resourceUri}/providers/Microsoft.Insights/diagnosticSettings/{name}", "resourceUri"),
+    # The Azure Monitor private link scope and its scoped resources (network.privateEndpoints.monitor).
+    MONITOR_SCOPE: _arm("Microsoft.Insights/privateLinkScopes", "scopeName",
+                        "Microsoft.Insights/privateLinkScopes/{scopeName}"),
+    MONITOR_SCOPED_RESOURCE: _arm("Microsoft.Insights/privateLinkScopes/scopedResources", "name",
+                                  "Microsoft.Insights/privateLinkScopes/{scopeName}/scopedResources/{name}",
+                                  "scopeName"),
     "azure-native:network:VirtualNetwork": _arm("Microsoft.Network/virtualNetworks", "virtualNetworkName",
                                                 "Microsoft.Network/virtualNetworks/{virtualNetworkName}"),
     "azure-native:network:NetworkSecurityGroup": _arm(

@@ -26,7 +26,7 @@ QUICK_FILES = {
     "test_access_config.py", "test_compute_config.py", "test_config_validation.py", "test_datastores_config.py",
     "test_kubernetes_config.py", "test_network_config.py", "test_naming.py", "test_stack_schema.py",
     "test_verify.py", "test_resolve.py", "test_day_one_config.py", "test_journeys.py", "test_cost_config.py",
-    "test_prices.py",
+    "test_prices.py", "test_enterprise_config.py",
 }
 
 
