@@ -10,6 +10,7 @@ outputs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -74,7 +75,10 @@ if serverless_training and (deployment.network is None or deployment.network.vne
                             or deployment.network.vnet.training_subnet is None):
     # config.rules.network refuses it; never leave the workspace waiting for a subnet that will not come.
     raise ValueError("workspace.serverlessCompute.subnetId is training, and the stack has no training subnet")
-serverless_subnet, resolve_serverless_subnet = pulumi.deferred_output() if serverless_training else (None, None)
+serverless_subnet: pulumi.Output[str] | None = None
+resolve_serverless_subnet: Callable[[pulumi.Output[str]], None] | None = None
+if serverless_training:
+    serverless_subnet, resolve_serverless_subnet = pulumi.deferred_output()
 workspace = MachineLearningWorkspace(
     "workspace",
     WorkspaceArgs(deployment.workspace, client.tenant_id, client.subscription_id, import_ids, serverless_subnet),

@@ -49,7 +49,8 @@ def check_customer_managed_keys(ctx: Context) -> Iterator[Result]:
         vault_name = entry["vaultId"].rstrip("/").rsplit("/", 1)[-1]
         key_name = entry["keyUri"].split("/keys/", 1)[1].split("/")[0]
         subject = f"{vault_name}/{key_name}"
-        vault, error = _ask(CHECK, subject, lambda: azure.key_vault(entry["vaultId"]))
+        vault_id = entry["vaultId"]
+        vault, error = _ask(CHECK, subject, lambda v=vault_id: azure.key_vault(v))
         if error:
             yield error
             continue
@@ -60,7 +61,7 @@ def check_customer_managed_keys(ctx: Context) -> Iterator[Result]:
                          "would make the workspace's data unreadable for good",
                          f"turn it on: az keyvault update --name {vault_name} --enable-purge-protection true")
             continue
-        key, error = _ask(CHECK, subject, lambda: azure.vault_key(entry["vaultId"], key_name))
+        key, error = _ask(CHECK, subject, lambda v=vault_id, k=key_name: azure.vault_key(v, k))
         if error:
             yield error
             continue
