@@ -119,11 +119,25 @@ def test_a_stack_without_the_controls_sends_none_of_their_inputs():
 def test_a_changed_encryption_or_hbi_on_an_existing_stack_is_refused():
     """The stack exists as its snapshot records it (tests/snapshots/examples.enterprise.json); a stack file
     that drops the key and hbi would update the workspace in place, which Azure refuses (or replace it):
-    the guard names both before anything runs."""
+    the guard names both before anything runs.
+
+    The same plan (one plan less) turns the managed network on, which no other plan does with a registry:
+    the workspace's rule to the registry takes the registry's id and waits for the approver role."""
     config: dict[str, Any] = yaml.safe_load(EXAMPLE.read_text())["config"]
-    del config["azureml-infra:workspace"]["encryption"]
-    config["azureml-infra:workspace"]["hbi"] = False
-    changed = plan(config, stack_name="enterprise", preview=True).registrations
+    workspace = config["azureml-infra:workspace"]
+    del workspace["encryption"], workspace["serverlessCompute"]
+    workspace["hbi"] = False
+    config["azureml-infra:network"]["isolation"] = "AllowInternetOutbound"
+    del config["azureml-infra:network"]["privateEndpoints"]["vnet"]["trainingSubnet"]
+    del config["azureml-infra:computes"][0]["subnetId"]
+    run = plan(config, stack_name="enterprise", preview=True)
+    changed = run.registrations
+    rule = named(run, "azure-native:machinelearningservices:ManagedNetworkSettingsRule")["outbound-rule-ml-registry-amlregistry"]
+    assert rule.inputs["properties"]["destination"]["subresourceTarget"] == "amlregistry"
+    assert rule.property_dependencies["properties"] == [run.one(facts.ML_REGISTRY).urn]
+    approver = named(run, facts.ROLE_ASSIGNMENT)["registry-network-approver"]
+    assert approver.urn in rule.dependencies
+    assert approver.inputs["roleDefinitionId"].endswith(Role.AZURE_AI_ENTERPRISE_NETWORK_CONNECTION_APPROVER.id)
     snapshot = urn_snapshot.json.loads(urn_snapshot.snapshot_path(EXAMPLE).read_text())["resources"]
     problems = urn_snapshot.compare("examples/Pulumi.enterprise.yaml", snapshot, changed, "snapshot")
     workspace = ("examples/Pulumi.enterprise.yaml: azure-native:machinelearningservices:Workspace 'workspace' "
