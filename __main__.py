@@ -10,6 +10,7 @@ outputs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -34,6 +35,8 @@ from components.foundry import Foundry, FoundryArgs
 from components.kubernetes import KubernetesComputesArgs, create_kubernetes_computes
 from components.ml_registry import MachineLearningRegistry, MachineLearningRegistryArgs
 from components.network import (
+    MonitorScope,
+    MonitorScopeArgs,
     Network,
     NetworkArgs,
     OutboundRules,
@@ -65,8 +68,20 @@ import_ids = (
     else {}
 )
 
+# workspace.serverlessCompute.subnetId: training - the workspace takes the training subnet's id, which
+# exists once the network (made in the workspace's resource group) does: a deferred output.
+serverless_training = deployment.workspace.serverless_subnet is not None and deployment.workspace.serverless_subnet.training
+if serverless_training and (deployment.network is None or deployment.network.vnet is None
+                            or deployment.network.vnet.training_subnet is None):
+    # config.rules.network refuses it; never leave the workspace waiting for a subnet that will not come.
+    raise ValueError("workspace.serverlessCompute.subnetId is training, and the stack has no training subnet")
+serverless_subnet: pulumi.Output[str] | None = None
+resolve_serverless_subnet: Callable[[pulumi.Output[str]], None] | None = None
+if serverless_training:
+    serverless_subnet, resolve_serverless_subnet = pulumi.deferred_output()
 workspace = MachineLearningWorkspace(
-    "workspace", WorkspaceArgs(deployment.workspace, client.tenant_id, client.subscription_id, import_ids)
+    "workspace",
+    WorkspaceArgs(deployment.workspace, client.tenant_id, client.subscription_id, import_ids, serverless_subnet),
 )
 ids = workspace.ids
 
@@ -76,6 +91,8 @@ network = (
     else None
 )
 training_subnet_id = network.training_subnet_id if network else None
+if resolve_serverless_subnet is not None and training_subnet_id is not None:
+    resolve_serverless_subnet(training_subnet_id)
 placement = Placement(workspace.resource_group_name, workspace.workspace_name, deployment.location, deployment.tags)
 # Kubernetes computes join the same map: they are computes of the workspace (the `computes`
 # output), and their identities read datastores and the registry like the clusters' do.
@@ -116,6 +133,19 @@ foundry = (
 )
 if foundry is not None:
     ids["foundry"] = foundry.account_id
+# The Azure ML registry: its id goes to the managed network's rule and the private endpoint to it.
+registry = (
+    MachineLearningRegistry(
+        "ml-registry",
+        MachineLearningRegistryArgs(deployment.registry, workspace.resource_group_name, client.subscription_id,
+                                    principal_ids),
+        opts=child(workspace),
+    )
+    if deployment.registry is not None
+    else None
+)
+if registry is not None:
+    ids["registry"] = registry.registry_id
 if deployment.outbound_rules is not None:
     OutboundRules(
         "outbound-rules",
@@ -124,6 +154,16 @@ if deployment.outbound_rules is not None:
         opts=child(workspace),
     )
 
+# network.privateEndpoints.monitor: the stack's Log Analytics and Application Insights in an Azure Monitor
+# private link scope, reached through its endpoint (docs/network.md).
+if network is not None and deployment.network is not None and deployment.network.monitor_scope is not None:
+    scoped = {label: ids[kind] for kind, label in (("logAnalytics", "log-analytics"),
+                                                   ("applicationInsights", "application-insights")) if kind in ids}
+    ids["monitorScope"] = MonitorScope(
+        "monitor-scope",
+        MonitorScopeArgs(deployment.network.monitor_scope, workspace.resource_group_name, scoped, deployment.tags),
+        opts=child(network),
+    ).scope_id
 endpoints = (
     PrivateEndpoints(
         "private-endpoints",
@@ -136,19 +176,6 @@ endpoints = (
     else None
 )
 
-registry = (
-    MachineLearningRegistry(
-        "ml-registry",
-        MachineLearningRegistryArgs(deployment.registry, workspace.resource_group_name, client.subscription_id,
-                                    principal_ids),
-        opts=child(workspace),
-    )
-    if deployment.registry is not None
-    else None
-)
-
-if registry is not None:
-    ids["registry"] = registry.registry_id
 if deployment.access:
     Access("access", AccessArgs(deployment.access, ids, client.subscription_id), opts=child(workspace))
 

@@ -32,6 +32,7 @@ DependencyKind = Literal[
     "dataStorage",
     "registry",  # the Azure ML registry the stack creates or uses
     "foundry",  # the Foundry resource (a Cognitive Services account) the stack creates or uses
+    "monitorScope",  # the Azure Monitor private link scope (network.privateEndpoints.monitor)
 ]
 
 
@@ -143,6 +144,15 @@ class ScopedGrant:
 
 
 @dataclass(frozen=True)
+class KeyGrant:
+    """The workspace identity's role on the vault of the workspace's customer-managed key: on the
+    stack's own vault (``vault_id`` None) or on a vault by ARM id."""
+
+    grant: Grant
+    vault_id: str | None
+
+
+@dataclass(frozen=True)
 class WorkspaceIdentitySpec:
     """The workspace's user-assigned identity: created (``existing_id`` None) and granted its
     roles, or reused as is."""
@@ -151,6 +161,17 @@ class WorkspaceIdentitySpec:
     existing_id: str | None
     # On the dependencies before the workspace exists, and on the workspace once it does.
     grants: tuple[ScopedGrant, ...] = ()
+    # With a customer-managed key: its role on the key's vault, before the workspace exists.
+    key_grant: KeyGrant | None = None
+
+
+@dataclass(frozen=True)
+class EncryptionSpec:
+    """The workspace's customer-managed key (``encryption``): read as its user-assigned identity."""
+
+    key_vault_id: str
+    key_uri: str
+    service_side: bool = False
 
 
 @dataclass(frozen=True)
@@ -186,6 +207,15 @@ class WorkspaceSpec:
     protect: bool = False
     # enableDataIsolation: set when the workspace is created, never after.
     data_isolation: bool = False
+    # A customer-managed key and high business impact: also set when the workspace is created only.
+    encryption: EncryptionSpec | None = None
+    hbi: bool = False
+    # Serverless compute in a subnet (an ARM id, or the stack's training subnet) and without public IPs.
+    serverless_subnet: Subnet | None = None
+    serverless_no_public_ip: bool = False
+    # network.privateEndpoints.monitor: Log Analytics and Application Insights take no public
+    # ingestion or queries (they are reached through the stack's Azure Monitor private link scope).
+    monitor_private: bool = False
 
 
 # --- computes --------------------------------------------------------------------------------
@@ -374,6 +404,8 @@ class NetworkSpec:
     subnet_vnet_id: str | None = None
     zones_to_create: tuple[str, ...] = ()
     given_zones: Mapping[str, str] = field(default_factory=dict)
+    # network.privateEndpoints.monitor: the Azure Monitor private link scope's name; None: none.
+    monitor_scope: str | None = None
 
     @property
     def zone_link_name(self) -> str:
@@ -413,7 +445,7 @@ class OutboundRuleSpec:
     def needs_approval(self) -> bool:
         """A private endpoint to a resource that is not one of the workspace's defaults waits for
         the workspace identity's approver role on it."""
-        return self.type == "PrivateEndpoint" and self.target in ("dataStorage", "foundry")
+        return self.type == "PrivateEndpoint" and self.target in ("dataStorage", "foundry", "registry")
 
 
 @dataclass(frozen=True)
@@ -466,6 +498,8 @@ class DiagnosticsSpec:
     workspace_id: str | None  # the Log Analytics workspace; None: the stack's own
     logs: str
     metrics: bool
+    # An event hub that also receives them: (authorization rule's ARM id, event hub name).
+    event_hub: tuple[str, str] | None = None
 
 
 # --- the Foundry resource (docs/foundry.md) -------------------------------------------------

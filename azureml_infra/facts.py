@@ -34,6 +34,8 @@ ML_DATASTORE = "azure-native:machinelearningservices:Datastore"
 MANAGEMENT_LOCK = "azure-native:authorization:ManagementLockByScope"
 USER_ASSIGNED_IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
+MONITOR_SCOPE = "azure-native:monitor:PrivateLinkScope"
+MONITOR_SCOPED_RESOURCE = "azure-native:monitor:PrivateLinkScopedResource"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 ML_REGISTRY = "azure-native:machinelearningservices:Registry"
 AKS_CLUSTER = "azure-native:containerservice:ManagedCluster"
@@ -145,6 +147,12 @@ ARM_TYPES: dict[str, ArmType] = {
         "{resourceUri}/providers/Microsoft.Insights/dataCollectionRuleAssociations/{associationName}", "resourceUri"),
     DIAGNOSTIC_SETTING: _arm("Microsoft.Insights/diagnosticSettings", "name",
                              "{resourceUri}/providers/Microsoft.Insights/diagnosticSettings/{name}", "resourceUri"),
+    # The Azure Monitor private link scope and its scoped resources (network.privateEndpoints.monitor).
+    MONITOR_SCOPE: _arm("Microsoft.Insights/privateLinkScopes", "scopeName",
+                        "Microsoft.Insights/privateLinkScopes/{scopeName}"),
+    MONITOR_SCOPED_RESOURCE: _arm("Microsoft.Insights/privateLinkScopes/scopedResources", "name",
+                                  "Microsoft.Insights/privateLinkScopes/{scopeName}/scopedResources/{name}",
+                                  "scopeName"),
     "azure-native:network:VirtualNetwork": _arm("Microsoft.Network/virtualNetworks", "virtualNetworkName",
                                                 "Microsoft.Network/virtualNetworks/{virtualNetworkName}"),
     "azure-native:network:NetworkSecurityGroup": _arm(
@@ -234,13 +242,16 @@ LOCKED_TYPES = frozenset({STORAGE_ACCOUNT, KEY_VAULT, CONTAINER_REGISTRY, FOUNDR
 # - key vault: its soft-delete retention (Azure refuses any change once set);
 # - workspace: its storage and key vault, high business impact, and data isolation ("can only be
 #   configured when creating a workspace", azure-ai-docs how-to-identity-based-service-authentication.md);
+#   its customer-managed key and service-side encryption ("the key is provided when you create your
+#   workspace", azure-ai-docs concept-customer-managed-keys.md);
 # - container registry: zone redundancy ("Region conversions to availability zones aren't
 #   currently supported", azure-docs container-registry/zone-redundancy.md);
 # - compute: its VM size and subnet.
 CREATE_ONLY: dict[str, frozenset[str]] = {
     STORAGE_ACCOUNT: frozenset({"isHnsEnabled", "kind"}),
     KEY_VAULT: frozenset({"properties.softDeleteRetentionInDays"}),
-    ML_WORKSPACE: frozenset({"storageAccount", "keyVault", "hbiWorkspace", "enableDataIsolation"}),
+    ML_WORKSPACE: frozenset({"storageAccount", "keyVault", "hbiWorkspace", "enableDataIsolation", "encryption",
+                             "enableServiceSideCMKEncryption"}),
     CONTAINER_REGISTRY: frozenset({"zoneRedundancy"}),
     ML_COMPUTE: frozenset({"properties.properties.vmSize", "properties.properties.subnet.id"}),
     # Foundry account: its kind, and its custom subdomain ("After you create a custom subdomain

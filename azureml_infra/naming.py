@@ -227,6 +227,13 @@ def endpoint_name(resource_name: str, group_id: str) -> str:
     return f"pe-{resource_name}-{group_id}"
 
 
+def monitor_scope_name(prefix: str, environment: str) -> str:
+    """Name of the Azure Monitor private link scope: ampls-<prefix>-<environment>. CAF's abbreviation
+    list (cloud-adoption-framework resource-abbreviations.md) has none for it (its `pls` is Azure
+    Arc's scope); AMPLS is what Azure Monitor's own pages call it (azure-monitor/logs/private-link-security.md)."""
+    return f"ampls-{prefix}-{environment}"
+
+
 def outbound_rule_name(label: str, subresource: str) -> str:
     """The managed network's outbound rule this stack adds for a sub-resource of one of its
     resources (its label: storage-account, data-storage)."""

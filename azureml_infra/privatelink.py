@@ -34,6 +34,25 @@ FOUNDRY_ZONES = (
     "privatelink.services.ai.azure.com",
 )
 
+# An Azure ML registry (Microsoft.MachineLearningServices/registries, group amlregistry) answers in
+# the workspace's API zone only: azure-docs articles/private-link/private-endpoint-dns.md ("Azure
+# private endpoint private DNS zone values"), "Azure Machine Learning registry
+# (Microsoft.MachineLearningServices/registries) | amlregistry | privatelink.api.azureml.ms". (No
+# notebooks zone: that row lists none, unlike the workspace's.)
+REGISTRY_API_ZONE = "privatelink.api.azureml.ms"
+# An Azure Monitor private link scope (Microsoft.Insights/privateLinkScopes, group azuremonitor):
+# the same page, "Azure Monitor (Microsoft.Insights/privateLinkScopes) | azuremonitor |
+# privatelink.monitor.azure.com, privatelink.oms.opinsights.azure.com,
+# privatelink.ods.opinsights.azure.com, privatelink.agentsvc.azure-automation.net,
+# privatelink.blob.core.windows.net".
+MONITOR_ZONES = (
+    "privatelink.monitor.azure.com",
+    "privatelink.oms.opinsights.azure.com",
+    "privatelink.ods.opinsights.azure.com",
+    "privatelink.agentsvc.azure-automation.net",
+    BLOB_ZONE,
+)
+
 
 @dataclass(frozen=True)
 class EndpointKind:
@@ -58,6 +77,11 @@ ENDPOINT_KINDS: dict[str, EndpointKind] = {
     "registry": EndpointKind("registry", (REGISTRY_ZONE,), addresses=2),
     # One address per host it answers on, counted generously (one NIC address may serve all three).
     "account": EndpointKind("account", FOUNDRY_ZONES, addresses=3),
+    # A registry's endpoint answers for the registry in each of its regions: counted generously.
+    "amlregistry": EndpointKind("amlregistry", (REGISTRY_API_ZONE,), addresses=4),
+    # A scope's endpoint takes an address per Azure Monitor host (global endpoints, the agent and
+    # ingestion hosts of each scoped workspace, the agents' storage): counted generously.
+    "azuremonitor": EndpointKind("azuremonitor", MONITOR_ZONES, addresses=12),
 }
 
 # Every zone a private endpoint of this stack can need: the only names dnsZones accepts.
@@ -73,10 +97,13 @@ ENDPOINT_GROUPS: dict[str, tuple[str, ...]] = {
     "containerRegistry": ("registry",),
     "dataStorage": ("blob", "dfs"),
     "foundry": ("account",),  # the Foundry account, when the stack has one (foundry)
+    "registry": ("amlregistry",),  # the Azure ML registry, when the stack has one (registry)
+    "monitorScope": ("azuremonitor",),  # network.privateEndpoints.monitor: the Azure Monitor scope
 }
 
 # Dependencies that only some stacks have, by the flag of endpoint_groups that adds them.
-_OPTIONAL = {"dataStorage": "has_data_storage", "foundry": "foundry"}
+_OPTIONAL = {"dataStorage": "has_data_storage", "foundry": "foundry", "registry": "registry",
+             "monitorScope": "monitor"}
 
 
 # The default storage's queue and table, which batch endpoints and ParallelRunStep use: "Queue -
@@ -93,16 +120,21 @@ def groups_of(kind: str, batch: bool) -> tuple[str, ...]:
     return ENDPOINT_GROUPS.get(kind, ()) + (BATCH_GROUPS if batch and kind == "storageAccount" else ())
 
 
-def endpoint_groups(has_data_storage: bool, batch: bool = False, foundry: bool = False) -> list[str]:
+def endpoint_groups(
+    has_data_storage: bool, batch: bool = False, foundry: bool = False, registry: bool = False, monitor: bool = False
+) -> list[str]:
     """The group ids of every private endpoint a stack creates (one entry per endpoint)."""
-    present = {"has_data_storage": has_data_storage, "foundry": foundry}
+    present = {"has_data_storage": has_data_storage, "foundry": foundry, "registry": registry, "monitor": monitor}
     kinds = [kind for kind in ENDPOINT_GROUPS if kind not in _OPTIONAL or present[_OPTIONAL[kind]]]
     return [g for kind in kinds for g in groups_of(kind, batch)]
 
 
-def required_zones(has_data_storage: bool, batch: bool = False, foundry: bool = False) -> list[str]:
+def required_zones(
+    has_data_storage: bool, batch: bool = False, foundry: bool = False, registry: bool = False, monitor: bool = False
+) -> list[str]:
     """The private DNS zones the stack's endpoints need, in a fixed order."""
-    zones = (z for g in endpoint_groups(has_data_storage, batch, foundry) for z in ENDPOINT_KINDS[g].zones)
+    groups = endpoint_groups(has_data_storage, batch, foundry, registry, monitor)
+    zones = (z for g in groups for z in ENDPOINT_KINDS[g].zones)
     return list(dict.fromkeys(zones))
 
 
@@ -118,6 +150,10 @@ MANAGED_NETWORK_RULES: tuple[tuple[str, str, str], ...] = (
     ("dataStorage", "data-storage", "blob"),
     ("dataStorage", "data-storage", "dfs"),
 )
+
+# The rule this program adds to a managed network for the stack's Azure ML registry, where the stack
+# is private (azureml_infra.resolve): its name is the stack's, as MANAGED_NETWORK_RULES' are.
+REGISTRY_RULE = "ml-registry-amlregistry"
 
 
 # A registry's endpoint also answers for its regional data endpoints, whose records Azure writes

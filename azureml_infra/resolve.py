@@ -41,10 +41,12 @@ from azureml_infra.deployment import (
     Deployment,
     DiagnosticsSpec,
     DiagnosticTarget,
+    EncryptionSpec,
     EndpointSpec,
     Existing,
     Grant,
     InstanceSpec,
+    KeyGrant,
     KeyVaultSpec,
     KubernetesSpec,
     LogAnalyticsSpec,
@@ -69,6 +71,7 @@ from azureml_infra.naming import (
     aks_cluster_name,
     endpoint_name,
     identity_name,
+    monitor_scope_name,
     network_names,
     outbound_rule_name,
 )
@@ -77,6 +80,7 @@ from azureml_infra.privatelink import (
     ENDPOINT_GROUPS,
     ENDPOINT_KINDS,
     MANAGED_NETWORK_RULES,
+    REGISTRY_RULE,
     groups_of,
     registry_data_zone,
     required_zones,
@@ -263,6 +267,12 @@ def _workspace(config: StackConfig, names: ResourceNames, dependencies: tuple[De
         managed_network=_managed_network(config.network),
         protect=config.protect,
         data_isolation=ws.data_isolation,
+        encryption=(EncryptionSpec(ws.encryption.key_vault_id, ws.encryption.key_uri, ws.encryption.service_side)
+                    if ws.encryption else None),
+        hbi=ws.hbi,
+        serverless_subnet=_subnet(ws.serverless_compute.subnet_id) if ws.serverless_compute else None,
+        serverless_no_public_ip=ws.serverless_compute.no_public_ip if ws.serverless_compute else False,
+        monitor_private=config.network.monitor_scope,
     )
 
 
@@ -345,7 +355,30 @@ def _workspace_identity(config: StackConfig, dependencies: tuple[Dependency, ...
         for d in sorted((d for d in dependencies if d.identity_roles), key=lambda d: order.index(d.kind))
         for role in roles(d)
     )
-    return WorkspaceIdentitySpec(name=name, existing_id=None, grants=grants)
+    return WorkspaceIdentitySpec(name=name, existing_id=None, grants=grants,
+                                 key_grant=_key_grant(config, dependencies, principal_key, name))
+
+
+def _key_grant(
+    config: StackConfig, dependencies: tuple[Dependency, ...], principal_key: str, identity: str
+) -> KeyGrant | None:
+    """With a customer-managed key: Key Vault Crypto Service Encryption User on the key's vault, so
+    the identity can wrap and unwrap with it when Azure ML creates the workspace (azure-ai-docs
+    concept-customer-managed-keys.md: the identity needs get, wrap key and unwrap key on the key; the
+    role grants them on an RBAC vault). On the stack's own vault (its name) the grant waits for it."""
+    encryption = config.workspace.encryption
+    if encryption is None:
+        return None
+    vault = _of(dependencies, "keyVault")
+    own = vault.created and encryption.vault_name.lower() == vault.name.lower()
+    reused = arm.parse_resource_id(encryption.key_vault_id)
+    role = Role.KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER
+    grant = _grant(
+        f"identity-cmk-{_short(role)}", vault.key if own else keys.reused_key(encryption.key_vault_id), role,
+        principal_key, f"azureml-infra: the workspace identity {identity} reads the workspace's key ({role.value})",
+        subscription_id=None if own or reused is None else reused.subscription_id,
+    )
+    return KeyGrant(grant, None if own else encryption.key_vault_id)
 
 
 def _managed_network(network: NetworkSettings) -> ManagedNetworkSpec | None:
@@ -613,7 +646,8 @@ def _network(config: StackConfig) -> NetworkSpec:
     pe = config.network.private_endpoints
     assert pe is not None
     zones = required_zones(config.data_storage is not None, batch=not config.network.managed,
-                           foundry=config.foundry is not None)
+                           foundry=config.foundry is not None, registry=config.registry is not None,
+                           monitor=pe.monitor)
     vnet = pe.vnet
     return NetworkSpec(
         names=network_names(config.prefix, config.environment),
@@ -622,8 +656,10 @@ def _network(config: StackConfig) -> NetworkSpec:
         vnet=VnetSpec(vnet.address_space, vnet.private_endpoint_subnet, vnet.training_subnet) if vnet else None,
         subnet_id=pe.subnet_id,
         subnet_vnet_id=pe.vnet_id_of_subnet,
-        zones_to_create=tuple(z for z in zones if z not in pe.dns_zones),
+        # dnsZoneGroups: false - the tenant's policy writes the records into its own zones: none here.
+        zones_to_create=tuple(z for z in zones if z not in pe.dns_zones) if pe.dns_zone_groups else (),
         given_zones=dict(pe.dns_zones),
+        monitor_scope=monitor_scope_name(config.prefix, config.environment) if pe.monitor else None,
     )
 
 
@@ -658,9 +694,22 @@ def _endpoints(
             else None
         )
         zones = ENDPOINT_KINDS[group_id].zones + ((data_zone,) if group_id == "registry" and hub_data_zone else ())
-        return EndpointSpec(key, name, d.kind, group_id, zones, reader)
+        return EndpointSpec(key, name, d.kind, group_id, _zones(zones), reader)
 
-    return tuple(endpoint(d, g) for d in dependencies for g in groups_of(d.kind, batch))
+    def _zones(zones: tuple[str, ...]) -> tuple[str, ...]:
+        # dnsZoneGroups: false - no zone group: the tenant's policy adds one (docs/network.md).
+        return zones if config.network.zone_groups else ()
+
+    found = [endpoint(d, g) for d in dependencies for g in groups_of(d.kind, batch)]
+    if config.registry is not None:
+        # The Azure ML registry, created here or used by id: group amlregistry (privatelink.REGISTRY_API_ZONE).
+        found.append(EndpointSpec("ml-registry", endpoint_name(config.registry.name, "amlregistry"), "registry",
+                                  "amlregistry", _zones(ENDPOINT_KINDS["amlregistry"].zones)))
+    if config.network.monitor_scope:
+        scope = monitor_scope_name(config.prefix, config.environment)
+        found.append(EndpointSpec("monitor", endpoint_name(scope, "azuremonitor"), "monitorScope", "azuremonitor",
+                                  _zones(ENDPOINT_KINDS["azuremonitor"].zones)))
+    return tuple(found)
 
 
 def _user_rule(rule: OutboundRule) -> OutboundRuleSpec:
@@ -711,7 +760,32 @@ def _outbound_rules(config: StackConfig, names: ResourceNames, workspace_princip
             "azureml-infra: the workspace approves its managed network's endpoints to the data lake",
         )),)
     foundry_rules, foundry_approvals = resolve_foundry.outbound(config, names, workspace_principal, _grant)
-    return OutboundRulesSpec((*rules, *foundry_rules), (*approvals, *foundry_approvals))
+    registry_rules, registry_approvals = _registry_outbound(config, workspace_principal)
+    return OutboundRulesSpec((*rules, *foundry_rules, *registry_rules),
+                             (*approvals, *foundry_approvals, *registry_approvals))
+
+
+def _registry_outbound(
+    config: StackConfig, workspace_principal: str
+) -> tuple[tuple[OutboundRuleSpec, ...], tuple[ScopedGrant, ...]]:
+    """Under a managed network: a private endpoint rule to the Azure ML registry (group amlregistry:
+    "Private endpoints" list of azure-ai-docs how-to-managed-network.md; privatelink.OUTBOUND_SUBRESOURCES),
+    waiting for the workspace identity's approver role on it, as the data lake's and Foundry's rules
+    do: the registry is not one of the workspace's default resources ("Approval of private endpoints",
+    same page). Whether the registry is private is its owner's choice, which a consuming stack cannot
+    see: every managed network with a registry gets the rule (it works for a public registry too)."""
+    registry = config.registry
+    if registry is None or not config.network.managed:
+        return (), ()
+    rule = OutboundRuleSpec(REGISTRY_RULE, "PrivateEndpoint", target="registry", subresource="amlregistry",
+                            origin="azureml-infra")
+    approval = ScopedGrant("registry", _grant(
+        "registry-network-approver", keys.ml_registry_key(registry.name),
+        Role.AZURE_AI_ENTERPRISE_NETWORK_CONNECTION_APPROVER, workspace_principal,
+        "azureml-infra: the workspace approves its managed network's endpoint to the Azure ML registry",
+        subscription_id=_registry_subscription(config),
+    ))
+    return (rule,), (approval,)
 
 
 # --- registry, access, diagnostics ----------------------------------------------------------
@@ -786,7 +860,9 @@ def _diagnostics(config: StackConfig, dependencies: tuple[Dependency, ...]) -> D
         elif d.diagnostics == "storage":
             targets += [DiagnosticTarget(f"{d.label}-blob", d.kind, "blob"), DiagnosticTarget(d.label, d.kind, "metrics")]
     settings = config.diagnostics
-    return DiagnosticsSpec(tuple(targets), settings.workspace_id, settings.logs, settings.metrics)
+    hub = settings.event_hub
+    return DiagnosticsSpec(tuple(targets), settings.workspace_id, settings.logs, settings.metrics,
+                           (hub.authorization_rule_id, hub.name) if hub else None)
 
 
 def _budget(budget: BudgetSettings, stack_key: str) -> BudgetSpec:

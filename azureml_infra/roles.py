@@ -60,6 +60,7 @@ class Role(StrEnum):
     KEY_VAULT_SECRETS_OFFICER = "Key Vault Secrets Officer"
     KEY_VAULT_READER = "Key Vault Reader"
     KEY_VAULT_CONTRIBUTOR = "Key Vault Contributor"
+    KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER = "Key Vault Crypto Service Encryption User"
     # Containers
     ACR_PULL = "AcrPull"
     ACR_PUSH = "AcrPush"
@@ -120,6 +121,10 @@ ROLE_IDS: dict[Role, str] = {
     Role.KEY_VAULT_SECRETS_OFFICER: "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
     Role.KEY_VAULT_READER: "21090545-7ca7-4776-b22c-e363652d74d2",
     Role.KEY_VAULT_CONTRIBUTOR: "f25e0fa2-a7c8-4377-a976-54943a77a395",
+    # "Read metadata of keys and perform wrap/unwrap operations" (built-in-roles/security.md, Key Vault
+    # Crypto Service Encryption User; also builtInRoleNames of bicep-registry-modules avm/res/key-vault/vault):
+    # what a service's identity needs to encrypt with a customer-managed key.
+    Role.KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER: "e147488a-f6f5-4113-8e2d-b22465e65bf6",
     # built-in-roles: Containers
     Role.ACR_PULL: "7f951dda-4ed3-4680-a7ca-43fe172d538d",
     Role.ACR_PUSH: "8311e382-0749-4cb8-b61a-304f252e45ec",

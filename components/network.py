@@ -27,7 +27,7 @@ from typing import cast
 
 import pulumi
 from pulumi_azure_native import machinelearningservices as ml
-from pulumi_azure_native import network, privatedns
+from pulumi_azure_native import monitor, network, privatedns
 
 from azureml_infra.deployment import (
     DependencyKind,
@@ -237,22 +237,77 @@ class PrivateEndpoints(pulumi.ComponentResource):
                 opts=child(self),
             )
             # One group per endpoint with all its zones: the workspace's two zones go in the
-            # same group (how-to-configure-private-link.md, dns-zone-group add).
-            network.PrivateDnsZoneGroup(
-                f"pe-{target.key}-dns",
-                private_dns_zone_group_name=ZONE_GROUP,
-                private_endpoint_name=endpoint.name,
-                resource_group_name=args.resource_group_name,
-                private_dns_zone_configs=[
-                    network.PrivateDnsZoneConfigArgs(name=zone.replace(".", "-"), private_dns_zone_id=args.zone_ids[zone])
-                    for zone in target.zones
-                ],
-                opts=child(self),
-            )
+            # same group (how-to-configure-private-link.md, dns-zone-group add). None with
+            # dnsZoneGroups: false: the tenant's policy adds the group (docs/network.md).
+            if target.zones:
+                self._zone_group(target, endpoint, args)
             if target.reader is not None:
                 assign_role(target.reader, args.workspace_principal_id, endpoint.id, args.subscription_id, self)
             self.endpoints[target.key] = endpoint
         self.register_outputs({key: pe.id for key, pe in self.endpoints.items()})
+
+    def _zone_group(self, target: EndpointSpec, endpoint: network.PrivateEndpoint, args: PrivateEndpointsArgs) -> None:
+        network.PrivateDnsZoneGroup(
+            f"pe-{target.key}-dns",
+            private_dns_zone_group_name=ZONE_GROUP,
+            private_endpoint_name=endpoint.name,
+            resource_group_name=args.resource_group_name,
+            private_dns_zone_configs=[
+                network.PrivateDnsZoneConfigArgs(name=zone.replace(".", "-"), private_dns_zone_id=args.zone_ids[zone])
+                for zone in target.zones
+            ],
+            opts=child(self),
+        )
+
+
+# --- the Azure Monitor private link scope ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonitorScopeArgs:
+    name: str
+    resource_group_name: pulumi.Input[str]
+    # The Log Analytics workspace and Application Insights it scopes, by label (their ARM ids).
+    resources: Mapping[str, pulumi.Input[str]]
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class MonitorScope(pulumi.ComponentResource):
+    """An Azure Monitor private link scope (microsoft.insights/privateLinkScopes, global) with the
+    stack's Log Analytics workspace and Application Insights as scoped resources; its private
+    endpoint (group azuremonitor) is one of ``PrivateEndpoints``.
+
+    Access modes Open: the network still reaches Azure Monitor resources outside the scope over
+    their public endpoints (docs/network.md says why). Shapes: ARM schema 2023-06-01-preview
+    Microsoft.Insights.PrivateLinkScopes.json (the API version of monitor.PrivateLinkScope):
+    accessModeSettings {ingestionAccessMode, queryAccessMode} (Open | PrivateOnly, required);
+    scopedResources {linkedResourceId}.
+    """
+
+    scope_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: MonitorScopeArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("azureml-infra:network:MonitorScope", name, None, opts)
+        scope = monitor.PrivateLinkScope(
+            "monitor-scope",
+            scope_name=args.name,
+            resource_group_name=args.resource_group_name,
+            location=GLOBAL,
+            access_mode_settings=monitor.AccessModeSettingsArgs(ingestion_access_mode="Open", query_access_mode="Open"),
+            tags=args.tags,
+            opts=child(self),
+        )
+        for label, resource_id in args.resources.items():
+            monitor.PrivateLinkScopedResource(
+                f"monitor-scope-{label}",
+                name=label,
+                scope_name=scope.name,
+                resource_group_name=args.resource_group_name,
+                linked_resource_id=resource_id,
+                opts=child(self),
+            )
+        self.scope_id = scope.id
+        self.register_outputs({"scopeId": self.scope_id})
 
 
 # --- the managed network's user-defined outbound rules ------------------------------------------

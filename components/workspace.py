@@ -56,6 +56,9 @@ class WorkspaceArgs:
     subscription_id: pulumi.Input[str]
     # adopt: true - (Pulumi type, Azure name) -> ARM id to import (azureml_infra.adoption).
     import_ids: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    # serverlessCompute.subnetId: training - the training subnet's id, known once the stack's network
+    # exists (a deferred output: the network is made after the workspace's resource group).
+    training_subnet_id: pulumi.Input[str] | None = None
 
 
 class MachineLearningWorkspace(pulumi.ComponentResource):
@@ -105,6 +108,7 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
                     subscription_id=args.subscription_id,
                     protect=spec.protect,
                     tags=spec.tags,
+                    key_vault_id=self.ids["keyVault"],
                 ),
                 opts=child(self),
             )
@@ -223,6 +227,7 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
             system_datastores_auth_mode=spec.system_datastores_auth_mode,
             # Sent only when asked for: Azure takes it at creation only (config.rules.adopt says why).
             enable_data_isolation=True if spec.data_isolation else None,
+            **self._enterprise_args(),
             location=self._args.spec.location,
             tags=self._args.spec.tags,
             # A user-assigned identity must hold its roles on the dependencies first: Azure ML
@@ -232,6 +237,39 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
                 depends_on=list(self.user_assigned_identity.grants) if self.user_assigned_identity else [],
             ),
         )
+
+    def _enterprise_args(self) -> dict[str, Any]:
+        """A customer-managed key, high business impact and serverless compute in a subnet: each sent
+        only when asked for, so a stack without them sends what it always did. Property names and
+        shapes: Azure/azure-resource-manager-schemas schemas/2025-12-01/Microsoft.MachineLearningServices.json
+        (the API version of machinelearningservices.Workspace), WorkspaceProperties: encryption
+        (EncryptionProperty: status, keyVaultProperties {keyVaultArmId, keyIdentifier}, identity
+        {userAssignedIdentity}), enableServiceSideCMKEncryption, hbiWorkspace, serverlessComputeSettings
+        {serverlessComputeCustomSubnet, serverlessComputeNoPublicIP}."""
+        spec = self._args.spec
+        extra: dict[str, Any] = {}
+        if spec.encryption is not None:
+            uai = self.user_assigned_identity
+            assert uai is not None  # config.workspace: encryption needs a user-assigned identity
+            extra["encryption"] = ml.EncryptionPropertyArgs(
+                status=ml.EncryptionStatus.ENABLED,
+                key_vault_properties=ml.KeyVaultPropertiesArgs(
+                    key_vault_arm_id=spec.encryption.key_vault_id, key_identifier=spec.encryption.key_uri
+                ),
+                identity=ml.IdentityForCmkArgs(user_assigned_identity=uai.id),
+            )
+            if spec.encryption.service_side:
+                extra["enable_service_side_cmk_encryption"] = True
+        if spec.hbi:
+            extra["hbi_workspace"] = True
+        if spec.serverless_subnet is not None:
+            subnet = spec.serverless_subnet.id if spec.serverless_subnet.id else self._args.training_subnet_id
+            assert subnet is not None  # config.rules.network: training needs the stack's training subnet
+            extra["serverless_compute_settings"] = ml.ServerlessComputeSettingsArgs(
+                serverless_compute_custom_subnet=subnet,
+                serverless_compute_no_public_ip=spec.serverless_no_public_ip,
+            )
+        return extra
 
     def _network_args(self) -> dict[str, Any]:
         """The managed network and image builds; nothing at all without isolation (as before)."""
@@ -302,6 +340,15 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
         self._locked("key-vault", vault, spec.lock)
         return vault.id, vault.properties.apply(lambda p: p.vault_uri)
 
+    def _monitor_access(self) -> dict[str, Any]:
+        """network.privateEndpoints.monitor: Log Analytics and Application Insights take ingestion and
+        queries only through the stack's Azure Monitor private link scope (publicNetworkAccessForIngestion
+        and publicNetworkAccessForQuery of both: ARM schemas 2023-09-01 Microsoft.OperationalInsights.json
+        and 2020-02-02 Microsoft.Insights.Application.json). Left out otherwise, as before."""
+        if not self._args.spec.monitor_private:
+            return {}
+        return {"public_network_access_for_ingestion": "Disabled", "public_network_access_for_query": "Disabled"}
+
     def _application_insights(self, spec: ApplicationInsightsSpec | Existing) -> pulumi.Input[str]:
         if isinstance(spec, Existing):
             return spec.id
@@ -315,6 +362,7 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
                 resource_group_name=self.resource_group_name,
                 sku=operationalinsights.WorkspaceSkuArgs(name="PerGB2018"),
                 retention_in_days=logs.retention_in_days,
+                **self._monitor_access(),
                 location=self._args.spec.location,
             tags=self._args.spec.tags,
                 opts=self._stateful(),
@@ -327,6 +375,7 @@ class MachineLearningWorkspace(pulumi.ComponentResource):
             application_type="web",
             workspace_resource_id=self.ids["logAnalytics"],
             ingestion_mode="LogAnalytics",
+            **self._monitor_access(),
             location=self._args.spec.location,
             tags=self._args.spec.tags,
             # The workspace keeps pointing at it: it must outlive a destroy just as the workspace.
@@ -376,6 +425,8 @@ class WorkspaceIdentityArgs:
     subscription_id: pulumi.Input[str]
     protect: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
+    # The stack's own key vault (a customer-managed key there waits for it).
+    key_vault_id: pulumi.Input[str] | None = None
 
 
 class WorkspaceIdentity(pulumi.ComponentResource):
@@ -414,6 +465,12 @@ class WorkspaceIdentity(pulumi.ComponentResource):
             self.principal_id = identity.principal_id
             self.client_id = identity.client_id
             self.grants = [self._grant(g, args.scopes[g.target]) for g in spec.grants if g.target != "workspace"]
+            if spec.key_grant is not None:
+                # Before the workspace exists: Azure ML reads the key as this identity when it creates it.
+                vault = spec.key_grant.vault_id or args.key_vault_id
+                assert vault is not None
+                self.grants.append(assign_role(spec.key_grant.grant, identity.principal_id, vault,
+                                               args.subscription_id, parent=self))
         self.register_outputs({"id": self.id})
 
     def _grant(self, grant: ScopedGrant, scope: pulumi.Input[str]) -> authorization.RoleAssignment:

@@ -304,6 +304,23 @@ def prod_workspace_private(resource_type: str, props: Mapping[str, Any]) -> list
     return []
 
 
+def prod_workspace_cmk(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """The workspace's data is encrypted with a customer-managed key (encryption.status Enabled:
+    Azure/azure-resource-manager-schemas schemas/2025-12-01/Microsoft.MachineLearningServices.json,
+    EncryptionProperty). Advisory in prod, mandatory when the prod stack file sets encryption
+    (pack_config): the key is chosen when the workspace is created, so it is a decision, not a fix."""
+    if resource_type != ML_WORKSPACE:
+        return []
+    status = get(props, "encryption.status")
+    if status == "Enabled" or status == UNKNOWN:
+        return []
+    return [
+        "encryption is not set: the workspace's data is encrypted with Microsoft-managed keys; set "
+        "azureml-infra:workspace.encryption (a customer-managed key) when the workspace is created, it cannot be "
+        "added later (docs/encryption.md)"
+    ]
+
+
 def _public_network_access(resource_type: str, props: Mapping[str, Any]) -> tuple[str, Any] | None:
     """(wire path, value) of a dependency's public network access; None for other types."""
     if resource_type in (STORAGE, REGISTRY):
@@ -422,6 +439,9 @@ RULES: tuple[Rule | ProtectRule, ...] = (
          "ranges.", prod_aks_api_server_restricted, only=PROD),
     Rule("prod-workspace-private", "In prod, the workspace has public network access disabled.",
          prod_workspace_private, only=PROD),
+    Rule("prod-workspace-cmk", "In prod, the workspace's data is encrypted with a customer-managed key (advisory; "
+         "mandatory when the prod stack file sets workspace.encryption).", prod_workspace_cmk, only=PROD,
+         level=ADVISORY),
     Rule("prod-foundry-private", "In prod, Foundry accounts have public network access disabled.",
          prod_foundry_private, only=PROD),
     Rule("prod-dependencies-private", "In prod, storage accounts, key vaults and registries have public "
@@ -511,6 +531,24 @@ def prod_diagnostics(resources: list[StackResource]) -> list[tuple[StackResource
 BUDGET = facts.BUDGET
 
 
+ML_REGISTRY = facts.ML_REGISTRY
+
+
+def prod_registry_private(resources: list[StackResource]) -> list[tuple[StackResource, str]]:
+    """In a private stack (its workspace without public network access), an Azure ML registry the
+    stack creates is private too: reached through its private endpoint (group amlregistry) only."""
+    private = any(r.type == ML_WORKSPACE and r.props.get("publicNetworkAccess") == "Disabled" for r in resources)
+    if not private:
+        return []
+    return [
+        (r, f"publicNetworkAccess is {r.props.get('publicNetworkAccess') or 'not set (Enabled)'}: in a private prod "
+            "stack the Azure ML registry is reached through its private endpoint only; set "
+            "azureml-infra:registry.create.publicNetworkAccess: Disabled (docs/registry.md)")
+        for r in resources
+        if r.type == ML_REGISTRY and r.props.get("publicNetworkAccess") not in ("Disabled", UNKNOWN)
+    ]
+
+
 def cost_within_budget(resources: list[StackResource]) -> list[tuple[StackResource, str]]:
     """The stack's monthly cost ceiling (azureml_infra.cost, the plan's own table) is within its
     budget. Nothing to say without a budget, or with an amount only Azure knows."""
@@ -542,6 +580,8 @@ STACK_RULES: tuple[StackRule, ...] = (
               prod_lock_stateful, only=PROD),
     StackRule("prod-diagnostics", "In prod, the workspace, key vaults, registries and storage send their logs "
               "to Log Analytics.", prod_diagnostics, only=PROD),
+    StackRule("prod-registry-private", "In a private prod stack, the Azure ML registry it creates has public network "
+              "access disabled.", prod_registry_private, only=PROD),
     StackRule("cost-within-budget", "The stack's monthly cost ceiling is within its budget (advisory everywhere).",
               cost_within_budget, dev_level=ADVISORY, level=ADVISORY),
 )
@@ -561,12 +601,28 @@ def stack_from_urn(urn: str) -> str | None:
     return urn[len("urn:pulumi:"):].split("::", 1)[0] or None
 
 
-def pack_config(environment: str) -> dict[str, dict[str, str]]:
-    """The ``--policy-pack-config`` document for a stack's environment (config/<stack>.json)."""
+# Rules whose level a stack file raises: prod-workspace-cmk is mandatory where the stack file sets
+# workspace.encryption (a stack that chose a customer-managed key keeps it).
+RAISED_BY_STACK_FILE = {"prod-workspace-cmk"}
+
+
+def pack_config(environment: str, encrypted: bool = False) -> dict[str, dict[str, str]]:
+    """The ``--policy-pack-config`` document for a stack's environment (config/<stack>.json);
+    ``encrypted``: the stack file sets ``azureml-infra:workspace.encryption``."""
+
+    def level(rule: _Policy) -> str:
+        found = rule.level_in(environment)
+        return MANDATORY if encrypted and rule.name in RAISED_BY_STACK_FILE and found != DISABLED else found
+
     return {
-        rule.name: {"enforcementLevel": rule.level_in(environment), "environment": environment}
-        for rule in (*RULES, *STACK_RULES)
+        rule.name: {"enforcementLevel": level(rule), "environment": environment} for rule in (*RULES, *STACK_RULES)
     }
+
+
+def sets_encryption(stack_config: Mapping[str, Any]) -> bool:
+    """A stack file's ``config:`` map sets ``azureml-infra:workspace.encryption``."""
+    workspace = stack_config.get("azureml-infra:workspace")
+    return isinstance(workspace, Mapping) and workspace.get("encryption") is not None
 
 
 # --- CrossGuard wrappers ---------------------------------------------------------------

@@ -18,7 +18,9 @@ PLAN_EVERY_SHIPPED_FILE = {"test_plan.py", "test_policy_stacks.py", "test_prefli
                            "test_cost.py",
                            # and the files that read the Foundry examples' shared plans (about 4 s of CPU less
                            # than planning them again on another worker)
-                           "test_foundry.py", "test_preflight_foundry.py", "test_smoke_foundry.py"}
+                           "test_foundry.py", "test_preflight_foundry.py", "test_smoke_foundry.py",
+                           # and the enterprise example's plan (issue 21)
+                           "test_enterprise.py"}
 
 # Files of quick tests (config rules, naming, schemas; refused configs and at most a plan or
 # two): run last.
@@ -26,7 +28,7 @@ QUICK_FILES = {
     "test_access_config.py", "test_compute_config.py", "test_config_validation.py", "test_datastores_config.py",
     "test_kubernetes_config.py", "test_network_config.py", "test_naming.py", "test_stack_schema.py",
     "test_verify.py", "test_resolve.py", "test_day_one_config.py", "test_journeys.py", "test_cost_config.py",
-    "test_prices.py",
+    "test_prices.py", "test_enterprise_config.py",
 }
 
 

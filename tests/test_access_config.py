@@ -78,7 +78,8 @@ def test_an_unknown_role_name_far_from_any_gets_the_list():
         "Storage Blob Data Reader, Storage Blob Data Contributor, Storage Blob Data Owner, "
         "Storage File Data Privileged Contributor, Storage File Data Privileged Reader, Storage Queue Data Contributor, "
         "Storage Table Data Contributor, Storage Account Contributor, Key Vault Administrator, Key "
-        "Vault Secrets User, Key Vault Secrets Officer, Key Vault Reader, Key Vault Contributor, AcrPull, "
+        "Vault Secrets User, Key Vault Secrets Officer, Key Vault Reader, Key Vault Contributor, Key Vault Crypto "
+        "Service Encryption User, AcrPull, "
         "AcrPush, Monitoring Reader, Monitoring Contributor, Log Analytics Reader, Log Analytics Contributor, "
         "Application Insights Component Contributor, Network Contributor, Private DNS Zone Contributor. Any "
         'other role, custom ones too, goes by its role definition GUID (got "Boss")'

@@ -214,6 +214,6 @@ def test_a_registry_without_public_access_is_refused_as_unreachable():
     assert_refused(stack({"azureml-infra:registry": {"create": {
         "name": "mlr-mlops", "regions": ["westeurope"], "publicNetworkAccess": "Disabled"}}}), [
         "azureml-infra:registry.create.publicNetworkAccess: Disabled would leave the registry unreachable: this "
-        "program creates no private endpoint for an Azure ML registry yet; keep Enabled (access still needs "
-        "Entra ID and the AzureML Registry User role) (got \"Disabled\")"
+        "stack has no network.privateEndpoints to give it a private endpoint; add network.privateEndpoints, or "
+        "keep Enabled (access still needs Entra ID and the AzureML Registry User role)"
     ])

@@ -374,6 +374,12 @@ def test_every_endpoint_kind_has_its_documented_zones():
         # "Foundry Tools (Microsoft.CognitiveServices/accounts) | account": three zones.
         "account": ("privatelink.cognitiveservices.azure.com", "privatelink.openai.azure.com",
                     "privatelink.services.ai.azure.com"),
+        # "Azure Machine Learning registry (...registries) | amlregistry | privatelink.api.azureml.ms".
+        "amlregistry": ("privatelink.api.azureml.ms",),
+        # "Azure Monitor (Microsoft.Insights/privateLinkScopes) | azuremonitor": five zones.
+        "azuremonitor": ("privatelink.monitor.azure.com", "privatelink.oms.opinsights.azure.com",
+                         "privatelink.ods.opinsights.azure.com", "privatelink.agentsvc.azure-automation.net",
+                         "privatelink.blob.core.windows.net"),
     }
 
 

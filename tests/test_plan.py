@@ -84,7 +84,7 @@ def test_bad_stack_file_prints_every_problem_registers_nothing_and_exits_2(tmp_p
         'lowercase letters and digits (got "My_Storage")',
         "  - azureml-infra:workspace.keyValt: unknown key; did you mean 'keyVault'? (known keys: name, identity, "
         "publicNetworkAccess, storageAccount, keyVault, logAnalytics, applicationInsights, containerRegistry, "
-        "imageBuildCompute, dataIsolation)",
+        "imageBuildCompute, dataIsolation, encryption, hbi, serverlessCompute)",
         "(0 resources registered)",
     ]
 

@@ -795,3 +795,78 @@ def test_the_needs_carry_the_node_pools_disk_settings():
     assert cluster is not None
     assert (cluster["vmSize"], cluster["osDiskType"], cluster["encryptionAtHost"]) == ("Standard_D4ds_v5", "Ephemeral", True)
 
+
+
+# --- a customer-managed key in a vault of someone else's (issue 21) ---------------------------------
+
+CMK_VAULT = f"/subscriptions/{SUB}/resourceGroups/rg-keys/providers/Microsoft.KeyVault/vaults/kv-cmk"
+
+
+def cmk_needs(own: bool = False) -> dict:
+    return {**stack_needs(), "customerManagedKeys": [{
+        "workspace": "mlw-mlops-dev", "vaultId": CMK_VAULT, "keyUri": "https://kv-cmk.vault.azure.net/keys/mlw/abc",
+        "ownVault": own}]}
+
+
+class KeyFakeAzure(FakeAzure):
+    def key_vault(self, vault_id):
+        from tools.preflight.encryption import VaultState
+
+        return self._answer("key_vault", vault_id, default=VaultState(True, True))
+
+    def vault_key(self, vault_id, key_name):
+        from tools.preflight.encryption import KeyState
+
+        return self._answer("vault_key", vault_id, key_name, default=KeyState("RSA", 3072))
+
+
+def test_the_enterprise_example_needs_its_key_checked():
+    from tools.preflight.export import export
+
+    path = ROOT / "examples" / "Pulumi.enterprise.yaml"
+    assert export(path, planned_file(path))["customerManagedKeys"] == [{
+        "workspace": "mlw-mlops-ent",
+        "vaultId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-keys/providers/"
+                   "Microsoft.KeyVault/vaults/kv-mlops-cmk",
+        "keyUri": "https://kv-mlops-cmk.vault.azure.net/keys/mlw-mlops-ent/0123456789abcdef0123456789abcdef",
+        "ownVault": False,
+    }]
+
+
+def test_a_protected_vault_and_an_rsa_key_pass():
+    result = only(run_checks(cmk_needs(), KeyFakeAzure()), "customer-managed key", "kv-cmk/mlw")
+    assert (result.status, result.detail) == (
+        PASS, "vault kv-cmk has soft delete and purge protection; key mlw is RSA of 3072 bits")
+
+
+def test_a_vault_without_purge_protection_fails():
+    from tools.preflight.encryption import VaultState
+
+    result = only(run_checks(cmk_needs(), KeyFakeAzure(key_vault=VaultState(True, False))),
+                  "customer-managed key", "kv-cmk/mlw")
+    assert (result.status, result.detail, result.fix) == (
+        "fail", "vault kv-cmk has purge protection off: a purged key would make the workspace's data unreadable for good",
+        "turn it on: az keyvault update --name kv-cmk --enable-purge-protection true")
+
+
+@pytest.mark.parametrize("kty,size", [("EC", None), ("RSA", 1024)])
+def test_a_key_that_is_not_rsa_2048_or_more_fails(kty, size):
+    from tools.preflight.encryption import KeyState
+
+    result = only(run_checks(cmk_needs(), KeyFakeAzure(vault_key=KeyState(kty, size))), "customer-managed key",
+                  "kv-cmk/mlw")
+    shown = f"{kty} of {size} bits" if size else kty
+    assert (result.status, result.detail) == (
+        "fail", f"key mlw is {shown}: the workspace needs an RSA key (RSA or RSA-HSM) of 2048 bits or more")
+
+
+def test_the_stacks_own_vault_is_the_configs_to_check():
+    azure = KeyFakeAzure()
+    assert lines(run_checks(cmk_needs(own=True), azure), "customer-managed key") == []
+    assert not [c for c in azure.calls if c[0] in ("key_vault", "vault_key")]
+
+
+def test_an_unanswered_vault_is_an_error_not_a_pass():
+    result = only(run_checks(cmk_needs(), KeyFakeAzure(key_vault=RuntimeError("forbidden"))), "customer-managed key",
+                  "kv-cmk/mlw")
+    assert result.status == "error"

@@ -229,8 +229,14 @@ BAD: dict[str, dict[str, Any]] = {
     "zero AKS nodes": {"azureml-infra:kubernetesComputes": [
         {"name": "myaks", "cluster": {"vmSize": "Standard_D4s_v5", "nodeCount": 0}, "inference": False,
          "training": True}]},
-    "a registry no workspace could reach": {"azureml-infra:registry": {"create": {
-        "name": "mlr-mlops", "regions": ["westeurope"], "publicNetworkAccess": "Disabled"}}},
+    "a key URI that is no Key Vault key's": {"azureml-infra:workspace": {"identity": "userAssigned", "encryption": {
+        "keyVaultId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
+                      "Microsoft.KeyVault/vaults/kv-cmk",
+        "keyUri": "https://kv-cmk.vault.azure.net/secrets/mlw"}}},
+    "an event hub name that ends in a hyphen": {"azureml-infra:diagnostics": {"eventHub": {
+        "authorizationRuleId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
+                               "Microsoft.EventHub/namespaces/evhns/authorizationRules/send",
+        "name": "aml-audit-"}}},
     "a Kubernetes version in words": {"azureml-infra:kubernetesComputes": [
         {"name": "myaks", "cluster": {"vmSize": "Standard_D4s_v5", "kubernetesVersion": "latest"},
          "inference": False, "training": True}]},

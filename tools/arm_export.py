@@ -160,7 +160,8 @@ _RG = "resourceGroupName"
 # 2023-09-01, Microsoft.Insights.Application 2020-02-02, Microsoft.ContainerRegistry
 # 2023-01-01-preview, Microsoft.MachineLearningServices 2025-12-01, Microsoft.ContainerService.Aks
 # 2025-09-01, Microsoft.Authorization 2022-04-01 and 2020-05-01, Microsoft.Consumption 2024-08-01, Microsoft.Insights
-# 2021-05-01-preview and 2022-06-01, Microsoft.Network.NRP 2024-05-01, Microsoft.Network.privateDns 2024-06-01,
+# 2021-05-01-preview and 2022-06-01, Microsoft.Insights.PrivateLinkScopes 2023-06-01-preview, Microsoft.Network.NRP
+# 2024-05-01, Microsoft.Network.privateDns 2024-06-01,
 # Microsoft.ManagedIdentity 2023-01-31, Microsoft.Resources 2024-03-01, Microsoft.CognitiveServices 2025-06-01).
 SHAPES: dict[str, Shape] = {
     "azure-native:resources:ResourceGroup": Shape((_RG,)),
@@ -232,6 +233,10 @@ SHAPES: dict[str, Shape] = {
     "azure-native:monitor:DiagnosticSetting": Shape(
         ("resourceUri", "name"), scope=lambda i: i["resourceUri"], name_input="name"
     ),
+    # Microsoft.Insights.PrivateLinkScopes 2023-06-01-preview: accessModeSettings and linkedResourceId are
+    # properties.
+    "azure-native:monitor:PrivateLinkScope": Shape((_RG, "scopeName")),
+    "azure-native:monitor:PrivateLinkScopedResource": Shape((_RG, "scopeName", "name")),
     "azure-native:network:VirtualNetwork": Shape(
         (_RG, "virtualNetworkName"), sub_resources=("subnets", "virtualNetworkPeerings")
     ),

@@ -40,7 +40,7 @@ from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import core_schema
 
 from azureml_infra import arm
-from azureml_infra.config import kubernetes, network
+from azureml_infra.config import diagnostics, kubernetes, network, workspace
 from azureml_infra.config.base import LOCATION_KEY
 from azureml_infra.config.datastores import DATA_STORAGE, RESERVED_NAMES
 from azureml_infra.config.stack import StackConfig
@@ -149,8 +149,12 @@ KNOWN_VALIDATORS: dict[str, Callable[[Callable], dict[str, Any]]] = {
     "_check_namespace": lambda f: {"pattern": _anchored(kubernetes._DNS_LABEL.pattern)},
     "ClusterSettings._node_range": lambda f: {"minimum": kubernetes.MIN_NODES, "maximum": kubernetes.MAX_NODES},
     "ClusterSettings._version": lambda f: {"pattern": _anchored(kubernetes._KUBERNETES_VERSION.pattern)},
-    # azureml_infra.config.registry: no private endpoint for a registry yet, so never Disabled
-    "RegistryCreate._reachable": lambda f: {"not": {"const": "Disabled"}},
+    # azureml_infra.config.workspace: the key's URI; serverless compute's subnet (an ARM id, or `training`)
+    "WorkspaceEncryption._key_uri": lambda f: {"pattern": _anchored(workspace.KEY_URI_RE.pattern)},
+    "_check_serverless_subnet": lambda f: {"anyOf": [
+        {"pattern": _arm_id_pattern("Microsoft.Network/virtualNetworks/subnets")}, {"const": "training"}]},
+    # azureml_infra.config.diagnostics
+    "EventHubDestination._name": lambda f: {"pattern": _anchored(diagnostics._EVENT_HUB_NAME.pattern)},
     # azureml_infra.config.budget
     "_check_start_date": lambda f: {"pattern": "^[0-9]{4}-(?:0[1-9]|1[0-2])-01$"},
     "_check_email": lambda f: {"pattern": "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"},

@@ -249,12 +249,29 @@ class PrivateEndpointSettings(Model):
         description="Existing private DNS zones by name -> ARM id (Microsoft.Network/privateDnsZones), e.g. "
         "owned by a hub; the zones not given are created and linked to the endpoints' VNet.",
     )
+    dns_zone_groups: bool = Field(
+        True,
+        description="false: the endpoints get no DNS zone groups and no zones are created or linked: the tenant's "
+        "Azure Policy (deployIfNotExists) writes the records into the hub's zones (docs/network.md, DNS by policy).",
+    )
+    monitor: bool = Field(
+        False,
+        description="true: an Azure Monitor private link scope for the stack's Log Analytics and Application "
+        "Insights, with its private endpoint (group azuremonitor) and zones; their public ingestion and query are "
+        "turned off. A scope changes how the whole network resolves Azure Monitor (docs/network.md).",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if (self.vnet is None) == (self.subnet_id is None):
             raise ValueError(
                 "needs exactly one of vnet (a network created for the stack) or subnetId (an existing subnet)"
+            )
+        if not self.dns_zone_groups and self.dns_zones:
+            raise key_error(
+                "dnsZones",
+                "has no use with dnsZoneGroups: false, which writes no records into any zone (the tenant's policy "
+                "does): remove dnsZones, or set dnsZoneGroups: true",
             )
         for zone, zone_id in self.dns_zones.items():
             if zone not in AZURE_ML_ZONES and not is_registry_data_zone(zone):
@@ -368,6 +385,17 @@ class NetworkSettings(Model):
     @property
     def managed(self) -> bool:
         return self.isolation != "Disabled"
+
+    @property
+    def monitor_scope(self) -> bool:
+        """privateEndpoints.monitor: an Azure Monitor private link scope for the stack's monitoring."""
+        return self.private_endpoints is not None and self.private_endpoints.monitor
+
+    @property
+    def zone_groups(self) -> bool:
+        """The private endpoints get DNS zone groups (and the zones are made here), unless the tenant's
+        policy writes the records (privateEndpoints.dnsZoneGroups: false)."""
+        return self.private_endpoints is None or self.private_endpoints.dns_zone_groups
 
     @property
     def training_subnet(self) -> str | None:

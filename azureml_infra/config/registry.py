@@ -53,21 +53,9 @@ class RegistryCreate(Model):
     public_network_access: Literal["Enabled", "Disabled"] = Field(
         "Enabled",
         description="Enabled: reached over its public endpoint, with Entra ID and AzureML Registry User. "
-        "Disabled needs a private endpoint for the registry, which this program does not create yet, so "
-        "it is refused.",
+        "Disabled: reached only through private endpoints; needs network.privateEndpoints, which gives the "
+        "registry one (group amlregistry) in the stack's network.",
     )
-
-    @field_validator("public_network_access")
-    @classmethod
-    def _reachable(cls, value: str) -> str:
-        # A registry without public access and without a private endpoint reaches no workspace.
-        if value == "Disabled":
-            raise ValueError(
-                "Disabled would leave the registry unreachable: this program creates no private endpoint "
-                "for an Azure ML registry yet; keep Enabled (access still needs Entra ID and the AzureML "
-                "Registry User role)"
-            )
-        return value
 
     @field_validator("regions")
     @classmethod

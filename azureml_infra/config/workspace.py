@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, Self
+import re
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from azureml_infra import arm
 from azureml_infra.config.base import (
+    TRAINING_SUBNET,
     ApplicationInsightsName,
     ContainerRegistryName,
     KeyVaultName,
@@ -17,7 +20,18 @@ from azureml_infra.config.base import (
     StorageAccountName,
     UserAssignedIdentityId,
     WorkspaceName,
+    arm_id_of,
     key_error,
+)
+
+KEY_VAULT_TYPE = "Microsoft.KeyVault/vaults"
+KeyVaultId = Annotated[str, arm_id_of(KEY_VAULT_TYPE)]
+# A Key Vault key's identifier: https://<vault>.vault.azure.net/keys/<name>[/<version>] ("Azure Key
+# Vault keys, secrets and certificates overview", azure-docs key-vault/general/about-keys-secrets-
+# certificates.md: "Object identifiers"; key names 1-127 letters, digits and dashes).
+KEY_URI_RE = re.compile(
+    r"https://(?P<vault>[A-Za-z0-9-]{3,24})\.vault\.azure\.net/keys/(?P<name>[A-Za-z0-9-]{1,127})"
+    r"(?:/(?P<version>[A-Za-z0-9]{32}))?/?"
 )
 
 
@@ -176,6 +190,83 @@ class WorkspaceIdentity(Model):
         return self.id is not None
 
 
+class WorkspaceEncryption(Model):
+    """A customer-managed key for the workspace's data (the workspace's `encryption`): chosen when the
+    workspace is created, never after (docs/encryption.md)."""
+
+    key_vault_id: KeyVaultId = Field(
+        description="ARM id of the key vault (Microsoft.KeyVault/vaults) that holds the key; it must have soft "
+        "delete and purge protection. The stack's own vault (workspace.keyVault) or another one."
+    )
+    key_uri: str = Field(
+        description="The key's identifier in that vault: https://<vault>.vault.azure.net/keys/<name>/<version> "
+        "(an RSA key; the version may be left out)."
+    )
+    service_side: bool = Field(
+        False,
+        description="true: service-side encryption (enableServiceSideCMKEncryption): Azure ML keeps the encrypted "
+        "metadata in its own subscription instead of a Cosmos DB, Search and storage account in a managed resource "
+        "group of yours.",
+    )
+
+    @field_validator("key_uri")
+    @classmethod
+    def _key_uri(cls, value: str) -> str:
+        if not KEY_URI_RE.fullmatch(value):
+            raise ValueError(
+                "must be a Key Vault key URI such as https://<vault>.vault.azure.net/keys/<name>/<version>"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _key_in_the_vault(self) -> Self:
+        match = KEY_URI_RE.fullmatch(self.key_uri)
+        assert match is not None  # checked by the field validator
+        vault = self.key_vault_id.rstrip("/").rsplit("/", 1)[-1]
+        if match["vault"].lower() != vault.lower():
+            raise key_error(
+                "keyUri",
+                f"is a key of the vault '{match['vault']}', but keyVaultId names the vault '{vault}': give the key of "
+                "that vault, or that key's vault",
+            )
+        return self
+
+    @property
+    def vault_name(self) -> str:
+        return self.key_vault_id.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _check_serverless_subnet(value: str) -> str:
+    if value == TRAINING_SUBNET:
+        return value
+    problem = arm.check_resource_id(value, "Microsoft.Network/virtualNetworks/subnets")
+    if problem and arm.parse_resource_id(value) is None:
+        problem = (
+            "is not a subnet's ARM id; expected /subscriptions/<subscription-guid>/resourceGroups/<group>"
+            "/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>, or training for the "
+            "training subnet this stack creates"
+        )
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+class ServerlessComputeSettings(Model):
+    """Where serverless compute (jobs with no compute named) runs: a subnet of yours, and whether its
+    nodes get public IPs (the workspace's serverlessComputeSettings)."""
+
+    subnet_id: Annotated[str, AfterValidator(_check_serverless_subnet)] = Field(
+        description="`training` (the stack's network.privateEndpoints.vnet.trainingSubnet) or the ARM id of a "
+        "subnet (Microsoft.Network/virtualNetworks/subnets). Not under a managed network, where serverless "
+        "compute runs in it already."
+    )
+    no_public_ip: bool = Field(
+        False,
+        description="true: the nodes get no public IP addresses (serverlessComputeNoPublicIP); the subnet then "
+        "needs outbound access of its own (a NAT gateway or a firewall).",
+    )
+
+
 class WorkspaceSettings(Model):
     """The Azure Machine Learning workspace and its five dependencies."""
 
@@ -213,11 +304,42 @@ class WorkspaceSettings(Model):
         "workspace is created, never after.",
     )
 
+    encryption: WorkspaceEncryption | None = Field(
+        None,
+        description="A customer-managed key for the workspace's data: {keyVaultId, keyUri, serviceSide}. Needs "
+        "identity: userAssigned (the identity that reads the key). Only when the workspace is created "
+        "(docs/encryption.md).",
+    )
+    hbi: bool = Field(
+        False,
+        description="true: a high business impact workspace (hbiWorkspace): Microsoft collects less diagnostic data, "
+        "compute scratch disks are encrypted and cleaned between jobs. Only when the workspace is created.",
+    )
+    serverless_compute: ServerlessComputeSettings | None = Field(
+        None,
+        description="Serverless compute in a subnet of yours: {subnetId: training | <ARM id>, noPublicIp}. Default: "
+        "Azure ML's own network (or the managed network).",
+    )
+
     @property
     def datastores_use_identity(self) -> bool:
         """The workspace's own datastores reach its storage with identities, not its key: the storage
         is created here without shared keys (systemDatastoresAuthMode Identity)."""
         return not self.storage_account.reused and not self.storage_account.allow_shared_key_access
+
+    @model_validator(mode="after")
+    def _encryption_needs_a_user_assigned_identity(self) -> Self:
+        # The workspace reads its key as the identity named in encryption.identity.userAssignedIdentity
+        # (ARM schema 2025-12-01, Microsoft.MachineLearningServices.json, IdentityForCmk); this program
+        # gives it the workspace's user-assigned identity.
+        if self.encryption is not None and not self.identity.user_assigned:
+            raise key_error(
+                "encryption",
+                "needs identity: userAssigned (the identity that reads the key from the vault, granted Key Vault "
+                "Crypto Service Encryption User before the workspace exists); identity is systemAssigned, which "
+                "exists only once the workspace does: set identity: userAssigned",
+            )
+        return self
 
     @model_validator(mode="after")
     def _log_analytics_only_for_new_insights(self) -> Self:

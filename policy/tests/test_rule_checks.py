@@ -56,6 +56,7 @@ COMPLIANT = [
     ("inference-https-only", "azure-native:kubernetesconfiguration:Extension", AML_EXTENSION, False),
     ("foundry-local-auth-off", "azure-native:cognitiveservices:Account", FOUNDRY_ACCOUNT, True),
     ("prod-foundry-private", "azure-native:cognitiveservices:Account", FOUNDRY_ACCOUNT, True),
+    ("prod-workspace-cmk", T_WORKSPACE, good(WORKSPACE, encryption={"status": "Enabled"}), True),
 ]
 
 

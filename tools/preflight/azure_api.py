@@ -25,6 +25,7 @@ from tools.preflight.checks import (
     VmSize,
     VmSku,
 )
+from tools.preflight.encryption import KeyState, VaultState
 from tools.preflight.foundry_api import FoundryApi
 
 # Subscription-scope permissions have no SDK operation (azure-mgmt-authorization 4.0.0 has
@@ -151,6 +152,31 @@ class AzureApi(FoundryApi):
                 )
             )
         return vaults
+
+    def _vault_client_for(self, vault_id: str) -> tuple[Any, str, str]:
+        """A Key Vault management client of the vault's subscription, its group and its name."""
+        parts = vault_id.strip("/").split("/")
+        subscription, group, name = parts[1], parts[3], parts[-1]
+        if subscription.lower() == self.subscription_id.lower():
+            return self._keyvault, group, name
+        from azure.mgmt.keyvault import KeyVaultManagementClient
+
+        return KeyVaultManagementClient(self._credential, subscription), group, name
+
+    def key_vault(self, vault_id: str) -> VaultState:
+        # vaults.get: properties.enableSoftDelete (true when not set: soft delete is always on since
+        # 2020) and properties.enablePurgeProtection.
+        client, group, name = self._vault_client_for(vault_id)
+        props = client.vaults.get(group, name).properties
+        return VaultState(props.enable_soft_delete is not False, bool(props.enable_purge_protection))
+
+    def vault_key(self, vault_id: str, key_name: str) -> KeyState:
+        # keys.get (the management plane: no data-plane permission needed): kty and keySize.
+        client, group, name = self._vault_client_for(vault_id)
+        key = client.keys.get(group, name, key_name)
+        props = getattr(key, "properties", None) or key
+        size = getattr(props, "key_size", None)
+        return KeyState(str(getattr(props, "kty", "") or ""), int(size) if size else None)
 
     def usages(self, location: str) -> list[Usage]:
         # usages.list (machinelearningservices/operations/_usages_operations.py:90)

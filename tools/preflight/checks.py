@@ -687,7 +687,7 @@ def check_unknown_types(ctx: Context) -> Iterator[Result]:
 
 
 def run_checks(needs: Mapping[str, Any], azure: Azure) -> list[Result]:
-    from tools.preflight import foundry  # the Foundry checks import this module
+    from tools.preflight import encryption, foundry  # these checks import this module
     """Every check, in the order of the table."""
     ctx = Context(needs, azure)
     results: list[Result] = []
@@ -702,6 +702,7 @@ def run_checks(needs: Mapping[str, Any], azure: Azure) -> list[Result]:
     results += check_permissions(ctx)
     results += check_unknown_types(ctx)
     results += foundry.check_foundry(ctx)
+    results += encryption.check_customer_managed_keys(ctx)
     return results
 
 

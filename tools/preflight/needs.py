@@ -20,6 +20,7 @@ from typing import Any
 
 from azureml_infra import facts
 from azureml_infra.facts import ARM_TYPES
+from tools.preflight.encryption_needs import encryption_needs
 from tools.preflight.foundry_needs import foundry_needs
 
 # The subscription of the offline plan's mock ids (tools.harness.SUBSCRIPTION_ID); replaced by
@@ -305,4 +306,6 @@ def derive_needs(
         "unknownTypes": sorted(unknown),
         # The Foundry accounts and model deployments (tools/preflight/foundry_needs.py).
         **foundry_needs(resources),
+        # The workspaces' customer-managed keys (tools/preflight/encryption.py).
+        **encryption_needs(resources),
     }

@@ -13,6 +13,7 @@ from azureml_infra.config.rules import (
     compute,
     datastores,
     diagnostics,
+    encryption,
     foundry,
     kubernetes,
     network,
@@ -24,7 +25,7 @@ from azureml_infra.config.stack import StackConfig
 # The order of the problems in a ConfigError.
 CHECKS: list[Check] = [
     *compute.CHECKS, *datastores.CHECKS, *access.CHECKS, *diagnostics.CHECKS, *kubernetes.CHECKS, *registry.CHECKS,
-    *network.CHECKS, *adopt.CHECKS, *foundry.CHECKS,
+    *network.CHECKS, *adopt.CHECKS, *foundry.CHECKS, *encryption.CHECKS,
 ]
 
 

@@ -85,6 +85,21 @@ def _no_creation_only_settings(config: StackConfig) -> Iterable[Problem]:
             "can only be chosen when a workspace is created, and adopt is true imports the workspace the legacy "
             "templates deployed: remove it",
         )
+    # A customer-managed key and high business impact: "the key is provided when you create your
+    # workspace" (azure-ai-docs concept-customer-managed-keys.md); hbiWorkspace is create-only too
+    # (facts.CREATE_ONLY).
+    if ws.encryption is not None:
+        yield Problem.at(
+            "workspace.encryption",
+            "can only be chosen when a workspace is created, and adopt is true imports the workspace the legacy "
+            "templates deployed: remove it",
+        )
+    if ws.hbi:
+        yield Problem.at(
+            "workspace.hbi",
+            "can only be chosen when a workspace is created, and adopt is true imports the workspace the legacy "
+            "templates deployed: remove it",
+        )
     if ws.container_registry.zone_redundant and not ws.container_registry.reused:
         yield Problem.at(
             "workspace.containerRegistry.zoneRedundant",

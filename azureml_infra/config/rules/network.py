@@ -18,6 +18,7 @@ from azureml_infra.privatelink import (
     AZURE_RESERVED,
     ENDPOINT_KINDS,
     MANAGED_NETWORK_RULES,
+    REGISTRY_RULE,
     endpoint_groups,
     is_registry_data_zone,
     registry_data_zone,
@@ -62,7 +63,8 @@ def _private_endpoint_subnet_size(config: StackConfig) -> Iterable[Problem]:
     if pe is None or pe.vnet is None:
         return
     groups = endpoint_groups(config.data_storage is not None, batch=not config.network.managed,
-                             foundry=config.foundry is not None)
+                             foundry=config.foundry is not None, registry=config.registry is not None,
+                             monitor=pe.monitor)
     needed = sum(ENDPOINT_KINDS[g].addresses for g in groups)
     problem = _too_small(pe.vnet.private_endpoint_subnet, needed, f"the stack's {len(groups)} private endpoints")
     if problem:
@@ -135,6 +137,8 @@ def _rule_names_left_for_this_stack(config: StackConfig) -> Iterable[Problem]:
         for kind, label, sub in MANAGED_NETWORK_RULES
         if kind != "dataStorage" or config.data_storage is not None
     }
+    if config.registry is not None:
+        reserved[REGISTRY_RULE] = "the Azure ML registry"
     for index, rule in enumerate(config.network.outbound_rules):
         if rule.name.lower() in reserved:
             yield Problem.at(
@@ -213,6 +217,29 @@ def _workspace_public_access(config: StackConfig) -> Iterable[Problem]:
         )
 
 
+def _serverless_compute_subnet(config: StackConfig) -> Iterable[Problem]:
+    """workspace.serverlessCompute: a subnet of yours, outside a managed network (where serverless
+    compute runs in the managed network: how-to-managed-network.md, Limitations); ``training`` needs
+    the training subnet."""
+    serverless = config.workspace.serverless_compute
+    if serverless is None:
+        return
+    where = "workspace.serverlessCompute.subnetId"
+    network = config.network
+    if network.managed:
+        yield Problem.at(
+            where,
+            f"serverless compute cannot join a subnet of yours under {_NETWORK}.isolation {network.isolation}: it "
+            "runs in the workspace's managed network; remove serverlessCompute",
+        )
+    elif serverless.subnet_id == TRAINING_SUBNET and network.training_subnet is None:
+        yield Problem.at(
+            where,
+            f"'{TRAINING_SUBNET}' names the training subnet this stack creates, and {_PE}.vnet.trainingSubnet is "
+            "not set: add it, or give a subnet's ARM id",
+        )
+
+
 # Rules that need more than one section of the config: (StackConfig) -> problems.
 CHECKS: list[Check] = [
     _private_endpoint_subnet_size,
@@ -224,4 +251,5 @@ CHECKS: list[Check] = [
     _image_builds_with_private_registry,
     _image_build_compute_is_a_cluster,
     _workspace_public_access,
+    _serverless_compute_subnet,
 ]
