@@ -18,7 +18,9 @@ PLAN_EVERY_SHIPPED_FILE = {"test_plan.py", "test_policy_stacks.py", "test_prefli
                            "test_cost.py",
                            # and the files that read the Foundry examples' shared plans (about 4 s of CPU less
                            # than planning them again on another worker)
-                           "test_foundry.py", "test_preflight_foundry.py", "test_smoke_foundry.py"}
+                           "test_foundry.py", "test_preflight_foundry.py", "test_smoke_foundry.py",
+                           # and the package's, which compares its MlEnvironment with the shipped stacks' plans
+                           "test_package.py"}
 
 # Files of quick tests (config rules, naming, schemas; refused configs and at most a plan or
 # two): run last.

@@ -1,0 +1,254 @@
+"""The Pulumi package (azureml_package), through its own door: the schema the plugin serves, and
+the construct call the engine makes for each component, run in-process under the harness's mocks.
+
+MlEnvironment given a shipped stack's values registers what the program registers for that
+stack (the shared preview plans of tests/conftest.py: this file runs with the files that plan
+every shipped stack, tests/scheduling.py); an invalid input is refused with the stack file's
+message at the input's path, before anything is registered.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from pulumi.errors import InputPropertiesError
+from pulumi.output import Unknown
+
+from azureml_infra.config import parse_config
+from azureml_infra.config.base import LOCATION_KEY, fields_by_key
+from azureml_infra.config.stack import StackConfig
+from azureml_infra.facts import PROJECT, SECRET_PLACEHOLDER
+from azureml_package.environment import OUTPUTS, MlEnvironmentArgs, stack_file_config
+from azureml_package.provider import AzuremlProvider
+from tests.conftest import config_error, planned_file, problem_lines, stack
+from tools import package_schema
+from tools.harness import ROOT, Registration, Run, config_from_yaml, run_component, stack_config
+
+MlEnvironment = f"{PROJECT}:index:MlEnvironment"
+SCHEMA = json.loads(package_schema.SCHEMA_PATH.read_text())
+
+
+# --- the schema --------------------------------------------------------------------------------
+
+
+def test_the_schema_in_the_repository_is_the_one_the_plugin_serves():
+    assert package_schema.schema_text() == package_schema.SCHEMA_PATH.read_text(), (
+        "schemas/package.json is stale: run make package-schema"
+    )
+
+
+def test_the_schema_validates_against_pulumis_package_metaschema():
+    text = (ROOT / "schemas" / "pulumi-package.metaschema.json").read_text()
+    # ECMAScript named groups, which Python's re refuses (schemas/README.md).
+    metaschema = json.loads(text.replace("(?<", "(?P<"))
+    jsonschema.Draft202012Validator(metaschema).validate(SCHEMA)
+    # and the metaschema does refuse a broken one
+    broken = {**SCHEMA, "resources": {"azureml-infra:index:X": {"isComponent": "yes"}}}
+    assert list(jsonschema.Draft202012Validator(metaschema).iter_errors(broken))
+
+
+def _undescribed(where: str, properties: dict[str, Any]) -> list[str]:
+    return [f"{where}.{name}" for name, prop in properties.items() if not (prop.get("description") or "").strip()]
+
+
+def test_every_component_input_and_output_is_described():
+    assert set(SCHEMA["resources"]) >= {MlEnvironment}
+    missing = []
+    for token, resource in SCHEMA["resources"].items():
+        assert resource["isComponent"] and token.startswith(f"{PROJECT}:index:")
+        assert resource.get("description"), token
+        missing += _undescribed(f"{token} input", resource["inputProperties"])
+        missing += _undescribed(f"{token} output", resource["properties"])
+    for token, type_ in SCHEMA.get("types", {}).items():
+        missing += _undescribed(token, type_.get("properties", {}))
+    assert missing == []
+
+
+def test_the_environments_inputs_are_the_stack_files_sections_and_its_secrets():
+    inputs = set(SCHEMA["resources"][MlEnvironment]["inputProperties"])
+    assert inputs == set(fields_by_key(StackConfig)) | {"secrets"}
+    assert SCHEMA["resources"][MlEnvironment]["requiredInputs"] == ["location", "prefix"]
+    assert set(MlEnvironmentArgs.__annotations__) - {"secrets"} == set(StackConfig.model_fields)
+
+
+# --- the construct path ------------------------------------------------------------------------
+
+
+def inputs_of(raw: dict[str, str], secret_keys: set[str]) -> dict[str, Any]:
+    """A stack file's config (as the CLI hands it over) as MlEnvironment inputs, in the schema's
+    spelling (what the engine sends to construct): each section decoded, each secret named."""
+    inputs: dict[str, Any] = {}
+    secrets: dict[str, str] = {}
+    for key, text in raw.items():
+        namespace, _, name = key.partition(":")
+        if key in secret_keys:
+            secrets[name] = text
+            continue
+        if key == LOCATION_KEY:
+            inputs["location"] = text
+        elif namespace == PROJECT:
+            try:
+                inputs[name] = json.loads(text)
+            except ValueError:
+                inputs[name] = text
+    return inputs | ({"secrets": secrets} if secrets else {})
+
+
+def construct(inputs: dict[str, Any], stack_name: str, preview: bool = True, raise_errors: bool = True,
+              resource_type: str = MlEnvironment) -> Run:
+    """What the engine does with a component of the package: the provider's construct, in a
+    fresh root stack under the harness's mocks; Run.outputs is the component's state."""
+    provider = AzuremlProvider()
+
+    def make() -> dict[str, Any]:
+        result = provider.construct("env", resource_type, inputs, None)
+        return dict(result.state)
+
+    return run_component(make, stack=stack_name, preview=preview, raise_errors=raise_errors)
+
+
+def _key(by_urn: dict[str, tuple[str, str]], urn: str) -> tuple[str, str] | None:
+    """A URN as (type, name); None for the roots (the stack, the MlEnvironment)."""
+    found = by_urn.get(urn)
+    return None if found is None or found[0] == MlEnvironment else found
+
+
+def _known(value: Any) -> Any:
+    """Inputs with each unknown value (a preview's, an object per run) as one marker."""
+    if isinstance(value, dict):
+        return {k: _known(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_known(v) for v in value]
+    return "<unknown>" if isinstance(value, Unknown) else value
+
+
+def comparable(registrations: list[Registration]) -> list[dict[str, Any]]:
+    """What the engine receives for each resource, its parent and dependencies by (type, name): the
+    package's resources sit under the MlEnvironment, the program's under the stack. In the order
+    of (type, name, parent): independent registrations may interleave differently between runs."""
+    by_urn = {r.urn: (r.type, r.name) for r in registrations}
+    found = [
+        {
+            "type": r.type, "name": r.name, "parent": _key(by_urn, r.parent), "custom": r.custom,
+            "inputs": _known(r.inputs),
+            "dependencies": sorted(map(str, (_key(by_urn, u) for u in r.dependencies))),
+            "protect": r.protect, "retainOnDelete": r.retain_on_delete, "ignoreChanges": r.ignore_changes,
+            "deleteBeforeReplace": r.delete_before_replace, "replaceOnChanges": r.replace_on_changes,
+            "additionalSecretOutputs": r.additional_secret_outputs, "importId": r.import_id,
+        }
+        for r in registrations
+        if r.type != MlEnvironment
+    ]
+    return sorted(found, key=lambda r: (r["type"], r["name"], str(r["parent"])))
+
+
+# The shipped stacks, and an example whose secrets (an SSH password) go through the secrets input.
+COMPARED = [ROOT / f"Pulumi.{name}.yaml" for name in ("dev", "test", "prod")] + [
+    ROOT / "examples" / "Pulumi.compute-vnet-ssh.yaml"
+]
+
+
+@pytest.mark.parametrize("stack_file", COMPARED, ids=lambda p: p.name)
+def test_the_environment_registers_what_the_program_registers(stack_file: Path):
+    program = planned_file(stack_file)
+    raw, secret_keys = stack_config(stack_file)
+    package = construct(inputs_of(raw, secret_keys), program.stack)
+    assert package.registrations[0].type == MlEnvironment
+    assert len(package.registrations) == len(program.registrations) + 1
+    assert comparable(package.registrations) == comparable(program.registrations)
+    # Its outputs are the stack's outputs, by the same names (unknown in a preview as they are there).
+    assert set(package.outputs) == set(program.outputs)
+    assert set(package.outputs) <= {_camel(name) for name in OUTPUTS}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def test_the_outputs_carry_the_values_of_a_deployment():
+    raw, secret_keys = stack_config(ROOT / "Pulumi.dev.yaml")
+    run = construct(inputs_of(raw, secret_keys), "dev", preview=False)
+    outputs = {key: out.value for key, out in run.outputs.items()}
+    assert outputs["resourceGroupName"] == "rg-mlops-dev"
+    assert outputs["workspaceName"] == "mlw-mlops-dev"
+    assert outputs["computes"]["cpu-compute"]["id"].endswith("/workspaces/mlw-mlops-dev/computes/cpu-compute")
+
+
+# --- refused inputs ----------------------------------------------------------------------------
+
+
+BAD = {
+    "azureml-infra:prefix": "ML",
+    "azureml-infra:computes": [{"name": "cpu", "vmSize": "Standard_DS3_v2", "minNodes": 3, "maxNodes": 1}],
+}
+
+
+def test_a_bad_input_is_refused_with_the_stack_files_message_at_its_path():
+    expected = problem_lines(config_error(stack(BAD))[0])
+    raw, secret_keys = config_from_yaml(stack(BAD))
+    run = construct(inputs_of(raw, secret_keys), "dev", raise_errors=False)
+    assert isinstance(run.error, InputPropertiesError)
+    assert [f"{PROJECT}:{e['property_path']}: {e['reason']}" for e in run.error.errors or []] == expected
+    assert run.error.errors == [
+        {"property_path": "prefix", "reason": "must be 2-10 lowercase letters or digits starting with a letter (it "
+         "goes into storage account and registry names, which allow nothing else) (got \"ML\")"},
+        {"property_path": "computes[0].maxNodes", "reason": "must be at least minNodes (3)"},
+    ]
+    assert run.error.message.startswith("Invalid inputs for MlEnvironment 'env': 2 problems. Nothing was deployed.")
+    assert run.registrations == []  # refused before anything, the component included, is registered
+
+
+def test_a_missing_required_input_is_refused_by_the_schema():
+    run = construct({"location": "westeurope"}, "dev", raise_errors=False)
+    assert "Missing required input 'prefix' on 'MlEnvironment'" in str(run.error)
+    assert run.registrations == []
+
+
+def test_a_secret_the_settings_do_not_name_is_refused_at_its_input():
+    run = construct({"location": "westeurope", "prefix": "mlops", "secrets": {"sshPasword": "x"}}, "dev",
+                    raise_errors=False)
+    assert isinstance(run.error, InputPropertiesError)
+    assert run.error.errors == [{"property_path": "secrets.sshPasword", "reason": "unknown key"}]
+    assert run.registrations == []
+
+
+def test_inputs_become_the_config_the_stack_file_gives():
+    raw, secret_keys = stack_file_config(
+        {"location": "westeurope", "prefix": "mlops", "compute_instances": [{"name": "ci"}], "secrets": {"pw": "x"}}
+    )
+    # The secret's value stays out of the config the rules read: they need its name only.
+    assert raw == {LOCATION_KEY: "westeurope", f"{PROJECT}:prefix": "mlops",
+                   f"{PROJECT}:computeInstances": '[{"name": "ci"}]', f"{PROJECT}:pw": SECRET_PLACEHOLDER}
+    assert secret_keys == {f"{PROJECT}:pw"}
+
+
+# --- the consumers -----------------------------------------------------------------------------
+
+
+YAML_CONSUMER = ROOT / "examples" / "package-yaml" / "Pulumi.yaml"
+
+
+def test_the_yaml_consumer_is_a_valid_project_that_the_environment_accepts():
+    project = yaml.safe_load(YAML_CONSUMER.read_text())
+    schema = json.loads((ROOT / "schemas" / "pulumi-project.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(project)
+    source = project["packages"][PROJECT]
+    assert source.startswith("github.com/") and "@v" in source
+    environments = [r for r in project["resources"].values() if r["type"] == MlEnvironment]
+    assert len(environments) == 1
+    properties = environments[0]["properties"]
+    assert set(properties) <= set(SCHEMA["resources"][MlEnvironment]["inputProperties"])
+    # The rules accept it as they would the same stack file (a secret: a config value, named).
+    snake = {_snake(k): v for k, v in properties.items()}
+    raw, secret_keys = stack_file_config(snake)
+    parse_config(raw, secret_keys, "dev")
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
