@@ -252,3 +252,10 @@ def test_the_yaml_consumer_is_a_valid_project_that_the_environment_accepts():
 
 def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def test_the_typescript_consumer_is_a_valid_project_that_adds_the_same_package():
+    project = yaml.safe_load((ROOT / "examples" / "package-typescript" / "Pulumi.yaml").read_text())
+    schema = json.loads((ROOT / "schemas" / "pulumi-project.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(project)
+    assert project["packages"] == yaml.safe_load(YAML_CONSUMER.read_text())["packages"]
