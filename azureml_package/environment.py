@@ -13,7 +13,7 @@ its description in schemas/package.json.
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -21,6 +21,7 @@ from pulumi.errors import InputPropertiesError, InputPropertyErrorDetails
 
 from azureml_infra.config import ConfigError, parse_config
 from azureml_infra.config.base import LOCATION_KEY
+from azureml_infra.deployment import Deployment
 from azureml_infra.facts import PROJECT, SECRET_PLACEHOLDER
 from azureml_infra.resolve import resolve
 from azureml_package.recipe import build
@@ -104,17 +105,39 @@ def input_path(problem_path: str, secret_names: set[str]) -> str:
     return f"secrets.{path}" if first in secret_names else path
 
 
-def refusal(component: str, name: str, error: ConfigError, secret_names: set[str]) -> InputPropertiesError:
-    """The stack file's problems as the engine's invalid-inputs error: each message as the stack file gets it, at the input's path."""
+def refusal(
+    component: str, name: str, error: ConfigError, secret_names: set[str], rename: Callable[[str], str] = str
+) -> InputPropertiesError:
+    """The stack file's problems as the engine's invalid-inputs error: each message as the stack
+    file gets it, at the input's path (``rename`` maps a stack-file path to a block's input)."""
     details: list[InputPropertyErrorDetails] = [
-        {"property_path": input_path(p.path, secret_names), "reason": p.message} for p in error.problems
+        {"property_path": rename(input_path(p.path, secret_names)), "reason": p.message} for p in error.problems
     ]
+    return invalid_inputs(component, name, details)
+
+
+def invalid_inputs(component: str, name: str, details: list[InputPropertyErrorDetails]) -> InputPropertiesError:
     count = f"{len(details)} problem{'s' if len(details) != 1 else ''}"
     lines = [f"{d['property_path']}: {d['reason']}" for d in details]
     return InputPropertiesError(
         f"Invalid inputs for {component} '{name}': {count}. Nothing was deployed.\n  - " + "\n  - ".join(lines),
         details,
     )
+
+
+def validated(
+    component: str, name: str, sections: Mapping[str, Any], rename: Callable[[str], str] = str
+) -> Deployment:
+    """The Deployment of the stack file these sections make (input names, as MlEnvironmentArgs),
+    validated by the stack file's models and rules and resolved as the program resolves it;
+    refused (InputPropertiesError) with the stack file's messages at the inputs' paths."""
+    raw, secret_keys = stack_file_config(sections)
+    secret_names = {key.partition(":")[2] for key in secret_keys}
+    try:
+        config = parse_config(raw, secret_keys, pulumi.get_stack(), PACKAGE)
+    except ConfigError as error:
+        raise refusal(component, name, error, secret_names, rename) from None
+    return resolve(config)
 
 
 class MlEnvironment(pulumi.ComponentResource):
@@ -174,13 +197,7 @@ class MlEnvironment(pulumi.ComponentResource):
     """The workspace's connections to Foundry, by name."""
 
     def __init__(self, name: str, args: MlEnvironmentArgs, opts: pulumi.ResourceOptions | None = None):
-        raw, secret_keys = stack_file_config(args)
-        secret_names = {key.partition(":")[2] for key in secret_keys}
-        try:
-            config = parse_config(raw, secret_keys, pulumi.get_stack(), PACKAGE)
-        except ConfigError as error:
-            raise refusal("MlEnvironment", name, error, secret_names) from None
-        deployment = resolve(config)
+        deployment = validated("MlEnvironment", name, args)
         super().__init__(f"{PACKAGE}:index:MlEnvironment", name, None, opts)
         given = args.get("secrets") or {}
         secrets = {key: pulumi.Output.secret(given[key]) for key in deployment.secret_keys}

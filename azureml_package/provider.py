@@ -17,13 +17,16 @@ from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.provider import ConstructResult
 from pulumi.provider.server import ComponentInitError
 
+from azureml_package.blocks import Access, ComputeCluster, ComputeInstance, Workspace
 from azureml_package.environment import PACKAGE, MlEnvironment
 
 # The package's version in its schema; a release is the git tag v<VERSION> (README, Use from
 # another Pulumi program; CHANGELOG.md).
 VERSION = "0.1.0"
 
-COMPONENTS: list[type[pulumi.ComponentResource]] = [MlEnvironment]
+COMPONENTS: list[type[pulumi.ComponentResource]] = [
+    MlEnvironment, Workspace, ComputeCluster, ComputeInstance, Access,
+]
 
 
 class AzuremlProvider(ComponentProvider):

@@ -29,7 +29,8 @@ from tests.conftest import config_error, planned_file, problem_lines, stack
 from tools import package_schema
 from tools.harness import ROOT, Registration, Run, config_from_yaml, run_component, stack_config
 
-MlEnvironment = f"{PROJECT}:index:MlEnvironment"
+INDEX = f"{PROJECT}:index:"
+MlEnvironment = f"{INDEX}MlEnvironment"
 SCHEMA = json.loads(package_schema.SCHEMA_PATH.read_text())
 
 
@@ -99,7 +100,7 @@ def inputs_of(raw: dict[str, str], secret_keys: set[str]) -> dict[str, Any]:
     return inputs | ({"secrets": secrets} if secrets else {})
 
 
-def construct(inputs: dict[str, Any], stack_name: str, preview: bool = True, raise_errors: bool = True,
+def construct(inputs: dict[str, Any], stack_name: str = "dev", preview: bool = True, raise_errors: bool = True,
               resource_type: str = MlEnvironment) -> Run:
     """What the engine does with a component of the package: the provider's construct, in a
     fresh root stack under the harness's mocks; Run.outputs is the component's state."""
@@ -113,9 +114,9 @@ def construct(inputs: dict[str, Any], stack_name: str, preview: bool = True, rai
 
 
 def _key(by_urn: dict[str, tuple[str, str]], urn: str) -> tuple[str, str] | None:
-    """A URN as (type, name); None for the roots (the stack, the MlEnvironment)."""
+    """A URN as (type, name); None for the roots (the stack, a component of the package)."""
     found = by_urn.get(urn)
-    return None if found is None or found[0] == MlEnvironment else found
+    return None if found is None or found[0].startswith(INDEX) else found
 
 
 def _known(value: Any) -> Any:
@@ -142,7 +143,7 @@ def comparable(registrations: list[Registration]) -> list[dict[str, Any]]:
             "additionalSecretOutputs": r.additional_secret_outputs, "importId": r.import_id,
         }
         for r in registrations
-        if r.type != MlEnvironment
+        if not r.type.startswith(INDEX)
     ]
     return sorted(found, key=lambda r: (r["type"], r["name"], str(r["parent"])))
 
@@ -259,3 +260,118 @@ def test_the_typescript_consumer_is_a_valid_project_that_adds_the_same_package()
     schema = json.loads((ROOT / "schemas" / "pulumi-project.schema.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(project)
     assert project["packages"] == yaml.safe_load(YAML_CONSUMER.read_text())["packages"]
+
+
+# --- the building blocks -----------------------------------------------------------------------
+
+DEV = ROOT / "Pulumi.dev.yaml"
+NAMING = {"location": "westeurope", "prefix": "mlops", "environment": "dev"}
+# Hand-made ids of what a block does not make.
+PLACE = {"resourceGroupName": "rg-team", "workspaceName": "mlw-team"}
+IDS = {kind: f"/subscriptions/0/resourceGroups/rg-team/providers/hand/made/{kind}"
+       for kind in ("resourceGroup", "workspace", "storageAccount", "keyVault", "containerRegistry")}
+
+
+def test_the_workspace_block_registers_the_programs_workspace_and_its_dependencies_only():
+    program = planned_file(DEV)
+    dev = inputs_of(*stack_config(DEV))
+    block = construct({key: dev[key] for key in ("location", "prefix", "tags", "workspace")},
+                      resource_type=f"{INDEX}Workspace")
+    workspace = program.one("azureml-infra:workspace:MachineLearningWorkspace")
+    own = [workspace] + [r for r in program.registrations if r.parent == workspace.urn and r.custom]
+    assert comparable(block.registrations) == comparable(own)
+    assert {r.type for r in block.registrations} == {
+        f"{INDEX}Workspace", "azureml-infra:workspace:MachineLearningWorkspace", "azure-native:resources:ResourceGroup",
+        "azure-native:storage:StorageAccount", "azure-native:keyvault:Vault", "azure-native:operationalinsights:Workspace",
+        "azure-native:applicationinsights:Component", "azure-native:containerregistry:Registry",
+        "azure-native:machinelearningservices:Workspace",
+    }
+    assert set(block.outputs) == set(SCHEMA["resources"][f"{INDEX}Workspace"]["properties"])
+
+
+def test_a_cluster_block_given_hand_made_ids_registers_the_cluster_only():
+    program = planned_file(DEV)
+    dev = inputs_of(*stack_config(DEV))
+    block = construct(NAMING | {"tags": dev["tags"], "cluster": dev["computes"][0]} | PLACE,
+                      resource_type=f"{INDEX}ComputeCluster", preview=False)
+    assert [(r.type, r.name) for r in block.registrations] == [
+        (f"{INDEX}ComputeCluster", "env"), ("azureml-infra:compute:ComputeCluster", "cpu-compute"),
+        ("azure-native:machinelearningservices:Compute", "cpu-compute"),
+    ]
+    compute = block.one("azure-native:machinelearningservices:Compute")
+    planned = program.one("azure-native:machinelearningservices:Compute")
+    # The program's cluster, in the hand-made workspace.
+    assert compute.inputs == planned.inputs | {"resourceGroupName": "rg-team", "workspaceName": "mlw-team"}
+    assert block.outputs["computeId"].value.endswith("/workspaces/mlw-team/computes/cpu-compute")
+
+
+KEYLESS = {"storageAccount": {"allowSharedKeyAccess": False}}
+GPU = {"name": "gpu", "vmSize": "Standard_NC6s_v3", "maxNodes": 2}
+
+
+def test_a_cluster_blocks_identity_gets_its_roles_on_the_hand_made_ids():
+    # On keyless workspace storage the cluster's own identity reads and writes it (resolve._compute_grants).
+    block = construct(NAMING | {"workspace": KEYLESS, "cluster": GPU, "dependencyIds": IDS} | PLACE,
+                      resource_type=f"{INDEX}ComputeCluster", preview=False)
+    assignments = block.of_type("azure-native:authorization:RoleAssignment")
+    assert [r.inputs["scope"] for r in assignments] == [IDS["storageAccount"]] * 3
+    assert {r.inputs["principalId"] for r in assignments} == {block.outputs["principalId"].value}
+    assert {r.type for r in block.registrations} == {
+        f"{INDEX}ComputeCluster", "azureml-infra:compute:ComputeCluster",
+        "azure-native:machinelearningservices:Compute", "azure-native:authorization:RoleAssignment",
+    }
+
+
+def test_a_cluster_block_without_the_id_its_roles_need_is_refused_at_dependency_ids():
+    run = construct(NAMING | {"workspace": KEYLESS, "cluster": GPU} | PLACE, resource_type=f"{INDEX}ComputeCluster",
+                    raise_errors=False)
+    assert isinstance(run.error, InputPropertiesError)
+    assert [e["property_path"] for e in run.error.errors or []] == ["dependencyIds.storageAccount"]
+    assert run.registrations == []
+
+
+def test_a_cluster_block_is_refused_with_the_stack_files_message_at_its_input():
+    bad = {"name": "cpu", "vmSize": "Standard_DS3_v2", "minNodes": 3, "maxNodes": 1}
+    run = construct(NAMING | {"cluster": bad} | PLACE, resource_type=f"{INDEX}ComputeCluster", raise_errors=False)
+    assert isinstance(run.error, InputPropertiesError)
+    assert run.error.errors == [{"property_path": "cluster.maxNodes", "reason": "must be at least minNodes (3)"}]
+    assert problem_lines(config_error(stack({"azureml-infra:computes": [bad]}))[0]) == [
+        "azureml-infra:computes[0].maxNodes: must be at least minNodes (3)"
+    ]
+    assert run.registrations == []
+
+
+def test_an_instance_block_registers_the_instance_only():
+    instance = {"name": "ci-analyst1", "vmSize": "Standard_DS3_v2",
+                "assignedUserObjectId": "55555555-5555-5555-5555-555555555555"}
+    block = construct(NAMING | {"instance": instance} | PLACE, resource_type=f"{INDEX}ComputeInstance",
+                      preview=False)
+    assert [(r.type, r.name) for r in block.registrations] == [
+        (f"{INDEX}ComputeInstance", "env"), ("azureml-infra:compute:ComputeInstance", "ci-analyst1"),
+        ("azure-native:machinelearningservices:Compute", "ci-analyst1"),
+    ]
+    assert block.one("azure-native:machinelearningservices:Compute").inputs["workspaceName"] == "mlw-team"
+
+
+ACCESS = [{"principalId": "66666666-6666-6666-6666-666666666666", "principalType": "Group",
+           "role": "AzureML Data Scientist", "scope": "workspace"}]
+
+
+def test_an_access_block_assigns_its_roles_on_the_hand_made_ids_only():
+    block = construct(NAMING | {"access": ACCESS, "dependencyIds": IDS}, resource_type=f"{INDEX}Access",
+                      preview=False)
+    assignments = block.of_type("azure-native:authorization:RoleAssignment")
+    assert [r.inputs["scope"] for r in assignments] == [IDS["workspace"]]
+    assert [r.inputs["principalId"] for r in assignments] == ["66666666-6666-6666-6666-666666666666"]
+    assert {r.type for r in block.registrations} == {
+        f"{INDEX}Access", "azureml-infra:access:Access", "azure-native:authorization:RoleAssignment"
+    }
+
+
+def test_an_access_block_without_the_id_of_a_scope_is_refused_at_dependency_ids():
+    ids = {kind: value for kind, value in IDS.items() if kind != "workspace"}
+    run = construct(NAMING | {"access": ACCESS, "dependencyIds": ids}, resource_type=f"{INDEX}Access",
+                    raise_errors=False)
+    assert isinstance(run.error, InputPropertiesError)
+    assert [e["property_path"] for e in run.error.errors or []] == ["dependencyIds.workspace"]
+    assert run.registrations == []
