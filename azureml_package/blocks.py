@@ -20,6 +20,7 @@ from azureml_infra.deployment import DependencyKind, Deployment
 from azureml_package.environment import PACKAGE, invalid_inputs, validated
 from components import access as access_component
 from components import compute as compute_components
+from components import datastores as datastore_components
 from components import workspace as workspace_component
 from components.options import child
 from components.placement import Placement
@@ -261,3 +262,69 @@ class Access(pulumi.ComponentResource):
         )
         self.role_assignment_ids = pulumi.Output.all(**{key: a.id for key, a in access.assignments.items()})
         self.register_outputs({"roleAssignmentIds": self.role_assignment_ids})
+
+
+class DatastoresBlockArgs(TypedDict):
+    """The inputs of a Datastores block."""
+
+    location: str
+    """Azure region of the workspace, e.g. westeurope."""
+    prefix: str
+    """Workload name, as the workspace's: 2-10 lowercase letters or digits."""
+    environment: NotRequired[str]
+    """dev, test, prod...: as the workspace's. Default: the stack name."""
+    name_suffix: NotRequired[str]
+    """The workspace's name suffix, if it has one."""
+    workspace: NotRequired[dict[str, Any]]
+    """The workspace's settings, as given to its Workspace block (they name the identities' roles)."""
+    computes: NotRequired[list[dict[str, Any]]]
+    """The clusters whose identities read the identity-based datastores, as given to their ComputeCluster blocks (each gets a data role on each such datastore)."""
+    datastores: list[dict[str, Any]]
+    """The datastores, as a stack file's azureml-infra:datastores (existing storage accounts; the data lake a stack creates is MlEnvironment's)."""
+    resource_group_name: pulumi.Input[str]
+    """The workspace's resource group."""
+    workspace_name: pulumi.Input[str]
+    """The Azure ML workspace the datastores belong to."""
+    workspace_principal_id: NotRequired[pulumi.Input[str]]
+    """The workspace identity's principal id (the Workspace block's workspacePrincipalId): it reads the identity-based datastores."""
+    compute_principal_ids: NotRequired[dict[str, pulumi.Input[str]]]
+    """Each cluster's identity principal id, by compute name (the ComputeCluster blocks' principalId)."""
+    secrets: NotRequired[dict[str, pulumi.Input[str]]]
+    """The credentials the datastores name (datastores[].secret): secret name -> value."""
+
+
+class Datastores(pulumi.ComponentResource):
+    """Datastores of an existing workspace on existing storage, each with the data roles its readers need when it authenticates with identities, as the azureml-infra program attaches them."""
+
+    datastores: pulumi.Output[dict[str, Any]]
+    """Each datastore by name: {kind, accountName, container, default}."""
+
+    def __init__(self, name: str, args: DatastoresBlockArgs, opts: pulumi.ResourceOptions | None = None):
+        sections: dict[str, Any] = {key: args[key] for key in ("location", "prefix", "environment", "name_suffix")
+                                    if key in args}
+        sections |= {"workspace": args.get("workspace") or {}, "computes": args.get("computes") or [],
+                     "datastores": args["datastores"], "secrets": args.get("secrets") or {}}
+        deployment = validated("Datastores", name, sections)
+        given: dict[str, pulumi.Input[str]] = dict(args.get("compute_principal_ids") or {})
+        if "workspace_principal_id" in args:
+            given[""] = args["workspace_principal_id"]
+        readers = {r.compute or "": r.compute for s in deployment.datastores for r in s.grants}
+        missing: list[InputPropertyErrorDetails] = [
+            {"property_path": f"computePrincipalIds.{key}" if key else "workspacePrincipalId",
+             "reason": "is required: that identity reads the identity-based datastores"}
+            for key in readers if key not in given
+        ]
+        if missing:
+            raise invalid_inputs("Datastores", name, missing)
+        super().__init__(f"{PACKAGE}:index:Datastores", name, None, opts)
+        client = authorization.get_client_config_output()
+        secrets = {key: pulumi.Output.secret(value) for key, value in (args.get("secrets") or {}).items()}
+        attached = datastore_components.create_datastores(
+            datastore_components.DatastoresArgs(
+                deployment.datastores, args["workspace_name"], args["resource_group_name"], client.subscription_id,
+                {compute: given[key] for key, compute in readers.items()}, secrets,
+            ),
+            parent=self,
+        )
+        self.datastores = pulumi.Output.from_input(datastore_components.datastores_output(attached))
+        self.register_outputs({"datastores": self.datastores})

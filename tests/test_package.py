@@ -375,3 +375,57 @@ def test_an_access_block_without_the_id_of_a_scope_is_refused_at_dependency_ids(
     assert isinstance(run.error, InputPropertiesError)
     assert [e["property_path"] for e in run.error.errors or []] == ["dependencyIds.workspace"]
     assert run.registrations == []
+
+
+# An identity-based datastore on existing storage, and one with a stored credential.
+DATASTORES = [
+    {"name": "features", "kind": "blob", "accountName": "stfeatures01", "container": "features",
+     "resourceGroup": "rg-data"},
+    {"name": "archive", "kind": "blob", "accountName": "starchive01", "container": "exports",
+     "resourceGroup": "rg-archive", "auth": "accountKey", "secret": "archiveAccountKey"},
+]
+READER = [{"name": "cpu-compute", "vmSize": "STANDARD_D3_V2", "maxNodes": 3, "identity": "systemAssigned"}]
+PRINCIPALS = {"workspacePrincipalId": "77777777-7777-7777-7777-777777777777",
+              "computePrincipalIds": {"cpu-compute": "88888888-8888-8888-8888-888888888888"}}
+
+
+def test_a_datastores_block_attaches_its_datastores_with_roles_for_the_hand_made_identities():
+    block = construct(NAMING | PLACE | PRINCIPALS | {"computes": READER, "datastores": DATASTORES,
+                                                     "secrets": {"archiveAccountKey": "key"}},
+                      resource_type=f"{INDEX}Datastores", preview=False)
+    assert {r.type for r in block.registrations} == {
+        f"{INDEX}Datastores", "azureml-infra:datastores:AttachedDatastore",
+        "azure-native:machinelearningservices:Datastore", "azure-native:authorization:RoleAssignment",
+    }
+    assert sorted(r.inputs["name"] for r in block.of_type("azure-native:machinelearningservices:Datastore")) == [
+        "archive", "features"]
+    assignments = block.of_type("azure-native:authorization:RoleAssignment")
+    # The identity-based datastore only, for the workspace and the cluster; on its container.
+    assert sorted(r.inputs["principalId"] for r in assignments) == sorted(
+        [PRINCIPALS["workspacePrincipalId"], PRINCIPALS["computePrincipalIds"]["cpu-compute"]])
+    assert {r.inputs["scope"] for r in assignments} == {
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-data/providers/Microsoft.Storage/"
+        "storageAccounts/stfeatures01/blobServices/default/containers/features"}
+    assert block.outputs["datastores"].value["archive"] == {
+        "kind": "blob", "accountName": "starchive01", "container": "exports"}
+
+
+def test_a_datastores_block_without_a_readers_principal_is_refused():
+    run = construct(NAMING | PLACE | {"computes": READER, "datastores": DATASTORES[:1]},
+                    resource_type=f"{INDEX}Datastores", raise_errors=False)
+    assert isinstance(run.error, InputPropertiesError)
+    assert run.error.errors == [
+        {"property_path": "workspacePrincipalId", "reason": "is required: that identity reads the identity-based datastores"},
+        {"property_path": "computePrincipalIds.cpu-compute",
+         "reason": "is required: that identity reads the identity-based datastores"},
+    ]
+    assert run.registrations == []
+
+
+def test_a_datastores_block_is_refused_with_the_stack_files_message():
+    bad = [{**DATASTORES[1], "secret": "missing"}]
+    run = construct(NAMING | PLACE | {"datastores": bad}, resource_type=f"{INDEX}Datastores", raise_errors=False)
+    expected = problem_lines(config_error(stack({"azureml-infra:datastores": bad}))[0])
+    assert isinstance(run.error, InputPropertiesError)
+    assert [f"{PROJECT}:{e['property_path']}: {e['reason']}" for e in run.error.errors or []] == expected
+    assert run.registrations == []
