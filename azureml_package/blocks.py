@@ -21,6 +21,7 @@ from azureml_package.environment import PACKAGE, invalid_inputs, validated
 from components import access as access_component
 from components import compute as compute_components
 from components import datastores as datastore_components
+from components import network as network_components
 from components import workspace as workspace_component
 from components.options import child
 from components.placement import Placement
@@ -29,8 +30,9 @@ from components.placement import Placement
 NAMING = ("location", "prefix", "environment", "name_suffix", "tags")
 
 
-def _naming(args: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: args[key] for key in NAMING if key in args}
+def _naming(args: Mapping[str, Any], *more: str) -> dict[str, Any]:
+    """The inputs that name and tag, and ``more``, as given."""
+    return {key: args[key] for key in (*NAMING, *more) if key in args}
 
 
 def _renamed(section: str, block_input: str) -> Any:
@@ -75,6 +77,8 @@ class WorkspaceBlockArgs(TypedDict):
     """The resource group: {name, existing}, as a stack file's azureml-infra:resourceGroup."""
     workspace: NotRequired[dict[str, Any]]
     """The workspace and its dependencies (storageAccount, keyVault, containerRegistry, applicationInsights, logAnalytics, identity...), as a stack file's azureml-infra:workspace."""
+    computes: NotRequired[list[dict[str, Any]]]
+    """The environment's clusters, as given to their ComputeCluster blocks, when the workspace settings name one (imageBuildCompute); this block does not make them."""
 
 
 class Workspace(pulumi.ComponentResource):
@@ -100,7 +104,7 @@ class Workspace(pulumi.ComponentResource):
     """The ARM id of each resource by kind (resourceGroup, workspace, storageAccount, keyVault, logAnalytics, applicationInsights, containerRegistry): the dependencyIds the other blocks take."""
 
     def __init__(self, name: str, args: WorkspaceBlockArgs, opts: pulumi.ResourceOptions | None = None):
-        deployment = validated("Workspace", name, args)
+        deployment = validated("Workspace", name, args)  # the computes: for the rules only
         super().__init__(f"{PACKAGE}:index:Workspace", name, None, opts)
         client = authorization.get_client_config_output()
         workspace = workspace_component.MachineLearningWorkspace(
@@ -328,3 +332,71 @@ class Datastores(pulumi.ComponentResource):
         )
         self.datastores = pulumi.Output.from_input(datastore_components.datastores_output(attached))
         self.register_outputs({"datastores": self.datastores})
+
+
+class PrivateEndpointsBlockArgs(TypedDict):
+    """The inputs of a PrivateEndpoints block."""
+
+    location: str
+    """Azure region of the environment, e.g. westeurope."""
+    prefix: str
+    """Workload name, as the workspace's: 2-10 lowercase letters or digits."""
+    environment: NotRequired[str]
+    """dev, test, prod...: as the workspace's. Default: the stack name."""
+    name_suffix: NotRequired[str]
+    """The workspace's name suffix, if it has one."""
+    tags: NotRequired[dict[str, str]]
+    """Tags merged over the environment and managedBy tags."""
+    resource_group: NotRequired[dict[str, Any]]
+    """The resource group settings, as given to the Workspace block."""
+    workspace: NotRequired[dict[str, Any]]
+    """The workspace's settings, as given to its Workspace block: they decide which resources get endpoints, and their names."""
+    computes: NotRequired[list[dict[str, Any]]]
+    """The environment's clusters, as given to their ComputeCluster blocks, when the workspace settings name one (imageBuildCompute); this block does not make them."""
+    network: dict[str, Any]
+    """The network section, as a stack file's azureml-infra:network, whose privateEndpoints name an existing subnet (subnetId) and the ARM id of every DNS zone the endpoints need (dnsZones)."""
+    resource_group_name: pulumi.Input[str]
+    """The resource group the endpoints go in (the workspace's)."""
+    dependency_ids: dict[str, pulumi.Input[str]]
+    """The ARM id of each resource an endpoint connects to, by kind (workspace, storageAccount, keyVault, containerRegistry): the Workspace block's dependencyIds."""
+    workspace_principal_id: NotRequired[pulumi.Input[str]]
+    """The workspace identity's principal id: it reads storage through the storage endpoints (Azure ML studio)."""
+
+
+class PrivateEndpoints(pulumi.ComponentResource):
+    """A private endpoint per group of each of the workspace's resources, in an existing subnet, each with a DNS zone group of existing zones (and the workspace identity's Reader on the storage endpoints), as the azureml-infra program makes them."""
+
+    private_endpoint_ids: pulumi.Output[dict[str, str]]
+    """The ARM id of each private endpoint, by target (storage-account-blob, key-vault, workspace...)."""
+
+    def __init__(self, name: str, args: PrivateEndpointsBlockArgs, opts: pulumi.ResourceOptions | None = None):
+        deployment = validated("PrivateEndpoints", name, _naming(args, "resource_group", "workspace", "computes", "network"))
+        spec = deployment.network
+        problems: list[InputPropertyErrorDetails] = []
+        if spec is None or spec.subnet_id is None:
+            problems.append({"property_path": "network.privateEndpoints.subnetId", "reason": (
+                "is required: this block makes the endpoints in an existing subnet (MlEnvironment makes a VNet)")})
+        elif spec.zones_to_create:
+            problems.append({"property_path": "network.privateEndpoints.dnsZones", "reason": (
+                f"needs the ARM id of {', '.join(spec.zones_to_create)}: this block makes no DNS zone "
+                "(MlEnvironment does)")})
+        if any(e.reader for e in deployment.endpoints) and "workspace_principal_id" not in args:
+            problems.append({"property_path": "workspacePrincipalId", "reason": (
+                "is required: the workspace identity reads storage through its endpoints")})
+        if problems:
+            raise invalid_inputs("PrivateEndpoints", name, problems)
+        assert spec is not None and spec.subnet_id is not None
+        target_ids = _ids("PrivateEndpoints", name, args["dependency_ids"],
+                          {e.target: f"the private endpoint {e.name} connects to it" for e in deployment.endpoints})
+        super().__init__(f"{PACKAGE}:index:PrivateEndpoints", name, None, opts)
+        client = authorization.get_client_config_output()
+        endpoints = network_components.PrivateEndpoints(
+            "private-endpoints",
+            network_components.PrivateEndpointsArgs(
+                deployment.endpoints, target_ids, args["resource_group_name"], deployment.location, spec.subnet_id,
+                spec.given_zones, deployment.tags, args.get("workspace_principal_id", ""), client.subscription_id,
+            ),
+            opts=child(self),
+        )
+        self.private_endpoint_ids = pulumi.Output.all(**{key: pe.id for key, pe in endpoints.endpoints.items()})
+        self.register_outputs({"privateEndpointIds": self.private_endpoint_ids})

@@ -17,7 +17,14 @@ from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.provider import ConstructResult
 from pulumi.provider.server import ComponentInitError
 
-from azureml_package.blocks import Access, ComputeCluster, ComputeInstance, Datastores, Workspace
+from azureml_package.blocks import (
+    Access,
+    ComputeCluster,
+    ComputeInstance,
+    Datastores,
+    PrivateEndpoints,
+    Workspace,
+)
 from azureml_package.environment import PACKAGE, MlEnvironment
 
 # The package's version in its schema; a release is the git tag v<VERSION> (README, Use from
@@ -25,7 +32,7 @@ from azureml_package.environment import PACKAGE, MlEnvironment
 VERSION = "0.1.0"
 
 COMPONENTS: list[type[pulumi.ComponentResource]] = [
-    MlEnvironment, Workspace, ComputeCluster, ComputeInstance, Datastores, Access,
+    MlEnvironment, Workspace, ComputeCluster, ComputeInstance, Datastores, PrivateEndpoints, Access,
 ]
 
 

@@ -429,3 +429,49 @@ def test_a_datastores_block_is_refused_with_the_stack_files_message():
     assert isinstance(run.error, InputPropertiesError)
     assert [f"{PROJECT}:{e['property_path']}: {e['reason']}" for e in run.error.errors or []] == expected
     assert run.registrations == []
+
+
+HUB = ROOT / "examples" / "Pulumi.private-hub.yaml"
+
+
+def test_a_private_endpoints_block_makes_the_programs_endpoints_in_the_given_subnet_and_zones():
+    hub = inputs_of(*stack_config(HUB))
+    sections = {key: hub[key] for key in ("location", "prefix", "environment", "nameSuffix", "tags", "workspace",
+                                          "computes", "network")}
+    block = construct(sections | {"resourceGroupName": "rg-team", "dependencyIds": IDS,
+                                  "workspacePrincipalId": PRINCIPALS["workspacePrincipalId"]},
+                      resource_type=f"{INDEX}PrivateEndpoints", preview=False)
+    program = planned_file(HUB)
+    endpoint = "azure-native:network:PrivateEndpoint"
+    made = {r.inputs["privateEndpointName"]: r for r in block.of_type(endpoint)}
+    # The program's endpoints but the data lake's (dataStorage: not a section of this block).
+    planned = {r.inputs["privateEndpointName"] for r in program.of_type(endpoint)}
+    assert set(made) == {name for name in planned if "data" not in name}
+    pe_subnet = hub["network"]["privateEndpoints"]["subnetId"]
+    assert {r.inputs["subnet"]["id"] for r in made.values()} == {pe_subnet}
+    targets = {c["privateLinkServiceId"] for r in made.values() for c in r.inputs["privateLinkServiceConnections"]}
+    assert targets <= set(IDS.values())
+    zones = {c["privateDnsZoneId"] for r in block.of_type("azure-native:network:PrivateDnsZoneGroup")
+             for c in r.inputs["privateDnsZoneConfigs"]}
+    assert zones <= set(hub["network"]["privateEndpoints"]["dnsZones"].values())
+    assert {r.type for r in block.registrations} == {
+        f"{INDEX}PrivateEndpoints", "azureml-infra:network:PrivateEndpoints", endpoint,
+        "azure-native:network:PrivateDnsZoneGroup", "azure-native:authorization:RoleAssignment",
+    }
+
+
+def test_a_private_endpoints_block_needs_an_existing_subnet_and_every_zone():
+    hub = inputs_of(*stack_config(HUB))
+    network = json.loads(json.dumps(hub["network"]))
+    del network["privateEndpoints"]["dnsZones"]["privatelink.azurecr.io"]
+    run = construct(NAMING | {"workspace": hub["workspace"], "computes": hub["computes"], "network": network,
+                              "resourceGroupName": "rg-team", "dependencyIds": IDS},
+                    resource_type=f"{INDEX}PrivateEndpoints", raise_errors=False)
+    assert isinstance(run.error, InputPropertiesError)
+    assert run.error.errors == [
+        {"property_path": "network.privateEndpoints.dnsZones",
+         "reason": "needs the ARM id of privatelink.azurecr.io: this block makes no DNS zone (MlEnvironment does)"},
+        {"property_path": "workspacePrincipalId",
+         "reason": "is required: the workspace identity reads storage through its endpoints"},
+    ]
+    assert run.registrations == []
