@@ -9,6 +9,7 @@ message at the input's path, before anything is registered.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -100,11 +101,17 @@ def inputs_of(raw: dict[str, str], secret_keys: set[str]) -> dict[str, Any]:
     return inputs | ({"secrets": secrets} if secrets else {})
 
 
+@functools.cache
+def _provider() -> AzuremlProvider:
+    """One provider for the file: making one analyzes every component (about 0.2 s)."""
+    return AzuremlProvider()
+
+
 def construct(inputs: dict[str, Any], stack_name: str = "dev", preview: bool = True, raise_errors: bool = True,
               resource_type: str = MlEnvironment) -> Run:
     """What the engine does with a component of the package: the provider's construct, in a
     fresh root stack under the harness's mocks; Run.outputs is the component's state."""
-    provider = AzuremlProvider()
+    provider = _provider()
 
     def make() -> dict[str, Any]:
         result = provider.construct("env", resource_type, inputs, None)
