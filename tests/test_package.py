@@ -474,3 +474,19 @@ def test_a_private_endpoints_block_needs_an_existing_subnet_and_every_zone():
          "reason": "is required: the workspace identity reads storage through its endpoints"},
     ]
     assert run.registrations == []
+
+
+def test_the_plugin_manifest_runs_the_entry_point_with_the_programs_pins():
+    # PluginProject in pulumi/pulumi sdk/go/common/workspace/project.go: runtime, packages,
+    # requiredPulumiVersion, template; the python host runs the directory's __main__.py.
+    plugin = ROOT / "azureml_package"
+    manifest = yaml.safe_load((plugin / "PulumiPlugin.yaml").read_text())
+    assert set(manifest) <= {"runtime", "packages", "requiredPulumiVersion", "template"}
+    assert manifest["runtime"]["name"] == "python"
+    assert (plugin / "__main__.py").exists()
+    requirements = (plugin / "requirements.txt").read_text().split()
+    assert requirements[requirements.index("-r") + 1] == "../requirements.txt"
+    assert requirements[requirements.index("-c") + 1] == "../constraints.txt"
+    # Its virtualenv outside the package, which ruff and mypy read; ignored by git.
+    venv = (plugin / manifest["runtime"]["options"]["virtualenv"]).resolve()
+    assert venv.parent == ROOT and venv.name + "/" in (ROOT / ".gitignore").read_text().split()
