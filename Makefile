@@ -22,7 +22,7 @@ SCAN_NAME = $(if $(STACK_FILE),$(patsubst Pulumi.%.yaml,%,$(notdir $(STACK_FILE)
 export PYTHONPYCACHEPREFIX := $(CURDIR)/build/pycache
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help setup plan test lint clean docs setup-policy policy verify graphs bench adopt snapshot preflight scan smoke drift prices
+.PHONY: help setup plan test lint clean docs setup-policy policy verify graphs bench adopt snapshot preflight scan smoke drift prices package-schema
 
 help:
 	@echo "make plan [STACK=dev] [FORMAT=text|json]  offline plan of a stack (no Azure, no Pulumi CLI)"
@@ -41,6 +41,7 @@ help:
 	@echo "                                          legacy ARM parameter files -> Pulumi.<name>.yaml (docs/migration.md)"
 	@echo "make snapshot                             regenerate tests/snapshots/ (URNs and names of stateful resources)"
 	@echo "make scan [STACK=dev | STACK_FILE=path]   checkov over the plan exported as an ARM template (docs/scan.md)"
+	@echo "make package-schema                       schemas/package.json from the package's components (the SDK's analyzer)"
 	@echo "make prices [REGIONS=westeurope,...] [CURRENCY=EUR]  the cost table's price snapshot from the Azure Retail Prices API (docs/cost.md)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
@@ -166,7 +167,12 @@ lint: setup
 	$(VENV)/bin/zizmor --offline --min-severity medium .github/workflows/
 
 clean:
-	rm -rf $(VENV) $(POLICY_VENV) $(VERIFY_VENV) $(PREFLIGHT_VENV) $(SCAN_VENV) .pytest_cache .hypothesis .ruff_cache
+	rm -rf $(VENV) $(POLICY_VENV) $(VERIFY_VENV) $(PREFLIGHT_VENV) $(SCAN_VENV) .venv-package .pytest_cache .hypothesis .ruff_cache
+
+# The Pulumi package schema (what `pulumi package add` reads), inferred by the SDK's analyzer from
+# azureml_package's components; tests/test_package.py fails when it is stale.
+package-schema: setup
+	$(PY) -m tools.package_schema
 
 docs: setup
 	$(PY) -m tools.config_reference

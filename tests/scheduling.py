@@ -20,7 +20,9 @@ PLAN_EVERY_SHIPPED_FILE = {"test_plan.py", "test_policy_stacks.py", "test_prefli
                            # than planning them again on another worker)
                            "test_foundry.py", "test_preflight_foundry.py", "test_smoke_foundry.py",
                            # and the enterprise example's plan (issue 21)
-                           "test_enterprise.py"}
+                           "test_enterprise.py",
+                           # and the package's, which compares its MlEnvironment with the shipped stacks' plans
+                           "test_package.py"}
 
 # Files of quick tests (config rules, naming, schemas; refused configs and at most a plan or
 # two): run last.

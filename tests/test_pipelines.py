@@ -49,7 +49,7 @@ TOKEN_FILE = "$(Agent.TempDirectory)/azure-federated-token"
 # Infrastructure files that must trigger the pipelines, at every depth; ML code and docs must not.
 INFRA_FILES = ["__main__.py", "Pulumi.yaml", "Pulumi.prod.yaml", "azureml_infra/naming.py",
                "azureml_infra/config/base.py", "azureml_infra/config/rules/network.py",
-               "components/workspace.py", "policy/rules.py", "policy/config/prod.json",
+               "components/workspace.py", "azureml_package/recipe.py", "policy/rules.py", "policy/config/prod.json",
                "tools/preflight/__init__.py", "tests/fixtures/legacy-flat/template.json",
                "pipelines/templates/deploy-stack.yml", "requirements.txt", "requirements-verify.txt"]
 NOT_INFRA = ["src/train.py", "notebooks/explore.ipynb", "docs/delivery.md", "README.md",
