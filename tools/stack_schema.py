@@ -118,13 +118,13 @@ KNOWN_VALIDATORS: dict[str, Callable[[Callable], dict[str, Any]]] = {
     "arm_id_of.<locals>.check": lambda f: {"pattern": _arm_id_pattern(_closure(f, "resource_type"))},
     "_check_guid": lambda f: dict(_GUID_SCHEMA),
     "_check_secret_ref": lambda f: {"pattern": "^[A-Za-z][A-Za-z0-9_-]*$"},
+    # a compute's or serverless compute's subnetId: a subnet's ARM id, or `training` (the stack's training subnet)
+    "_check_subnet_or_training": lambda f: {"anyOf": [
+        {"pattern": _arm_id_pattern("Microsoft.Network/virtualNetworks/subnets")}, {"const": "training"}]},
     # azureml_infra.config.compute
     "_check_duration": lambda f: {"pattern": _duration_pattern()},
     "_check_vm_size": lambda f: {"pattern": "^[A-Za-z][A-Za-z0-9_]*$"},
     "_check_subnet_id": lambda f: {"pattern": _arm_id_pattern("Microsoft.Network/virtualNetworks/subnets")},
-    # a compute's subnetId: a subnet's ARM id, or `training` (the stack's training subnet)
-    "_check_compute_subnet_id": lambda f: {"anyOf": [
-        {"pattern": _arm_id_pattern("Microsoft.Network/virtualNetworks/subnets")}, {"const": "training"}]},
     "_check_time_zone": lambda f: {"enum": sorted(TIME_ZONES)},
     "ComputeCluster._min_nodes": lambda f: {"minimum": 0},
     "ComputeCluster._max_nodes": lambda f: {"minimum": 1},
@@ -149,10 +149,8 @@ KNOWN_VALIDATORS: dict[str, Callable[[Callable], dict[str, Any]]] = {
     "_check_namespace": lambda f: {"pattern": _anchored(kubernetes._DNS_LABEL.pattern)},
     "ClusterSettings._node_range": lambda f: {"minimum": kubernetes.MIN_NODES, "maximum": kubernetes.MAX_NODES},
     "ClusterSettings._version": lambda f: {"pattern": _anchored(kubernetes._KUBERNETES_VERSION.pattern)},
-    # azureml_infra.config.workspace: the key's URI; serverless compute's subnet (an ARM id, or `training`)
+    # azureml_infra.config.workspace: the key's URI
     "WorkspaceEncryption._key_uri": lambda f: {"pattern": _anchored(workspace.KEY_URI_RE.pattern)},
-    "_check_serverless_subnet": lambda f: {"anyOf": [
-        {"pattern": _arm_id_pattern("Microsoft.Network/virtualNetworks/subnets")}, {"const": "training"}]},
     # azureml_infra.config.diagnostics
     "EventHubDestination._name": lambda f: {"pattern": _anchored(diagnostics._EVENT_HUB_NAME.pattern)},
     # azureml_infra.config.budget

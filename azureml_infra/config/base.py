@@ -171,6 +171,26 @@ Region = Annotated[str, AfterValidator(_check_region)]
 TRAINING_SUBNET = "training"
 
 
+def _check_subnet_or_training(value: str) -> str:
+    if value == TRAINING_SUBNET:
+        return value
+    problem = arm.check_resource_id(value, "Microsoft.Network/virtualNetworks/subnets")
+    if problem and arm.parse_resource_id(value) is None:
+        # A subnet id nests under its VNet, which the generic example does not show.
+        problem = (
+            "is not a subnet's ARM id; expected /subscriptions/<subscription-guid>/resourceGroups/<group>"
+            "/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>, or training for the "
+            "training subnet this stack creates"
+        )
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+SubnetIdOrTraining = Annotated[str, AfterValidator(_check_subnet_or_training)]
+"""A subnet's ARM id, or ``training`` (computes' and serverless compute's ``subnetId``)."""
+
+
 def arm_id_of(resource_type: str) -> AfterValidator:
     """The check of a ``str`` holding an ARM id of ``resource_type``, as in
     ``Annotated[str, arm_id_of("Microsoft.Network/privateDnsZones")]``."""

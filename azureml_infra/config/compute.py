@@ -17,12 +17,11 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from azureml_infra import arm
 from azureml_infra.config.base import (
-    TRAINING_SUBNET,
     Guid,
     Model,
     SecretRef,
+    SubnetIdOrTraining,
     UserAssignedIdentityId,
     VmSize,
     azure_name,
@@ -33,7 +32,6 @@ from azureml_infra.naming import NameRule
 from azureml_infra.schedules import cron_problem, parse_cron
 from azureml_infra.time_zones import TIME_ZONES
 
-SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
 
 # Azure ML compute names: letters, digits and hyphens, starting with a letter, and every hyphen
 # followed later by a letter ("cpu-cluster-1" is refused). Sources: "Naming rules and
@@ -70,23 +68,6 @@ def _check_duration(value: str) -> str:
 Duration = Annotated[str, AfterValidator(_check_duration)]
 
 
-def _check_compute_subnet_id(value: str) -> str:
-    if value == TRAINING_SUBNET:
-        return value
-    problem = arm.check_resource_id(value, SUBNET_TYPE)
-    if problem and arm.parse_resource_id(value) is None:
-        # A subnet id nests under its VNet, which the generic example does not show.
-        problem = (
-            "is not a subnet's ARM id; expected /subscriptions/<subscription-guid>/resourceGroups/<group>"
-            "/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>, or training for the "
-            "training subnet this stack creates"
-        )
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
-SubnetId = Annotated[str, AfterValidator(_check_compute_subnet_id)]
 
 
 def _check_cron(value: str) -> str:
@@ -241,7 +222,7 @@ class ComputeCluster(Model):
         description="none, systemAssigned (default), or {userAssigned: [<ids>], systemAssigned: true|false}. "
         "Jobs reach data with this identity.",
     )
-    subnet_id: SubnetId | None = Field(
+    subnet_id: SubnetIdOrTraining | None = Field(
         None,
         description="ARM id of a subnet (Microsoft.Network/virtualNetworks/subnets) to put the nodes in, or "
         "`training` for the training subnet of the stack's VNet (network.privateEndpoints.vnet.trainingSubnet).",
@@ -316,7 +297,7 @@ class ComputeInstance(Model):
     idle_time_before_shutdown: Duration = Field(
         "PT60M", description="ISO 8601 duration of inactivity after which the instance shuts down."
     )
-    subnet_id: SubnetId | None = Field(
+    subnet_id: SubnetIdOrTraining | None = Field(
         None,
         description="ARM id of a subnet (Microsoft.Network/virtualNetworks/subnets) to put the VM in, or "
         "`training` for the training subnet of the stack's VNet.",

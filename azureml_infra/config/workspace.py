@@ -5,11 +5,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from azureml_infra import arm
 from azureml_infra.config.base import (
-    TRAINING_SUBNET,
     ApplicationInsightsName,
     ContainerRegistryName,
     KeyVaultName,
@@ -18,6 +16,7 @@ from azureml_infra.config.base import (
     ResourceGroupName,
     Reusable,
     StorageAccountName,
+    SubnetIdOrTraining,
     UserAssignedIdentityId,
     WorkspaceName,
     arm_id_of,
@@ -236,26 +235,11 @@ class WorkspaceEncryption(Model):
         return self.key_vault_id.rstrip("/").rsplit("/", 1)[-1]
 
 
-def _check_serverless_subnet(value: str) -> str:
-    if value == TRAINING_SUBNET:
-        return value
-    problem = arm.check_resource_id(value, "Microsoft.Network/virtualNetworks/subnets")
-    if problem and arm.parse_resource_id(value) is None:
-        problem = (
-            "is not a subnet's ARM id; expected /subscriptions/<subscription-guid>/resourceGroups/<group>"
-            "/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>, or training for the "
-            "training subnet this stack creates"
-        )
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
 class ServerlessComputeSettings(Model):
     """Where serverless compute (jobs with no compute named) runs: a subnet of yours, and whether its
     nodes get public IPs (the workspace's serverlessComputeSettings)."""
 
-    subnet_id: Annotated[str, AfterValidator(_check_serverless_subnet)] = Field(
+    subnet_id: SubnetIdOrTraining = Field(
         description="`training` (the stack's network.privateEndpoints.vnet.trainingSubnet) or the ARM id of a "
         "subnet (Microsoft.Network/virtualNetworks/subnets). Not under a managed network, where serverless "
         "compute runs in it already."
