@@ -421,10 +421,10 @@ def _definition(arm: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | 
 
 @pytest.mark.skipif(not SCHEMAS_GIT.is_dir(), reason="no clone of Azure/azure-resource-manager-schemas")
 def test_the_prod_template_validates_against_azures_arm_schemas():
-    checked, not_published = _validate_against_schemas(template("prod"))
+    checked, not_published = validate_against_schemas(template("prod"))
     assert {"Microsoft.Storage/storageAccounts", "Microsoft.KeyVault/vaults", "Microsoft.MachineLearningServices/workspaces",
             "Microsoft.MachineLearningServices/workspaces/computes", "Microsoft.Network/privateEndpoints",
-            "Microsoft.Authorization/locks", "Microsoft.Insights/diagnosticSettings"} <= checked
+            "Microsoft.Authorization/locks", "Microsoft.Insights/diagnosticSettings"} <= checked.keys()
     # The resource group is a subscription-level definition, checked too; nothing else is missing.
     assert not_published == set(), not_published
 
@@ -445,18 +445,22 @@ def _open_enums(node: Any, names: frozenset[str]) -> Any:
     return node
 
 
-def _validate_against_schemas(
-    tpl: dict[str, Any], open_enums: frozenset[str] = frozenset()
-) -> tuple[set[str], set[tuple[str, str]]]:
-    """Every resource of ``tpl`` against its published definition (an assertion per resource):
-    (the ARM types checked, the (type, API version) pairs with no published definition)."""
+def validate_against_schemas(
+    tpl: dict[str, Any], open_enums: frozenset[str] = frozenset(), only: frozenset[str] | None = None
+) -> tuple[dict[str, str], set[tuple[str, str]]]:
+    """Every resource of ``tpl`` (of the ARM types ``only``, if given) against its published
+    definition, an assertion per resource: (the ARM types checked with their API version, the
+    (type, API version) pairs with no published definition)."""
     from jsonschema import Draft4Validator
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT4
 
     common = Resource.from_contents(_schema("common/definitions.json"), default_specification=DRAFT4)
-    checked, not_published = set(), set()
+    checked: dict[str, str] = {}
+    not_published: set[tuple[str, str]] = set()
     for arm in tpl["resources"]:
+        if only is not None and arm["type"] not in only:
+            continue
         found = _definition(arm)
         if found is None:
             not_published.add((arm["type"], arm["apiVersion"]))
@@ -475,7 +479,7 @@ def _validate_against_schemas(
         body["name"] = arm["name"].split("/")[-1]
         errors = sorted(Draft4Validator(schema, registry=registry).iter_errors(body), key=lambda e: list(e.path))
         assert not errors, f"{arm['type']} {arm['name']}: {[(list(e.path), e.message[:200]) for e in errors]}"
-        checked.add(arm["type"])
+        checked[arm["type"]] = arm["apiVersion"]
     return checked, not_published
 
 
@@ -487,9 +491,9 @@ def test_the_hardened_aks_cluster_and_its_monitoring_validate_against_azures_arm
     # streams the 2022-06-01 schema lists for dataFlows and extensions, an open list in the API:
     # the SDK types it Union[str, KnownDataFlowStreams], and Azure's own Container insights rules
     # use it (the CLI's; azure-monitor-docs kubernetes-monitoring-enable-arm.md, Stream values).
-    checked, not_published = _validate_against_schemas(template("aks-inference"), frozenset({"streams"}))
+    checked, not_published = validate_against_schemas(template("aks-inference"), frozenset({"streams"}))
     assert {"Microsoft.ContainerService/managedClusters", "Microsoft.Insights/dataCollectionRules",
-            "Microsoft.Insights/dataCollectionRuleAssociations", "Microsoft.Insights/diagnosticSettings"} <= checked
+            "Microsoft.Insights/dataCollectionRuleAssociations", "Microsoft.Insights/diagnosticSettings"} <= checked.keys()
     # Only the Kubernetes extension has no published definition (docs/scan.md says so).
     assert {t for t, _ in not_published} == {"Microsoft.KubernetesConfiguration/extensions"}
 
