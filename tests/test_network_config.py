@@ -411,8 +411,28 @@ def test_vnet_of_an_existing_subnet():
     assert settings.vnet_id_of_subnet == VNET_ID
 
 
-def test_the_compute_and_network_sections_agree_on_the_training_keyword():
-    assert compute_cfg.TRAINING_SUBNET == "training"
+@pytest.mark.parametrize("subnet_id, problem", [
+    ("training", None),
+    ("train", "is not a subnet's ARM id; expected /subscriptions/<subscription-guid>/resourceGroups/<group>"
+              "/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>, or training for the training "
+              "subnet this stack creates"),
+])
+def test_computes_and_serverless_compute_take_the_same_training_keyword(subnet_id, problem):
+    # One type (config.base.SubnetIdOrTraining) for both: the keyword and its message cannot drift.
+    from pydantic import ValidationError
+
+    from azureml_infra.config import workspace as workspace_cfg
+
+    def refusal(model: type, data: dict[str, Any]) -> str | None:
+        try:
+            model.model_validate(data)
+        except ValidationError as error:
+            return str(error.errors()[0]["msg"]).removeprefix("Value error, ")
+        return None
+
+    cluster = {"name": "cpu", "vmSize": "STANDARD_D3_V2", "maxNodes": 2, "subnetId": subnet_id}
+    assert refusal(compute_cfg.ComputeCluster, cluster) == problem
+    assert refusal(workspace_cfg.ServerlessComputeSettings, {"subnetId": subnet_id}) == problem
 
 
 def test_the_stack_file_schema_accepts_subnet_training_and_the_network_section():
