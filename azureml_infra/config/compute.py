@@ -32,7 +32,6 @@ from azureml_infra.naming import NameRule
 from azureml_infra.schedules import cron_problem, parse_cron
 from azureml_infra.time_zones import TIME_ZONES
 
-
 # Azure ML compute names: letters, digits and hyphens, starting with a letter, and every hyphen
 # followed later by a letter ("cpu-cluster-1" is refused). Sources: "Naming rules and
 # restrictions for Azure resources" (Microsoft.MachineLearningServices workspaces/computes:
