@@ -167,7 +167,7 @@ lint: setup
 	$(VENV)/bin/zizmor --offline --min-severity medium .github/workflows/
 
 clean:
-	rm -rf $(VENV) $(POLICY_VENV) $(VERIFY_VENV) $(PREFLIGHT_VENV) $(SCAN_VENV) .venv-package .pytest_cache .hypothesis .ruff_cache
+	rm -rf $(VENV) $(POLICY_VENV) $(VERIFY_VENV) $(PREFLIGHT_VENV) $(SCAN_VENV) .venv-package .pytest_cache .hypothesis .ruff_cache build
 
 # The Pulumi package schema (what `pulumi package add` reads), inferred by the SDK's analyzer from
 # azureml_package's components; tests/test_package.py fails when it is stale.
