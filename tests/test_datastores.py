@@ -232,16 +232,23 @@ def test_identity_grants_reader_on_the_container_to_the_workspace():
     assert grant.delete_before_replace
 
 
+# One run for the two tests below: each reads only its own datastore's grant (a grant is its
+# datastore component's child) and the two grant different roles on different scopes.
+READ_WRITE_AND_ELSEWHERE = datastores_stack([
+    {"name": "out", "kind": "adlsGen2", "accountName": "extdata", "container": "landing", "readWrite": True},
+    {"name": "raw", "kind": "blob", "accountName": "extdata", "container": "landing",
+     "resourceGroup": "rg-data", "subscriptionId": OTHER_SUB},
+])
+
+
 def test_read_write_grants_contributor():
-    run = plan(datastores_stack([{"name": "out", "kind": "adlsGen2", "accountName": "extdata",
-                                  "container": "landing", "readWrite": True}]))
+    run = plan(READ_WRITE_AND_ELSEWHERE)
     (grant,) = assignments(run, "out")
     assert grant.inputs["roleDefinitionId"] == f"/subscriptions/{SUBSCRIPTION_ID}{CONTRIBUTOR}"
 
 
 def test_scope_and_role_use_the_datastores_own_group_and_subscription():
-    run = plan(datastores_stack([{"name": "raw", "kind": "blob", "accountName": "extdata", "container": "landing",
-                                  "resourceGroup": "rg-data", "subscriptionId": OTHER_SUB}]))
+    run = plan(READ_WRITE_AND_ELSEWHERE)
     (grant,) = assignments(run, "raw")
     assert grant.inputs["scope"] == container_scope("extdata", "landing", "rg-data", OTHER_SUB)
     assert grant.inputs["roleDefinitionId"] == f"/subscriptions/{OTHER_SUB}{READER}"
@@ -253,11 +260,17 @@ COMPUTES = [
     {"name": "cpu-cluster", "vmSize": "STANDARD_D3_V2", "maxNodes": 2, "identity": "systemAssigned"},
     {"name": "gpu-cluster", "vmSize": "STANDARD_NC6S_V3", "maxNodes": 1, "identity": "none"},
 ]
+# Shared by the cluster test and the names test (one run, and one preview): the cluster test
+# reads raw's grants only, and the names test counts the grants, which the cluster without an
+# identity does not add to.
+WITH_CLUSTERS = datastores_stack(
+    [{"name": "raw", "kind": "blob", "accountName": "extdata", "container": "landing"},
+     {"name": "out", "kind": "blob", "accountName": "extdata", "container": "results", "readWrite": True}],
+    computes=COMPUTES)
 
 
 def test_each_cluster_with_an_identity_is_granted_and_the_others_are_not():
-    run = plan(datastores_stack(
-        [{"name": "raw", "kind": "blob", "accountName": "extdata", "container": "landing"}], computes=COMPUTES))
+    run = plan(WITH_CLUSTERS)
     principals = {r.name: r.inputs["principalId"] for r in assignments(run, "raw")}
     assert principals == {
         "raw-reader-compute-cpu-cluster": mock_principal("cpu-cluster"),
@@ -282,11 +295,7 @@ def names_of(run: Run) -> dict[str, str]:
 
 
 def test_assignment_names_come_from_config_only():
-    config = datastores_stack(
-        [{"name": "raw", "kind": "blob", "accountName": "extdata", "container": "landing"},
-         {"name": "out", "kind": "blob", "accountName": "extdata", "container": "results", "readWrite": True}],
-        computes=COMPUTES[:1])
-    applied, previewed = plan(config), plan(config, preview=True)
+    applied, previewed = plan(WITH_CLUSTERS), plan(WITH_CLUSTERS, preview=True)
     # In a preview the principal ids are unknown, yet the names are already the same.
     assert names_of(previewed) == names_of(applied)
     assert all(isinstance(n, str) and uuid.UUID(n) for n in names_of(applied).values())
@@ -317,8 +326,15 @@ def lake(datastores: list[dict], secure=None, shared: bool = True, **storage) ->
 ON_LAKE = {"name": "raw", "kind": "blob", "accountName": "dataStorage", "container": "raw"}
 
 
+def on_lake() -> Run:
+    """The lake with one identity datastore on it, marked default: one run shared by the tests
+    of the account's defaults, of the datastore's grant and of the output (``default`` changes
+    only the output and a warning, test_a_default_datastore_warns_that_azure_cannot_set_it)."""
+    return lake([{**ON_LAKE, "default": True}])
+
+
 def test_data_storage_is_secure_by_default():
-    run = lake([ON_LAKE])
+    run = on_lake()
     account = run.one(SA, "data-storage")
     inputs = account.inputs
     assert inputs["accountName"] == DATA_ACCOUNT
@@ -345,7 +361,7 @@ def test_data_storage_creates_private_containers():
 
 
 def test_a_datastore_on_data_storage_waits_for_its_container_and_grants_on_it():
-    run = lake([ON_LAKE])
+    run = on_lake()
     container = next(r for r in run.of_type(CONTAINER) if r.inputs["containerName"] == "raw")
     assert container.urn in datastore(run, "raw").dependencies
     (grant,) = assignments(run, "raw")
@@ -363,8 +379,13 @@ def test_account_key_of_data_storage_is_read_from_the_account_as_a_secret():
     assert [p for r in run.registrations for p in plain_leaks(r.inputs, "mock-account-key")] == []
 
 
+def sas_on_named_lake() -> Run:
+    """One run for the two tests below: one checks the account's shared keys, the other its name."""
+    return lake([{**ON_LAKE, "auth": "sas", "secret": "lakeSas"}], secure={"lakeSas": "x"}, name="mlopsrawdata")
+
+
 def test_sas_on_data_storage_turns_shared_keys_on():
-    run = lake([{**ON_LAKE, "auth": "sas", "secret": "lakeSas"}], secure={"lakeSas": "x"})
+    run = sas_on_named_lake()
     assert run.one(SA, "data-storage").inputs["allowSharedKeyAccess"] is True
 
 
@@ -377,7 +398,7 @@ def test_identity_and_service_principal_keep_shared_keys_off():
 
 
 def test_a_named_data_storage_keeps_its_name():
-    run = lake([ON_LAKE], name="mlopsrawdata")
+    run = sas_on_named_lake()
     assert run.one(SA, "data-storage").inputs["accountName"] == "mlopsrawdata"
     assert properties(run, "raw")["accountName"] == "mlopsrawdata"
 
@@ -391,7 +412,7 @@ def test_protect_protects_and_retains_the_data_storage_but_not_the_datastores():
 
 
 def test_unprotected_by_default():
-    run = lake([ON_LAKE])
+    run = on_lake()
     assert run.one(SA, "data-storage").protect is False
 
 
@@ -406,7 +427,7 @@ def test_datastores_output_names_kind_account_and_container_only(matrix):
 
 
 def test_output_resolves_the_data_storage_account_and_marks_the_default():
-    run = lake([{**ON_LAKE, "default": True}])
+    run = on_lake()
     assert run.outputs["datastores"].value == {
         "raw": {"kind": "blob", "accountName": DATA_ACCOUNT, "container": "raw", "default": True},
     }
