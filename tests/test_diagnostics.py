@@ -71,8 +71,15 @@ def test_dev_depth_does_not_grow(dev_run):
     assert depth.waves == 5, depth.text()
 
 
+# Two configs, each shared by two tests that read different things of it: the logs sent and
+# their destination; which settings exist and where they go.
+ALL_LOGS_TO_CENTRAL = stack({"azureml-infra:diagnostics": {"logs": "allLogs", "workspaceId": CENTRAL}})
+NO_METRICS_TO_REUSED = stack({"azureml-infra:diagnostics": {"metrics": False},
+                              "azureml-infra:workspace": {"logAnalytics": {"id": CENTRAL}}})
+
+
 def test_all_logs():
-    found = settings(plan(stack({"azureml-infra:diagnostics": {"logs": "allLogs"}})))
+    found = settings(plan(ALL_LOGS_TO_CENTRAL))
     assert {name: s.get("logs") for name, s in found.items()} == {
         "workspace-diagnostics": ALL_LOGS, "key-vault-diagnostics": ALL_LOGS,
         "storage-account-blob-diagnostics": ALL_LOGS, "container-registry-diagnostics": ALL_LOGS,
@@ -81,7 +88,7 @@ def test_all_logs():
 
 
 def test_without_metrics_the_account_has_no_setting():
-    found = settings(plan(stack({"azureml-infra:diagnostics": {"metrics": False}})))
+    found = settings(plan(NO_METRICS_TO_REUSED))
     assert sorted(found) == ["container-registry-diagnostics", "key-vault-diagnostics",
                              "storage-account-blob-diagnostics", "workspace-diagnostics"]
     assert all("metrics" not in s for s in found.values())
@@ -93,12 +100,12 @@ def test_off_means_none():
 
 
 def test_a_given_workspace_id_is_the_destination():
-    found = settings(plan(stack({"azureml-infra:diagnostics": {"workspaceId": CENTRAL}})))
+    found = settings(plan(ALL_LOGS_TO_CENTRAL))
     assert {s["workspaceId"] for s in found.values()} == {CENTRAL}
 
 
 def test_a_reused_log_analytics_is_the_destination():
-    found = settings(plan(stack({"azureml-infra:workspace": {"logAnalytics": {"id": CENTRAL}}})))
+    found = settings(plan(NO_METRICS_TO_REUSED))
     assert {s["workspaceId"] for s in found.values()} == {CENTRAL}
 
 
