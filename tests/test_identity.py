@@ -44,6 +44,13 @@ def role_definition(guid: str) -> str:
     return f"/subscriptions/{SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
 
 
+def created() -> Run:
+    """A created identity, with a datastore: one run shared by the tests of the identity, its
+    grants (the datastore's grant is the datastore's child, not the identity's) and the
+    datastore's grant and data access."""
+    return identity_plan({"type": "userAssigned"}, **{"azureml-infra:datastores": DATASTORE})
+
+
 def identity_grants(run: Run) -> dict[str, dict]:
     parent = run.one(IDENTITY).urn
     return {r.name: r.inputs for r in run.of_type(RA) if r.parent == parent}
@@ -65,7 +72,7 @@ def test_system_assigned_is_the_default_and_unchanged_on_the_wire(dev_run):
 
 
 def test_a_created_identity_is_named_for_the_stack_and_is_the_workspaces_primary():
-    run = identity_plan({"type": "userAssigned"})
+    run = created()
     identity = run.one(UAI)
     assert identity.inputs["resourceName"] == "id-mlops-dev"
     assert identity.inputs["resourceGroupName"] == "rg-mlops-dev"
@@ -80,7 +87,7 @@ def test_a_created_identity_is_named_for_the_stack_and_is_the_workspaces_primary
 
 def test_a_created_identity_gets_the_documented_roles_on_every_dependency():
     # how-to-identity-based-service-authentication.md, "User-assigned managed identity > Workspace".
-    grants = identity_grants(identity_plan({"type": "userAssigned"}))
+    grants = identity_grants(created())
     provider = f"{RG}/providers"
     assert {name: (g["scope"], g["roleDefinitionId"]) for name, g in grants.items()} == {
         "identity-storage-account-contributor": (
@@ -103,7 +110,7 @@ def test_a_created_identity_gets_the_documented_roles_on_every_dependency():
 
 
 def test_the_workspace_waits_for_the_grants_on_its_dependencies():
-    run = identity_plan({"type": "userAssigned"})
+    run = created()
     workspace = run.one(MLW)
     by_name = {r.name: r for r in run.of_type(RA)}
     before = {n for n in identity_grants(run) if n != "identity-workspace-contributor"}
@@ -115,7 +122,7 @@ def test_the_workspace_waits_for_the_grants_on_its_dependencies():
 def test_identity_grant_names_are_frozen():
     # uuid5(uuid5(NAMESPACE_DNS, "role-assignments.azureml-infra"), "<scope key>|<role>|<principal key>"),
     # computed once by hand.
-    grants = identity_grants(identity_plan({"type": "userAssigned"}))
+    grants = identity_grants(created())
     assert grants["identity-storage-account-storage-blob-data-contributor"]["roleAssignmentName"] == (
         "a9fec30c-b3a2-5ae4-8be4-3b3c1fd98187")
     assert grants["identity-workspace-contributor"]["roleAssignmentName"] == "42ccac17-f15b-5af2-b47e-6496e7f95796"
@@ -130,7 +137,7 @@ def test_a_reused_dependency_still_gets_the_grant():
 
 
 def test_datastore_grants_and_studio_access_follow_the_created_identity():
-    run = identity_plan({"type": "userAssigned"}, **{"azureml-infra:datastores": DATASTORE})
+    run = created()
     (grant,) = [r for r in run.of_type(RA) if r.name == "raw-reader-workspace"]
     assert grant.inputs["principalId"] == mock_uai(UAI_ID)
     assert grant.inputs["roleDefinitionId"] == role_definition(BLOB_DATA_READER)
