@@ -190,9 +190,18 @@ def test_plain_http_only_when_asked_and_small_clusters_are_devtest():
     assert "vnetSubnetID" not in run.one(AKS).inputs["agentPoolProfiles"][0]
 
 
+# A training-only cluster beside an identity datastore: one run for the two tests that read it
+# (the extension's settings; the compute identity's role on the data lake).
+TRAINING_ONLY = stack({
+    "azureml-infra:kubernetesComputes": [{"name": "trainaks", "inference": False, "training": True,
+                                          "cluster": {"vmSize": "Standard_D4s_v5"}}],
+    "azureml-infra:dataStorage": {"containers": ["raw"]},
+    "azureml-infra:datastores": [{"name": "raw", "kind": "blob", "accountName": "dataStorage", "container": "raw"}],
+})
+
+
 def test_training_only_has_no_inference_settings():
-    run = plan(stack({"azureml-infra:kubernetesComputes": [{
-        "name": "trainaks", "inference": False, "training": True, "cluster": {"vmSize": "Standard_D4s_v5"}}]}))
+    run = plan(TRAINING_ONLY)
     settings = run.one(EXTENSION).inputs["configurationSettings"]
     assert (settings["enableTraining"], settings["enableInference"]) == ("True", "False")
     assert not {"allowInsecureConnections", "inferenceRouterServiceType", "sslCname"} & set(settings)
@@ -271,12 +280,7 @@ def test_attached_cluster_ignores_the_stacks_subnet(private_stack):
 
 
 def test_kubernetes_compute_identity_reads_identity_datastores():
-    run = plan(stack({
-        "azureml-infra:kubernetesComputes": [{"name": "trainaks", "inference": False, "training": True,
-                                              "cluster": {"vmSize": "Standard_D4s_v5"}}],
-        "azureml-infra:dataStorage": {"containers": ["raw"]},
-        "azureml-infra:datastores": [{"name": "raw", "kind": "blob", "accountName": "dataStorage", "container": "raw"}],
-    }))
+    run = plan(TRAINING_ONLY)
     assert [r for r in run.of_type(ROLE) if r.name == "raw-reader-compute-trainaks"]
 
 
