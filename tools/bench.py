@@ -92,6 +92,43 @@ for token in sys.argv[1].split(","):
 os._exit(0)
 """
 
+# The plan's phases in one fresh process, CPU seconds each (time.process_time), in the order the
+# plan meets them: the floor's own work (pulumi and the registered classes), pydantic, the config
+# models, the rest of the plan's modules (deployment specs, resolve, components, the plan CLI),
+# the run under the mocks (the SDK registering every resource), and the document with its cost
+# table. What is left after the floor's share is what the plan adds to it, phase by phase.
+_PHASES = r"""
+import gc, importlib, json, sys, time
+from pathlib import Path
+gc.disable()  # as the plan CLI runs
+marks = [("floor", time.process_time())]
+import pulumi
+for token in sys.argv[2].split(","):
+    _, name, cls = token.split(":")
+    getattr(importlib.import_module("pulumi_azure_native." + name), cls)
+marks.append(("classes", time.process_time()))
+from pydantic import BaseModel  # pydantic loads lazily: its model machinery comes with BaseModel
+marks.append(("pydantic", time.process_time()))
+import azureml_infra.config
+marks.append(("config", time.process_time()))
+import azureml_infra.resolve, azureml_package.recipe, tools.plan
+marks.append(("modules", time.process_time()))
+run = tools.plan.plan_stack_file(Path(sys.argv[1]))
+marks.append(("run", time.process_time()))
+run, doc = tools.plan.make_plan(Path(sys.argv[1]), run)
+text = tools.plan.render_text(tools.plan.add_cost(doc, run))
+marks.append(("document", time.process_time()))
+print(json.dumps({name: t - prev for (_, prev), (name, t) in zip(marks, marks[1:])}))
+"""
+PHASES = {
+    "classes": "pulumi and the registered classes (the floor's work)",
+    "pydantic": "pydantic",
+    "config": "the config models (azureml_infra.config)",
+    "modules": "the rest of the plan's modules (specs, resolve, components, plan CLI)",
+    "run": "the run under the mocks (the SDK registering each resource)",
+    "document": "the plan document and its cost table",
+}
+
 
 @dataclass(frozen=True)
 class Sample:
@@ -255,6 +292,45 @@ def baseline_table(runs: int, log) -> tuple[list[str], dict[str, float]]:
     return rows, ratios
 
 
+def phases_table(runs: int, log) -> list[str]:
+    """Where a plan's CPU goes, phase by phase (medians of ``runs`` fresh processes of each target
+    stack), and the ratio the plan would have to its floor if the program's own modules (config
+    models, specs, components) cost nothing: a lower bound that no change to them can beat."""
+    stacks = [ROOT / f"Pulumi.{stack}.yaml" for stack in TARGET_STACKS]
+    medians: dict[str, dict[str, float]] = {}
+    for path in stacks:
+        found = probe(path)
+        argv = [sys.executable, "-c", _PHASES, str(path), ",".join(found["types"])]
+        samples = []
+        for _ in range(runs):
+            out = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=True)
+            samples.append(json.loads(out.stdout))
+        medians[path.name.split(".")[1]] = {key: statistics.median(s[key] for s in samples) for key in PHASES}
+    names = list(medians)
+    rows = [
+        "| phase (CPU, s) | " + " | ".join(names) + " |",
+        "|---|" + "---:|" * len(names),
+        *(f"| {label} | " + " | ".join(f"{medians[n][key]:.3f}" for n in names) + " |" for key, label in PHASES.items()),
+        "",
+    ]
+    # The interpreter's start (python -c pass) belongs to the floor as well.
+    start = Stats.of([run_once([sys.executable, "-c", "pass"]) for _ in range(runs)]).cpu
+    for name in names:
+        m = medians[name]
+        floor = start + m["classes"]
+        bound = (floor + m["pydantic"] + m["run"] + m["document"]) / floor
+        ours = m["config"] + m["modules"]
+        rows.append(
+            f"{name}: floor {floor:.2f} s CPU (interpreter start {start:.2f} s included); the plan adds "
+            f"{sum(m[k] for k in PHASES if k != 'classes'):.2f} s, of which {ours:.2f} s are the program's own "
+            f"modules. With those at zero the plan would still be {bound:.2f}x its floor "
+            f"(pydantic, the SDK's run and the document)."
+        )
+    for row in rows:
+        log(row)
+    return rows
+
+
 # The dev plan in-process, then its cost table alone (tools.plan imports azureml_infra.cost only
 # there, so the time includes loading it and the snapshot): CPU and wall milliseconds of each.
 _COST_PROBE = r"""
@@ -379,6 +455,8 @@ def report(runs: int, quick: bool, log) -> str:
         if stack in ratios
     ]
     lines += ["", *verdicts]
+    lines += ["", f"### Where the plan's CPU goes (median of {runs} runs of each phase, in one process)", ""]
+    lines += phases_table(runs, log)
     lines += ["", f"### The cost table's share of the dev plan (median of {2 * runs} runs each, alternating)", ""]
     lines += cost_table(2 * runs, log)
     growth_runs = runs
@@ -436,6 +514,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--suite", action="store_true", help="time `make test` instead of the plan")
     parser.add_argument("--quick", action="store_true", help="only the two smallest growth sizes")
     parser.add_argument("--cost", action="store_true", help="only the cost table's share of the dev plan")
+    parser.add_argument("--phases", action="store_true", help="only where the dev and prod plans' CPU goes")
     parser.add_argument("--write", action="store_true", help=f"record the results in {BENCH_DOC.relative_to(ROOT)}")
     args = parser.parse_args(argv)
     if args.suite and args.quick:
@@ -446,6 +525,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.cost:
         sys.stdout.write("\n".join(cost_table(args.runs or 2 * PLAN_RUNS, log)) + "\n")
+        return 0
+    if args.phases:
+        sys.stdout.write("\n".join(phases_table(args.runs or PLAN_RUNS, log)) + "\n")
         return 0
     if args.suite:
         block, markers = suite_report(args.runs or SUITE_RUNS, log), SUITE_MARKERS
