@@ -14,7 +14,7 @@ from azureml_infra.config.kubernetes import (
 )
 from azureml_infra.naming import ENVIRONMENT_RE, PREFIX_RE, aks_cluster_name
 from azureml_infra.resolve import resolve
-from tests.conftest import accepted, assert_refused, plan, stack
+from tests.conftest import accepted, assert_refused, stack
 
 SUB = "00000000-0000-0000-0000-000000000000"
 AKS = f"/subscriptions/{SUB}/resourceGroups/rg-aks/providers/Microsoft.ContainerService/managedClusters/aks-shared"
@@ -36,10 +36,13 @@ def config(*entries: dict, extra: dict | None = None) -> dict:
 
 
 def test_the_issue_example_is_accepted_as_written():
-    run = plan(config(entry(inference=True, training=False, namespace="azureml",
-                            cluster={"vmSize": "Standard_D4s_v5", "nodeCount": 3},
-                            inferenceRouter={"serviceType": "LoadBalancer", "highAvailability": True})))
-    assert run.one("azure-native:containerservice:ManagedCluster").azure_name == "aks-mlops-dev-myaks"
+    # Resolved, not planned (the components' tests show a spec's cluster name on the cluster).
+    (example,) = resolve(accepted(config(entry(inference=True, training=False, namespace="azureml",
+                                               cluster={"vmSize": "Standard_D4s_v5", "nodeCount": 3},
+                                               inferenceRouter={"serviceType": "LoadBalancer",
+                                                                "highAvailability": True})))).kubernetes
+    assert example.cluster is not None
+    assert (example.cluster.name, example.cluster_name) == ("aks-mlops-dev-myaks",) * 2
 
 
 # --- cluster / clusterId ----------------------------------------------------------------
