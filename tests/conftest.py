@@ -21,7 +21,9 @@ import pytest
 
 from azureml_infra.config import ConfigError, parse_config
 from azureml_infra.config.stack import StackConfig
+from azureml_infra.deployment import Deployment
 from azureml_infra.facts import ARM_TYPES
+from azureml_infra.resolve import resolve
 from tests.scheduling import ShippedPlansOnOneWorker, file_order
 from tools.harness import ROOT, Run, config_from_yaml, run_program, stack_config
 from tools.plan import plan_stack_file, stack_name_of
@@ -196,3 +198,11 @@ def accepted(config: dict[str, Any], stack_name: str = "dev") -> StackConfig:
     what the program then registers is for the components' tests, which plan."""
     raw, secrets = config_from_yaml(config)
     return parse_config(raw, secrets, stack_name)
+
+
+def resolved(config: dict[str, Any], stack_name: str = "dev") -> Deployment:
+    """What the program decides from ``config`` before registering anything: the resolved
+    deployment (azureml_infra.resolve, pure and instant) of the accepted config. For a test of a
+    decision (names, grants, flags, defaults); what becomes of it in the engine's inputs is for a
+    component run (tools.harness.run_component) or a plan."""
+    return resolve(accepted(config, stack_name))

@@ -3,22 +3,41 @@
 Every kind x auth combination Azure ML accepts, the role assignments of identity access (role,
 scope, principal, deterministic name), the secrecy of every credential, the data lake's secure
 defaults, and the example stack file.
+
+One program run: the example stack file's, which holds the wiring between components (the
+workspace's and the cluster's principals on the grants, the workspace's names and the lake's
+containers on the datastores, what is whose child, the stack output). Every other config is
+resolved (azureml_infra.resolve, pure) and, where the engine's inputs are checked, only the data
+part of the recipe is built from its resolved specs (``data_run``, tools.harness.run_component).
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import uuid
 from typing import Any
 
+import pulumi
 import pytest
 
-from tests.conftest import mock_principal, plan, run_file, stack
+from azureml_infra.deployment import Deployment
+from components.datastores import (
+    DataStorage,
+    DataStorageArgs,
+    DatastoresArgs,
+    create_datastores,
+    datastores_output,
+)
+from components.options import child
+from tests.conftest import mock_principal, resolved, run_file, shipped_plan, stack
 from tools.harness import (
     ROOT,
     SECRET_PLACEHOLDER,
     SUBSCRIPTION_ID,
     Run,
     is_secret_value,
+    run_component,
 )
 
 DS = "azure-native:machinelearningservices:Datastore"
@@ -36,7 +55,7 @@ TENANT = "bbbbcccc-1111-dddd-2222-eeee3333ffff"
 OTHER_SUB = "22222222-3333-4444-5555-666666666666"
 DATA_ACCOUNT = "stmlopsdevdatat0k7"  # generated: st + mlops + dev + data + suffix
 EXAMPLE = ROOT / "examples" / "Pulumi.datastores.yaml"
-
+EXAMPLE_LAKE, EXAMPLE_GROUP = "stmlopslakedatadc4f", "rg-mlops-lake"
 
 
 def container_scope(account: str, container: str, group: str = "rg-mlops-dev", sub: str = SUBSCRIPTION_ID) -> str:
@@ -80,6 +99,55 @@ def plain_leaks(value: Any, needle: str, path: str = "") -> list[str]:
     return [path] if isinstance(value, str) and needle in value else []
 
 
+# --- the data part of the recipe, alone ------------------------------------------------------
+
+
+class Workspace(pulumi.ComponentResource):
+    """Stands in for the workspace component, the parent the recipe gives the lake and the datastores."""
+
+    def __init__(self) -> None:
+        super().__init__("tests:datastores:Workspace", "workspace")
+
+
+def principal_ids(deployment: Deployment) -> dict[str | None, str]:
+    """The principal ids the recipe hands the datastores: the workspace's (None) and each compute's
+    that has one, as the mocks would report them (conftest.mock_principal)."""
+    computes = [c.name for c in deployment.clusters if c.system_assigned] + [k.name for k in deployment.kubernetes]
+    return {None: mock_principal(deployment.workspace.name)} | {name: mock_principal(name) for name in computes}
+
+
+def build_data(deployment: Deployment) -> dict[str, Any]:
+    """What azureml_package/recipe.py builds for data from ``deployment``: the lake, then the
+    datastores with the workspace's names, the deployment's subscription, the readers' principal
+    ids and each secret config key as a secret (its offline value, as __main__ reads it)."""
+    workspace = Workspace()
+    lake = (
+        DataStorage("data-storage", DataStorageArgs(deployment.data_storage, deployment.workspace.resource_group),
+                    opts=child(workspace))
+        if deployment.data_storage is not None
+        else None
+    )
+    secrets = {key: pulumi.Output.secret(SECRET_PLACEHOLDER) for key in deployment.secret_keys}
+    made = create_datastores(
+        DatastoresArgs(deployment.datastores, deployment.workspace.name, deployment.workspace.resource_group,
+                       SUBSCRIPTION_ID, principal_ids(deployment), secrets, lake),
+        parent=workspace,
+    )
+    return {"datastores": datastores_output(made)}
+
+
+@functools.cache
+def _data_run(config_json: str, stack_name: str) -> Run:
+    deployment = resolved(json.loads(config_json), stack_name)
+    return run_component(lambda: build_data(deployment), stack=stack_name).record()
+
+
+def data_run(config: dict[str, Any], stack_name: str = "dev") -> Run:
+    """The data part of the recipe built from ``config``'s resolved specs: one run per config in a
+    test process, shared by the tests that read it (never change what it returns)."""
+    return _data_run(json.dumps(config, sort_keys=True), stack_name)
+
+
 # --- the example stack file ----------------------------------------------------------------
 
 
@@ -97,6 +165,10 @@ def test_example_registers_one_datastore_of_each_kind(example):
         "archive": "AzureBlob",
         "reports": "AzureFile",
     }
+    # Each in the workspace the program made.
+    for ds in example.of_type(DS):
+        assert (ds.inputs["name"], ds.inputs["workspaceName"], ds.inputs["resourceGroupName"]) == (
+            ds.name, "mlw-mlops-lake", EXAMPLE_GROUP)
 
 
 def test_example_credentials_are_secret_and_never_plain(example):
@@ -110,7 +182,7 @@ def test_example_credentials_are_secret_and_never_plain(example):
 def test_example_grants_the_workspace_and_the_cluster_on_each_identity_container(example):
     workspace, cluster = mock_principal("mlw-mlops-lake"), mock_principal("cpu-compute")
     raw = [(r.inputs["principalId"], r.inputs["roleDefinitionId"], r.inputs["scope"]) for r in assignments(example, "raw")]
-    scope = container_scope("stmlopslakedatadc4f", "raw", "rg-mlops-lake")
+    scope = container_scope(EXAMPLE_LAKE, "raw", EXAMPLE_GROUP)
     assert sorted(raw) == sorted([
         (cluster, f"/subscriptions/{SUBSCRIPTION_ID}{READER}", scope),
         (workspace, f"/subscriptions/{SUBSCRIPTION_ID}{READER}", scope),
@@ -124,15 +196,48 @@ def test_example_grants_the_workspace_and_the_cluster_on_each_identity_container
     assert [r for r in example.of_type(RA) if "curated" not in r.name and "raw" not in r.name] == []
 
 
-def test_example_plan_shows_secrets_masked_and_the_role_assignments():
+def test_example_plan_shows_secrets_masked_and_the_role_assignments(example):
+    # The plan document of the example's run (what `make plan` renders; the preview's ids are
+    # unknown, which changes none of these lines).
     from tools.plan import make_plan, render_text
 
-    _, document = make_plan(EXAMPLE)
+    _, document = make_plan(EXAMPLE, example)
     assert document is not None
     text = render_text(document)
     assert "properties: [secret]" in text
     for name in ("raw-reader-workspace", "raw-reader-compute-cpu-compute", "curated-contributor-workspace"):
         assert f"+ {name} (azure-native:authorization:RoleAssignment)" in text
+
+
+def test_datastores_are_children_of_their_component_under_the_workspace(example):
+    workspace = example.one(WORKSPACE)
+    for ds in example.of_type(DS):
+        component = example.by_urn(ds.parent)
+        assert (component.type, component.name) == (ATTACHED, f"datastore-{ds.name}")
+        assert component.parent == workspace.urn
+
+
+def test_example_data_lake_is_the_workspaces_child_and_its_containers_reach_the_datastores(example):
+    """The lake the recipe makes under the workspace, its account name and containers arriving at
+    the datastores on it; an account key elsewhere (archive) leaves its shared keys off."""
+    account = example.one(SA, "data-storage")
+    assert account.inputs["accountName"] == EXAMPLE_LAKE
+    assert account.inputs["allowSharedKeyAccess"] is False
+    assert example.by_urn(account.parent).type == DATA_STORAGE
+    assert example.by_urn(example.by_urn(account.parent).parent).type == WORKSPACE
+    container = next(r for r in example.of_type(CONTAINER) if r.inputs["containerName"] == "raw")
+    assert container.urn in datastore(example, "raw").dependencies
+    assert (properties(example, "raw")["accountName"], properties(example, "raw")["containerName"]) == (
+        EXAMPLE_LAKE, "raw")
+    for grant in assignments(example, "raw"):
+        assert container.urn in grant.dependencies
+
+
+def test_example_datastores_output(example):
+    output = example.outputs["datastores"]
+    assert (output.known, output.secret) == (True, False)
+    assert output.value["raw"] == {"kind": "blob", "accountName": EXAMPLE_LAKE, "container": "raw"}
+    assert sorted(output.value) == ["archive", "curated", "partner_lake", "raw", "reports"]
 
 
 # --- each kind x auth the API accepts ---------------------------------------------------
@@ -149,15 +254,16 @@ ACCEPTED = {
     "share_sas": ({"kind": "fileShare", "auth": "sas", "secret": "theSas"}, "AzureFile", "fileShareName", "Sas"),
 }
 SECURE = {"spSecret": "s1", "theKey": "s2", "theSas": "s3"}
+MATRIX = datastores_stack(
+    [{"name": name, "accountName": "extdata", "container": "landing", **settings}
+     for name, (settings, *_) in ACCEPTED.items()],
+    secure=SECURE,
+)
 
 
 @pytest.fixture(scope="module")
 def matrix() -> Run:
-    entries = [
-        {"name": name, "accountName": "extdata", "container": "landing", **settings}
-        for name, (settings, *_) in ACCEPTED.items()
-    ]
-    return plan(datastores_stack(entries, secure=SECURE))
+    return data_run(MATRIX)
 
 
 @pytest.mark.parametrize("name", ACCEPTED)
@@ -177,6 +283,8 @@ def test_every_accepted_combination_registers_its_datastore(matrix, name):
 
 @pytest.mark.parametrize("name", [n for n, v in ACCEPTED.items() if v[3] != "None"])
 def test_every_credential_is_a_secret_input(matrix, name):
+    # Each secret config key is read as a secret, once (resolve's secret_keys, __main__).
+    assert ACCEPTED[name][0]["secret"] in resolved(MATRIX).secret_keys
     value = datastore(matrix, name).inputs["properties"]
     assert is_secret_value(value)
     # and the whole properties output stays encrypted in the state
@@ -207,19 +315,14 @@ def test_no_credential_leaks_in_plain_text(matrix):
     assert leaks == []
 
 
-def test_datastores_are_children_of_their_component_under_the_workspace(matrix):
-    workspace = matrix.one(WORKSPACE)
-    for ds in matrix.of_type(DS):
-        component = matrix.by_urn(ds.parent)
-        assert (component.type, component.name) == (ATTACHED, f"datastore-{ds.name}")
-        assert component.parent == workspace.urn
-
-
 # --- identity: role assignments -------------------------------------------------------------
 
 
+ONE_RAW = datastores_stack([{"name": "raw", "kind": "blob", "accountName": "extdata", "container": "landing"}])
+
+
 def test_identity_grants_reader_on_the_container_to_the_workspace():
-    run = plan(datastores_stack([{"name": "raw", "kind": "blob", "accountName": "extdata", "container": "landing"}]))
+    run = data_run(ONE_RAW)
     (grant,) = assignments(run, "raw")
     assert grant.inputs["principalId"] == mock_principal("mlw-mlops-dev")
     assert grant.inputs["principalType"] == "ServicePrincipal"
@@ -232,7 +335,7 @@ def test_identity_grants_reader_on_the_container_to_the_workspace():
     assert grant.delete_before_replace
 
 
-# One run for the two tests below: each reads only its own datastore's grant (a grant is its
+# One config for the two tests below: each reads only its own datastore's grant (a grant is its
 # datastore component's child) and the two grant different roles on different scopes.
 READ_WRITE_AND_ELSEWHERE = datastores_stack([
     {"name": "out", "kind": "adlsGen2", "accountName": "extdata", "container": "landing", "readWrite": True},
@@ -242,13 +345,13 @@ READ_WRITE_AND_ELSEWHERE = datastores_stack([
 
 
 def test_read_write_grants_contributor():
-    run = plan(READ_WRITE_AND_ELSEWHERE)
+    run = data_run(READ_WRITE_AND_ELSEWHERE)
     (grant,) = assignments(run, "out")
     assert grant.inputs["roleDefinitionId"] == f"/subscriptions/{SUBSCRIPTION_ID}{CONTRIBUTOR}"
 
 
 def test_scope_and_role_use_the_datastores_own_group_and_subscription():
-    run = plan(READ_WRITE_AND_ELSEWHERE)
+    run = data_run(READ_WRITE_AND_ELSEWHERE)
     (grant,) = assignments(run, "raw")
     assert grant.inputs["scope"] == container_scope("extdata", "landing", "rg-data", OTHER_SUB)
     assert grant.inputs["roleDefinitionId"] == f"/subscriptions/{OTHER_SUB}{READER}"
@@ -260,9 +363,8 @@ COMPUTES = [
     {"name": "cpu-cluster", "vmSize": "STANDARD_D3_V2", "maxNodes": 2, "identity": "systemAssigned"},
     {"name": "gpu-cluster", "vmSize": "STANDARD_NC6S_V3", "maxNodes": 1, "identity": "none"},
 ]
-# Shared by the cluster test and the names test (one run, and one preview): the cluster test
-# reads raw's grants only, and the names test counts the grants, which the cluster without an
-# identity does not add to.
+# Shared by the cluster test and the names test: the cluster test reads raw's grants only, and
+# the names test counts the grants, which the cluster without an identity does not add to.
 WITH_CLUSTERS = datastores_stack(
     [{"name": "raw", "kind": "blob", "accountName": "extdata", "container": "landing"},
      {"name": "out", "kind": "blob", "accountName": "extdata", "container": "results", "readWrite": True}],
@@ -270,8 +372,10 @@ WITH_CLUSTERS = datastores_stack(
 
 
 def test_each_cluster_with_an_identity_is_granted_and_the_others_are_not():
-    run = plan(WITH_CLUSTERS)
-    principals = {r.name: r.inputs["principalId"] for r in assignments(run, "raw")}
+    raw = resolved(WITH_CLUSTERS).datastores[0]
+    assert [(r.compute, r.grant.logical_name) for r in raw.grants] == [
+        (None, "raw-reader-workspace"), ("cpu-cluster", "raw-reader-compute-cpu-cluster")]
+    principals = {r.name: r.inputs["principalId"] for r in assignments(data_run(WITH_CLUSTERS), "raw")}
     assert principals == {
         "raw-reader-compute-cpu-cluster": mock_principal("cpu-cluster"),
         "raw-reader-workspace": mock_principal("mlw-mlops-dev"),
@@ -280,7 +384,7 @@ def test_each_cluster_with_an_identity_is_granted_and_the_others_are_not():
 
 def test_two_datastores_on_one_container_share_its_grant():
     # Azure refuses the same role for the same principal on the same scope twice.
-    run = plan(datastores_stack([
+    run = data_run(datastores_stack([
         {"name": "raw_blob", "kind": "blob", "accountName": "extdata", "container": "landing"},
         {"name": "raw_lake", "kind": "adlsGen2", "accountName": "extdata", "container": "landing"},
     ]))
@@ -294,33 +398,35 @@ def names_of(run: Run) -> dict[str, str]:
     return {r.name: r.inputs["roleAssignmentName"] for r in run.of_type(RA)}
 
 
+def resolved_names(deployment: Deployment) -> dict[str, str]:
+    return {r.grant.logical_name: r.grant.name for d in deployment.datastores for r in d.grants}
+
+
 def test_assignment_names_come_from_config_only():
-    applied, previewed = plan(WITH_CLUSTERS), plan(WITH_CLUSTERS, preview=True)
-    # In a preview the principal ids are unknown, yet the names are already the same.
-    assert names_of(previewed) == names_of(applied)
-    assert all(isinstance(n, str) and uuid.UUID(n) for n in names_of(applied).values())
-    assert len(set(names_of(applied).values())) == 4  # per principal, per container and role
+    # resolve names every assignment from the config before any principal id exists (in a
+    # preview none ever does), and the engine receives exactly those names.
+    names = resolved_names(resolved(WITH_CLUSTERS))
+    assert names_of(data_run(WITH_CLUSTERS)) == names
+    assert all(isinstance(n, str) and uuid.UUID(n) for n in names.values())
+    assert len(set(names.values())) == 4  # per principal, per container and role
 
 
 def test_assignment_names_differ_between_environments():
-    entry = [{"name": "raw", "kind": "blob", "accountName": "extdata", "container": "landing"}]
-    dev = names_of(plan(datastores_stack(entry)))
-    test = names_of(plan(datastores_stack(entry), stack_name="test"))
+    dev = resolved_names(resolved(ONE_RAW))
+    test = resolved_names(resolved(ONE_RAW, stack_name="test"))
     assert dev["raw-reader-workspace"] != test["raw-reader-workspace"]
 
 
 def test_assignment_names_are_frozen():
     # Frozen on purpose: a new name replaces the assignment (a brief loss of access).
-    run = plan(datastores_stack([{"name": "raw", "kind": "blob", "accountName": "extdata", "container": "landing"}]))
-    assert names_of(run) == {"raw-reader-workspace": "ef827600-02ee-5182-89be-7464342516f2"}
+    assert names_of(data_run(ONE_RAW)) == {"raw-reader-workspace": "ef827600-02ee-5182-89be-7464342516f2"}
 
 
 # --- the data lake account --------------------------------------------------------------------
 
 
-def lake(datastores: list[dict], secure=None, shared: bool = True, **storage) -> Run:
-    return plan(datastores_stack(datastores, {"containers": ["raw", "curated"], **storage}, secure=secure),
-                shared=shared)
+def lake_stack(datastores: list[dict], secure=None, **storage) -> dict:
+    return datastores_stack(datastores, {"containers": ["raw", "curated"], **storage}, secure=secure)
 
 
 ON_LAKE = {"name": "raw", "kind": "blob", "accountName": "dataStorage", "container": "raw"}
@@ -330,7 +436,7 @@ def on_lake() -> Run:
     """The lake with one identity datastore on it, marked default: one run shared by the tests
     of the account's defaults, of the datastore's grant and of the output (``default`` changes
     only the output and a warning, test_a_default_datastore_warns_that_azure_cannot_set_it)."""
-    return lake([{**ON_LAKE, "default": True}])
+    return data_run(lake_stack([{**ON_LAKE, "default": True}]))
 
 
 def test_data_storage_is_secure_by_default():
@@ -345,12 +451,12 @@ def test_data_storage_is_secure_by_default():
     assert inputs["isHnsEnabled"] is True
     assert inputs["kind"] == "StorageV2"
     assert inputs["resourceGroupName"] == "rg-mlops-dev"
+    # Its component's parent is the workspace's: test_example_data_lake_is_the_workspaces_child...
     assert run.by_urn(account.parent).type == DATA_STORAGE
-    assert run.by_urn(run.by_urn(account.parent).parent).type == WORKSPACE
 
 
 def test_data_storage_creates_private_containers():
-    run = lake([])
+    run = data_run(lake_stack([]))
     containers = {r.inputs["containerName"]: r for r in run.of_type(CONTAINER)}
     assert sorted(containers) == ["curated", "raw"]
     for c in containers.values():
@@ -370,7 +476,7 @@ def test_a_datastore_on_data_storage_waits_for_its_container_and_grants_on_it():
 
 
 def test_account_key_of_data_storage_is_read_from_the_account_as_a_secret():
-    run = lake([{**ON_LAKE, "auth": "accountKey"}])
+    run = data_run(lake_stack([{**ON_LAKE, "auth": "accountKey"}]))
     value = datastore(run, "raw").inputs["properties"]
     assert is_secret_value(value)
     assert value["value"]["credentials"]["secrets"]["key"] == "mock-account-key"  # listStorageAccountKeys
@@ -379,32 +485,33 @@ def test_account_key_of_data_storage_is_read_from_the_account_as_a_secret():
     assert [p for r in run.registrations for p in plain_leaks(r.inputs, "mock-account-key")] == []
 
 
-def sas_on_named_lake() -> Run:
-    """One run for the two tests below: one checks the account's shared keys, the other its name."""
-    return lake([{**ON_LAKE, "auth": "sas", "secret": "lakeSas"}], secure={"lakeSas": "x"}, name="mlopsrawdata")
+# One config for the two tests below: one checks the account's shared keys, the other its name.
+SAS_ON_NAMED_LAKE = lake_stack([{**ON_LAKE, "auth": "sas", "secret": "lakeSas"}], secure={"lakeSas": "x"},
+                               name="mlopsrawdata")
 
 
 def test_sas_on_data_storage_turns_shared_keys_on():
-    run = sas_on_named_lake()
-    assert run.one(SA, "data-storage").inputs["allowSharedKeyAccess"] is True
+    assert resolved(SAS_ON_NAMED_LAKE).data_storage.allow_shared_key_access is True
+    assert data_run(SAS_ON_NAMED_LAKE).one(SA, "data-storage").inputs["allowSharedKeyAccess"] is True
 
 
 def test_identity_and_service_principal_keep_shared_keys_off():
+    # A decision from config (the account's input follows it: test_data_storage_is_secure_by_default).
     entries = [ON_LAKE, {"name": "lake", "kind": "adlsGen2", "accountName": "dataStorage", "container": "curated", **SP},
                {"name": "other", "kind": "blob", "accountName": "extdata", "container": "landing",
                 "auth": "accountKey", "secret": "theKey"}]
-    run = lake(entries, secure={"spSecret": "s1", "theKey": "s2"})
-    assert run.one(SA, "data-storage").inputs["allowSharedKeyAccess"] is False
+    lake = resolved(lake_stack(entries, secure={"spSecret": "s1", "theKey": "s2"})).data_storage
+    assert lake is not None and lake.allow_shared_key_access is False
 
 
 def test_a_named_data_storage_keeps_its_name():
-    run = sas_on_named_lake()
+    run = data_run(SAS_ON_NAMED_LAKE)
     assert run.one(SA, "data-storage").inputs["accountName"] == "mlopsrawdata"
     assert properties(run, "raw")["accountName"] == "mlopsrawdata"
 
 
 def test_protect_protects_and_retains_the_data_storage_but_not_the_datastores():
-    run = plan(datastores_stack([ON_LAKE], {"containers": ["raw"]}, protect=True))
+    run = data_run(datastores_stack([ON_LAKE], {"containers": ["raw"]}, protect=True))
     for r in [run.one(SA, "data-storage"), *run.of_type(CONTAINER)]:
         assert (r.protect, r.retain_on_delete) == (True, True), r.name
     for r in [*run.of_type(DS), *run.of_type(RA)]:
@@ -434,17 +541,18 @@ def test_output_resolves_the_data_storage_account_and_marks_the_default():
 
 
 def test_a_default_datastore_warns_that_azure_cannot_set_it(caplog):
-    # Runs of its own (shared=False): the warning is logged while the program runs.
-    lake([{**ON_LAKE, "default": True}], shared=False)
+    # Built here, not shared: the warning is logged while the datastores are made. Of the two
+    # datastores only the default one warns.
+    deployment = resolved(lake_stack([{**ON_LAKE, "default": True},
+                                      {**ON_LAKE, "name": "curated", "container": "curated"}]))
+    run_component(lambda: build_data(deployment))
     warning = "datastore 'raw' has default: true, but Azure's datastore API treats isDefault as read-only"
-    assert any(warning in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
-    caplog.clear()
-    lake([ON_LAKE], shared=False)
-    assert not any("isDefault" in r.getMessage() for r in caplog.records)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any(warning in m for m in warnings)
+    assert len([m for m in warnings if "isDefault" in m]) == 1
 
 
 def test_no_datastores_no_resources():
-    run = plan(stack())
+    run = shipped_plan("dev")  # no datastores and no data lake
     assert run.of_type(DS) == run.of_type(RA) == run.of_type(ATTACHED) == run.of_type(DATA_STORAGE) == []
     assert run.outputs["datastores"].value == {}
-

@@ -1,20 +1,42 @@
 """Kubernetes computes under mocks: the AKS cluster, the Azure ML extension and the attached
-compute as the engine receives them, the TLS secrets, the training subnet, outputs and depth."""
+compute as the engine receives them, the TLS secrets, the training subnet, outputs and depth.
+
+Program runs: the two AKS examples' (one cluster created, one attached), the shipped dev stack's
+and the example's preview (both shared with the rest of the suite), and one private variant
+(PRIVATE_STACK) for the wiring the examples lack: the training subnet, a Kubernetes compute's
+identity on a datastore, and the policy pack over a stack with an unsafe cluster. What the other
+configs decide (the extension's settings, TLS, an attached-only cluster) is asserted on resolve();
+the TLS values' way into the extension on the one component built from its resolved spec.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 
+import pulumi
 import pytest
-import yaml
 
-from tests.conftest import plan, run_file, stack
+from azureml_infra.deployment import Deployment, TlsSpec
+from components.kubernetes import KubernetesComputesArgs, create_kubernetes_computes
+from components.placement import Placement
+from tests.conftest import mock_principal, plan, resolved, run_file, stack
 from tools.graph import deployment_depth, nodes_from_registrations
-from tools.harness import ROOT, Registration, Run, arm_id, config_from_yaml, is_secret_value, run_program
+from tools.harness import (
+    ROOT,
+    SECRET_PLACEHOLDER,
+    SUBSCRIPTION_ID,
+    Registration,
+    Run,
+    arm_id,
+    is_secret_value,
+    run_component,
+)
 
 AKS = "azure-native:containerservice:ManagedCluster"
 EXTENSION = "azure-native:kubernetesconfiguration:Extension"
+K8S_COMPONENT = "azureml-infra:kubernetes:KubernetesCompute"
 COMPUTE = "azure-native:machinelearningservices:Compute"
 ROLE = "azure-native:authorization:RoleAssignment"
 LOG_ANALYTICS = "azure-native:operationalinsights:Workspace"
@@ -143,13 +165,44 @@ def test_extension_has_the_settings_the_cli_would_add(created):
         "sslCname": "scoring.contoso.com",
     }
     assert any(d.endswith("::myaks-cluster") for d in ext.dependencies)
+    # The TLS pair the stack file names, read as secrets (offline: their placeholders), base64 in
+    # the protected settings (the real values: test_tls_material_goes_in_protected_settings_...).
+    protected = i["configurationProtectedSettings"]
+    assert is_secret_value(protected)
+    encoded = base64.b64encode(SECRET_PLACEHOLDER.encode()).decode()
+    assert {k: plain(v) for k, v in plain(protected).items()} == {"scoringFe.sslCert": encoded,
+                                                                  "scoringFe.sslKey": encoded}
+    assert "configurationProtectedSettings" in ext.additional_secret_outputs
+
+
+def kubernetes_run(deployment: Deployment, secret_values: dict[str, str]) -> Run:
+    """The Kubernetes part of the recipe (azureml_package/recipe.py) alone, from ``deployment``'s
+    resolved specs: in the workspace's group, without a network, each secret config key handed
+    in as the secret __main__ reads (here its value itself), given ids for the grants' scopes."""
+    group = deployment.workspace.resource_group
+    scope_ids = {d.kind: f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group}/providers/given/{d.kind}"
+                 for d in deployment.dependencies}
+
+    def build() -> dict[str, object]:
+        create_kubernetes_computes(KubernetesComputesArgs(
+            deployment.kubernetes,
+            Placement(group, deployment.workspace.name, deployment.location, deployment.tags),
+            subscription_id=SUBSCRIPTION_ID,
+            secrets={key: pulumi.Output.secret(secret_values[key]) for key in deployment.secret_keys},
+            scope_ids=scope_ids,
+        ), parent=pulumi.ComponentResource("tests:kubernetes:Workspace", "workspace"))
+        return {}
+
+    return run_component(build).record()
 
 
 def test_tls_material_goes_in_protected_settings_as_base64_secrets():
     # The values themselves (the offline plan only ever sees placeholders), stored as secrets.
-    raw, _ = config_from_yaml(stack({"azureml-infra:kubernetesComputes": [
-        {"name": "myaks", "cluster": {"vmSize": "Standard_D4s_v5"}, "https": HTTPS}], **TLS}))
-    run = run_program("dev", raw, set(TLS))
+    deployment = resolved(stack({"azureml-infra:kubernetesComputes": [
+        {"name": "myaks", "cluster": {"vmSize": "Standard_D4s_v5"}, "https": HTTPS}]}, secure=TLS))
+    assert deployment.kubernetes[0].tls == TlsSpec("tlsCert", "tlsKey")
+    assert set(deployment.secret_keys) == {"tlsCert", "tlsKey"}  # read as secrets by __main__
+    run = kubernetes_run(deployment, {"tlsCert": CERT, "tlsKey": KEY})
     ext = run.one(EXTENSION)
     protected = ext.inputs["configurationProtectedSettings"]
     assert is_secret_value(protected) or all(is_secret_value(v) for v in protected.values())
@@ -178,31 +231,32 @@ def test_compute_id_and_identity_in_the_computes_output(created):
     assert out["identityPrincipalId"]
 
 
+def extension_settings(entry: dict) -> Mapping[str, str] | None:
+    """The extension's settings resolve decides for a stack with this one Kubernetes compute (the
+    component adds the cluster's id to them and changes nothing else: the examples' plans)."""
+    (spec,) = resolved(stack({"azureml-infra:kubernetesComputes": [entry]})).kubernetes
+    return spec.extension_settings
+
+
 def test_plain_http_only_when_asked_and_small_clusters_are_devtest():
-    run = plan(stack({"azureml-infra:kubernetesComputes": [{
-        "name": "devaks", "cluster": {"vmSize": "Standard_D4s_v5", "nodeCount": 1},
-        "allowInsecureConnections": True, "inferenceRouter": {"serviceType": "NodePort"}}]}))
-    settings = run.one(EXTENSION).inputs["configurationSettings"]
+    entry = {"name": "devaks", "cluster": {"vmSize": "Standard_D4s_v5", "nodeCount": 1},
+             "allowInsecureConnections": True, "inferenceRouter": {"serviceType": "NodePort"}}
+    (spec,) = resolved(stack({"azureml-infra:kubernetesComputes": [entry]})).kubernetes
+    settings = spec.extension_settings
+    assert settings is not None
     assert settings["allowInsecureConnections"] == "True" and "sslCname" not in settings
     assert (settings["inferenceRouterHA"], settings["clusterPurpose"]) == ("False", "DevTest")
     assert settings["scoringFe.serviceType.nodePort"] == "true"
-    assert "configurationProtectedSettings" not in run.one(EXTENSION).inputs
-    assert "vnetSubnetID" not in run.one(AKS).inputs["agentPoolProfiles"][0]
-
-
-# A training-only cluster beside an identity datastore: one run for the two tests that read it
-# (the extension's settings; the compute identity's role on the data lake).
-TRAINING_ONLY = stack({
-    "azureml-infra:kubernetesComputes": [{"name": "trainaks", "inference": False, "training": True,
-                                          "cluster": {"vmSize": "Standard_D4s_v5"}}],
-    "azureml-infra:dataStorage": {"containers": ["raw"]},
-    "azureml-infra:datastores": [{"name": "raw", "kind": "blob", "accountName": "dataStorage", "container": "raw"}],
-})
+    # No TLS pair, so no protected settings (none in the inputs: the private stack's myaks), and
+    # no network, so no subnet (no vnetSubnetID in the inputs: the created example's pool).
+    assert spec.tls is None
+    assert spec.cluster is not None and spec.cluster.subnet_grant is None
 
 
 def test_training_only_has_no_inference_settings():
-    run = plan(TRAINING_ONLY)
-    settings = run.one(EXTENSION).inputs["configurationSettings"]
+    settings = extension_settings({"name": "trainaks", "inference": False, "training": True,
+                                   "cluster": {"vmSize": "Standard_D4s_v5"}})
+    assert settings is not None
     assert (settings["enableTraining"], settings["enableInference"]) == ("True", "False")
     assert not {"allowInsecureConnections", "inferenceRouterServiceType", "sslCname"} & set(settings)
 
@@ -224,10 +278,12 @@ def test_existing_cluster_is_not_created_only_extended_and_attached(attached):
     assert compute["properties"]["properties"] == {"namespace": "ml-team"}
 
 
-def test_existing_cluster_with_its_extension_installed_is_only_attached():
-    run = plan(stack({"azureml-infra:kubernetesComputes": [
-        {"name": "shared", "clusterId": EXISTING, "installExtension": False}]}))
-    assert run.of_type(EXTENSION) == [] and run.of_type(AKS) == []
+def test_existing_cluster_with_its_extension_installed_is_only_attached(private_stack):
+    (spec,) = resolved(stack({"azureml-infra:kubernetesComputes": [SHARED]})).kubernetes
+    assert (spec.cluster, spec.extension_settings, spec.existing_cluster_id) == (None, None, EXISTING)
+    run = private_stack
+    component = run.one(K8S_COMPONENT, "shared").urn
+    assert not {EXTENSION, AKS} & {r.type for r in run.registrations if r.parent == component}
     compute = run.one(COMPUTE, "shared")
     assert compute.inputs["properties"]["resourceId"] == EXISTING
     assert not any("extension" in d for d in compute.dependencies)
@@ -235,8 +291,11 @@ def test_existing_cluster_with_its_extension_installed_is_only_attached():
 
 # --- the training subnet -----------------------------------------------------------------------
 
+# No DNS zones or zone groups (the tenant's policy's, docs/network.md): nothing here reads them,
+# and they are 23 of a private stack's resources.
 NETWORK = {"privateEndpoints": {"vnet": {"addressSpace": "10.20.0.0/16", "privateEndpointSubnet": "10.20.0.0/24",
-                                         "trainingSubnet": "10.20.1.0/24"}}}
+                                         "trainingSubnet": "10.20.1.0/24"},
+                                "dnsZoneGroups": False}}
 # What a stack with private endpoints needs besides (a Premium registry, an image build cluster).
 PRIVATE = {
     "azureml-infra:network": NETWORK,
@@ -246,12 +305,21 @@ PRIVATE = {
 }
 
 
+# An existing cluster with the extension installed already: attached only.
+SHARED = {"name": "shared", "clusterId": EXISTING, "installExtension": False}
+# A cluster the policy pack objects to: plain HTTP scoring and local accounts.
+UNSAFE = {"name": "myaks", "allowInsecureConnections": True,
+          "cluster": {"vmSize": "Standard_D4s_v5", "disableLocalAccounts": False}}
+# The one variant planned here: a private stack with a training subnet, one cluster created
+# (myaks, unsafe), one attached (shared), and an identity datastore their identities read.
+PRIVATE_STACK = stack({**PRIVATE, "azureml-infra:kubernetesComputes": [UNSAFE, SHARED],
+                       "azureml-infra:datastores": [{"name": "raw", "kind": "blob", "accountName": "extdata",
+                                                     "container": "landing"}]})
+
+
 @pytest.fixture(scope="module")
 def private_stack() -> Run:
-    """A private stack with a training subnet, one cluster created (myaks), one attached (shared)."""
-    return plan(stack({**PRIVATE, "azureml-infra:kubernetesComputes": [
-        {"name": "myaks", "cluster": {"vmSize": "Standard_D4s_v5"}, "allowInsecureConnections": True},
-        {"name": "shared", "clusterId": EXISTING, "installExtension": False}]}))
+    return plan(PRIVATE_STACK)
 
 
 def test_created_cluster_goes_in_the_stacks_training_subnet_with_network_contributor(private_stack):
@@ -274,14 +342,17 @@ def test_attached_cluster_ignores_the_stacks_subnet(private_stack):
     # The only cluster created and given the subnet is myaks, the created one.
     assert [r.name for r in private_stack.of_type(AKS)] == ["myaks-cluster"]
     assert [r.name for r in private_stack.of_type(ROLE) if r.name.endswith("cluster-network")] == ["myaks-cluster-network"]
+    # myaks scores over plain HTTP: no TLS pair, no protected settings.
+    assert "configurationProtectedSettings" not in private_stack.one(EXTENSION).inputs
 
 
 # --- the stack as a whole ------------------------------------------------------------------------
 
 
-def test_kubernetes_compute_identity_reads_identity_datastores():
-    run = plan(TRAINING_ONLY)
-    assert [r for r in run.of_type(ROLE) if r.name == "raw-reader-compute-trainaks"]
+def test_kubernetes_compute_identity_reads_identity_datastores(private_stack):
+    for name in ("myaks", "shared"):
+        (grant,) = [r for r in private_stack.of_type(ROLE) if r.name == f"raw-reader-compute-{name}"]
+        assert grant.inputs["principalId"] == mock_principal(name)  # the compute's, handed over
 
 
 def test_depth_is_one_wave_past_the_dev_stack(created, attached, dev_run):
@@ -301,35 +372,31 @@ def test_preview_of_a_first_deployment_plans():
 # --- the policy pack over whole stacks ------------------------------------------------------------
 
 
-def policy_findings(tmp_path, environment: str, compute: dict) -> set[tuple[str, str, str]]:
-    """(level, rule, logical name) of what the pack reports on a stack with one Kubernetes compute
-    (its rules run in this process, as in tests/test_policy_stacks.py)."""
-    from tests.test_policy_stacks import export_plan, findings, run_policy
+def policy_findings(run: Run, *args: str) -> set[tuple[str, str, str]]:
+    """(level, rule, logical name) of what the pack reports on a run's plan, its secrets opened
+    as policy/export_plan.py opens them (its rules run in this process, as in
+    tests/test_policy_stacks.py); ``args``: policy/offline.py's, e.g. --environment."""
+    from tests.test_policy_stacks import findings, run_policy
+    from tools.plan import opened, plan_document
 
-    path = tmp_path / "Pulumi.k8s.yaml"
-    path.write_text(yaml.safe_dump({"config": stack({
-        "azureml-infra:environment": environment, "azureml-infra:kubernetesComputes": [compute]})}))
-    return findings(run_policy(export_plan.policy_plan(path)).stdout)
-
-
-UNSAFE = {"name": "myaks", "allowInsecureConnections": True,
-          "cluster": {"vmSize": "Standard_D4s_v5", "disableLocalAccounts": False}}
+    return findings(run_policy(plan_document(opened(run), "PRIVATE_STACK"), *args).stdout)
 
 
-def test_policy_pack_refuses_plain_http_and_local_accounts_in_test(tmp_path):
-    found = policy_findings(tmp_path, "test", UNSAFE)
+def test_policy_pack_refuses_plain_http_and_local_accounts_in_test(private_stack):
+    found = policy_findings(private_stack, "--environment", "test")
     assert {("mandatory", "inference-https-only", "myaks-extension"),
             ("mandatory", "aks-no-local-accounts", "myaks-cluster")} <= found
 
 
-def test_policy_pack_only_advises_in_dev(tmp_path):
-    found = {f for f in policy_findings(tmp_path, "dev", UNSAFE) if f[2].startswith("myaks")}
+def test_policy_pack_only_advises_in_dev(private_stack):
+    # The environment the program tagged the resources with: dev.
+    found = {f for f in policy_findings(private_stack) if f[2].startswith("myaks")}
     assert found == {("advisory", "aks-no-local-accounts", "myaks-cluster")}
 
 
 def test_router_without_high_availability_on_a_large_cluster_stays_fast_prod():
-    run = plan(stack({"azureml-infra:kubernetesComputes": [{
+    settings = extension_settings({
         "name": "myaks", "cluster": {"vmSize": "Standard_D4s_v5", "nodeCount": 4},
-        "allowInsecureConnections": True, "inferenceRouter": {"highAvailability": False}}]}))
-    settings = run.one(EXTENSION).inputs["configurationSettings"]
+        "allowInsecureConnections": True, "inferenceRouter": {"highAvailability": False}})
+    assert settings is not None
     assert (settings["inferenceRouterHA"], settings["clusterPurpose"]) == ("False", "FastProd")
