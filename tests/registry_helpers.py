@@ -1,0 +1,62 @@
+"""The Azure ML registry's runs that tests/test_ml_registry.py and tests/test_personas.py share.
+
+- ``TEAM_REGISTRY``: one stack that creates its registry (unprotected), has a Kubernetes compute
+  and gives a persona a role on the registry; both files plan it (conftest.plan shares the run).
+- ``reused_registry_run()``: the registry and access components built alone (no program) from
+  the resolved deployment of a stack that reuses a registry in another subscription, wired as
+  the recipe wires them (the access scope ``registry`` is the registry component's id).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from azureml_infra.deployment import Deployment
+from azureml_infra.resolve import resolve
+from components.access import Access, AccessArgs
+from components.ml_registry import MachineLearningRegistry, MachineLearningRegistryArgs
+from tests.conftest import accepted, stack
+from tools.harness import SUBSCRIPTION_ID, Run, run_component
+
+GROUP = "6f1c1c43-2b1e-4a52-9e2a-0c2a3f1c7d11"
+OTHER = "22222222-3333-4444-5555-666666666666"
+RG = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-mlops-dev"
+# A registry reused from another subscription than the deployment's.
+REUSED_REGISTRY_ID = (f"/subscriptions/{OTHER}/resourceGroups/rg-shared/providers/"
+                      "Microsoft.MachineLearningServices/registries/mlr-X")
+# The principal the workspace component would hand the registry component.
+WORKSPACE_PRINCIPAL = "66666666-6666-6666-6666-666666666666"
+
+
+def reader_persona() -> dict[str, str]:
+    return {"principalId": GROUP, "principalType": "Group", "persona": "reader"}
+
+
+TEAM_REGISTRY = stack({
+    "azureml-infra:registry": {"create": {"name": "mlr-team", "regions": ["westeurope"]}},
+    "azureml-infra:kubernetesComputes": [{"name": "myaks", "cluster": {"vmSize": "Standard_D4s_v5"},
+                                          "allowInsecureConnections": True}],
+    "azureml-infra:access": [reader_persona()],
+})
+
+
+def reused_registry_deployment() -> Deployment:
+    return resolve(accepted(stack({"azureml-infra:registry": {"id": REUSED_REGISTRY_ID},
+                                   "azureml-infra:access": [reader_persona()]})))
+
+
+@functools.cache
+def reused_registry_run() -> Run:
+    """One run of the two components, kept as its record (shared: never change it)."""
+    d = reused_registry_deployment()
+    assert d.registry is not None
+
+    def build() -> dict[str, Any]:
+        registry = MachineLearningRegistry("ml-registry", MachineLearningRegistryArgs(
+            d.registry, "rg-mlops-dev", SUBSCRIPTION_ID, {None: WORKSPACE_PRINCIPAL}))
+        Access("access", AccessArgs(d.access, {"registry": registry.registry_id, "resourceGroup": RG},
+                                    SUBSCRIPTION_ID))
+        return {"registryId": registry.registry_id}
+
+    return run_component(build).record()
