@@ -14,6 +14,7 @@ from azureml_infra.deployment import Deployment, ScopedGrant
 from azureml_infra.resolve import resolve
 from azureml_infra.roles import Role
 from tests.conftest import ROOT, accepted, mock_principal, plan, run_file, stack
+from tests.variant_plans import CREATED_IDENTITY
 from tools.harness import SUBSCRIPTION_ID
 
 SUB = SUBSCRIPTION_ID
@@ -223,7 +224,8 @@ def test_a_reused_identity_gets_no_approver_role_either():
 
 
 def test_under_mocks_the_workspace_waits_for_the_approver_roles():
-    run = plan(identity_stack("AllowInternetOutbound"))
+    # A created identity in a managed network: the plan tests/test_identity.py reads too.
+    run = plan(CREATED_IDENTITY)
     approvers = [r for r in run.of_type(RA) if r.inputs["roleDefinitionId"].endswith(APPROVER.id)]
     assert sorted(r.inputs["scope"] for r in approvers) == sorted([
         STORAGE_ID, f"{RG}/providers/Microsoft.KeyVault/vaults/kv-mlops-dev-t0k7", REGISTRY_ID])

@@ -12,6 +12,7 @@ import uuid
 
 from azureml_infra.resolve import resolve
 from tests.conftest import accepted, mock_principal, plan, stack
+from tests.variant_plans import CREATED_IDENTITY, DATASTORE
 from tools.graph import deployment_depth, nodes_from_registrations
 from tools.harness import SUBSCRIPTION_ID, Run
 
@@ -29,7 +30,7 @@ CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
 KEY_VAULT_ADMINISTRATOR = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
-DATASTORE = [{"name": "raw", "kind": "blob", "accountName": "extdata", "container": "landing"}]
+APPROVER = "b556d68e-0be0-4f35-a333-ad7ee1ce17ea"  # Azure AI Enterprise Network Connection Approver
 
 
 def mock_uai(arm_id: str, what: str = "principal") -> str:
@@ -47,11 +48,11 @@ def role_definition(guid: str) -> str:
 
 
 def created() -> Run:
-    """A created identity, with a datastore, in a protected stack: one run shared by the tests of
-    the identity, its grants (the datastore's grant is the datastore's child, not the identity's),
-    the datastore's grant and data access, and protect."""
-    return identity_plan({"type": "userAssigned"}, **{"azureml-infra:datastores": DATASTORE,
-                                                      "azureml-infra:protect": True})
+    """A created identity, with a datastore, in a protected stack with a managed network
+    (tests/variant_plans.py): one run shared by the tests of the identity, its grants (the
+    datastore's grant is the datastore's child, not the identity's), the datastore's grant and
+    data access, protect, and the approver roles (tests/test_day_one_grants.py)."""
+    return plan(CREATED_IDENTITY)
 
 
 SHARED_STORAGE = (f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-shared/providers/"
@@ -118,6 +119,13 @@ def test_a_created_identity_gets_the_documented_roles_on_every_dependency():
             f"{provider}/Microsoft.Insights/components/appi-mlops-dev", role_definition(CONTRIBUTOR)),
         "identity-workspace-contributor": (
             f"{provider}/Microsoft.MachineLearningServices/workspaces/mlw-mlops-dev", role_definition(CONTRIBUTOR)),
+    } | {
+        # And, in a managed network, the approver role on the three (tests/test_day_one_grants.py).
+        f"identity-{label}-azure-ai-enterprise-network-connection-approver": (
+            f"{provider}/{resource}", role_definition(APPROVER))
+        for label, resource in (("storage-account", "Microsoft.Storage/storageAccounts/stmlopsdevt0k7"),
+                                ("key-vault", "Microsoft.KeyVault/vaults/kv-mlops-dev-t0k7"),
+                                ("container-registry", "Microsoft.ContainerRegistry/registries/crmlopsdevt0k7"))
     }
     assert {(g["principalId"], g["principalType"]) for g in grants.values()} == {
         (mock_uai(UAI_ID), "ServicePrincipal")}

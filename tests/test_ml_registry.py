@@ -1,7 +1,7 @@
 """The shared Azure ML registry under mocks: created (stateful, protected) with its outputs, or
 used by id with nothing created; AzureML Registry User for the workspace and compute identities.
 
-Read from the registry examples' plans, one variant plan (tests/registry_helpers.py's
+Read from the registry examples' plans, one variant plan (tests.variant_plans.py's
 TEAM_REGISTRY) and the registry component built alone from a resolved reused registry."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from azureml_infra.keys import assignment_name
 from azureml_infra.resolve import resolve
 from azureml_infra.roles import Role
 from tests.conftest import accepted, assert_refused, mock_principal, plan, run_file, stack
-from tests.registry_helpers import OTHER, TEAM_REGISTRY, reused_registry_deployment, reused_registry_run
+from tests.variant_plans import OTHER, TEAM_REGISTRY, reused_registry_deployment, reused_registry_run
 from tools.graph import deployment_depth, nodes_from_registrations
 from tools.harness import ROOT
 
@@ -112,7 +112,7 @@ def test_consumer_passes_on_the_id_as_its_own_output(consumer):
 
 def test_role_definition_is_in_the_registrys_subscription():
     # The registry component built alone from a resolved stack that reuses a registry in another
-    # subscription (tests/registry_helpers.py).
+    # subscription (tests.variant_plans.py).
     d = reused_registry_deployment()
     assert d.registry is not None and [r.grant.subscription_id for r in d.registry.grants] == [OTHER]
     (role,) = registry_roles(reused_registry_run()).values()

@@ -17,7 +17,7 @@ from azureml_infra.deployment import Deployment
 from azureml_infra.resolve import resolve
 from azureml_infra.roles import Role
 from tests.conftest import accepted, plan, shipped_plan, stack
-from tests.registry_helpers import (
+from tests.variant_plans import (
     OTHER,
     REUSED_REGISTRY_ID,
     TEAM_REGISTRY,
@@ -190,7 +190,7 @@ def test_the_registry_scope_is_the_created_registrys_id_and_waits_for_it():
 
 
 # A reused registry: the registry and access components built alone from the resolved deployment
-# (tests/registry_helpers.py), its id handed to access as the recipe does; the wiring itself is
+# (tests.variant_plans.py), its id handed to access as the recipe does; the wiring itself is
 # the created registry's plan above.
 
 

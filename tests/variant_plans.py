@@ -1,10 +1,14 @@
-"""The Azure ML registry's runs that tests/test_ml_registry.py and tests/test_personas.py share.
+"""Variant plans (and component runs) that more than one test file reads: each file plans the
+same config, and conftest.plan makes the run once per test process.
 
 - ``TEAM_REGISTRY``: one stack that creates its registry (unprotected), has a Kubernetes compute
-  and gives a persona a role on the registry; both files plan it (conftest.plan shares the run).
+  and gives a persona a role on the registry (tests/test_ml_registry.py, tests/test_personas.py).
 - ``reused_registry_run()``: the registry and access components built alone (no program) from
   the resolved deployment of a stack that reuses a registry in another subscription, wired as
   the recipe wires them (the access scope ``registry`` is the registry component's id).
+- ``CREATED_IDENTITY``: a protected stack whose workspace runs as a user-assigned identity it
+  creates, with a datastore, in a managed network (tests/test_identity.py,
+  tests/test_day_one_grants.py).
 """
 
 from __future__ import annotations
@@ -38,6 +42,17 @@ TEAM_REGISTRY = stack({
     "azureml-infra:kubernetesComputes": [{"name": "myaks", "cluster": {"vmSize": "Standard_D4s_v5"},
                                           "allowInsecureConnections": True}],
     "azureml-infra:access": [reader_persona()],
+})
+
+
+# An external blob container read with the workspace identity.
+DATASTORE = [{"name": "raw", "kind": "blob", "accountName": "extdata", "container": "landing"}]
+
+CREATED_IDENTITY = stack({
+    "azureml-infra:workspace": {"identity": {"type": "userAssigned"}},
+    "azureml-infra:datastores": DATASTORE,
+    "azureml-infra:protect": True,
+    "azureml-infra:network": {"isolation": "AllowInternetOutbound"},
 })
 
 
