@@ -3,8 +3,8 @@
 The assignment names (config values only: pinned, different per stack) and the logical names (an
 entry's own, so removing one never renames another) are resolved directly (plain values). What
 the engine receives for each scope (principal, its type, role definition, scope) comes from one
-plan with an entry on every scope; that the names stay known in a preview, from the access
-component built alone from the resolved grants.
+plan with an entry on every scope (tests/variant_plans.py; test_locks.py reads its locks); that
+the names stay known in a preview, from the access component built alone from the resolved grants.
 """
 
 from __future__ import annotations
@@ -18,12 +18,19 @@ from azureml_infra.deployment import Deployment
 from azureml_infra.resolve import resolve
 from components.access import Access, AccessArgs
 from tests.conftest import accepted, plan, shipped_plan, stack
+from tests.variant_plans import (
+    ACCESS_SCOPES,
+    APP,
+    CUSTOM_ROLE,
+    EVERY_SCOPE_ENTRIES,
+    GROUP,
+    PROTECTED_EVERY_SCOPE,
+    access_entry,
+)
 from tools.harness import SUBSCRIPTION_ID, UNKNOWN, Run, run_component
 
 RA = "azure-native:authorization:RoleAssignment"
 ACCESS = "azureml-infra:access:Access"
-GROUP = "6f1c1c43-2b1e-4a52-9e2a-0c2a3f1c7d11"
-APP = "0b5e2a1d-9c1f-4a8e-b0c4-2e7d5c9a1f22"
 # The one plan's resource group is an existing one: a created one is prod's (Pulumi.prod.yaml).
 TEAM_RG = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-team"
 # Built-in role GUIDs (azure-docs role-based-access-control/built-in-roles.md).
@@ -31,16 +38,13 @@ DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121"
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 BLOB_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
-CUSTOM = "aaaaaaaa-1111-2222-3333-444444444444"
 
 
 def role_definition(guid: str) -> str:
     return f"/subscriptions/{SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
 
 
-def entry(**overrides) -> dict:
-    return {"principalId": GROUP, "principalType": "Group", "role": "AzureML Data Scientist", "scope": "workspace",
-            **overrides}
+entry = access_entry
 
 
 def access_config(*entries: dict, **extra: Any) -> dict[str, Any]:
@@ -69,21 +73,14 @@ SCOPES = {
     "logAnalytics": f"{TEAM_RG}/providers/Microsoft.OperationalInsights/workspaces/log-mlops-dev",
     "dataStorage": f"{TEAM_RG}/providers/Microsoft.Storage/storageAccounts/stmlopsdevdatat0k7",
 }
-# Reader for the group on every scope, the group's own role on the workspace, and an
-# application's custom role (by GUID, in capitals) on the resource group.
-EVERY_SCOPE = (
-    *(entry(scope=scope, role="Reader") for scope in SCOPES),
-    entry(),
-    entry(principalId=APP, principalType="ServicePrincipal", role=CUSTOM.upper(), scope="resourceGroup"),
-)
-EVERY_SCOPE_EXTRA = {"azureml-infra:dataStorage": {"containers": ["raw"]},
-                     "azureml-infra:resourceGroup": {"name": "rg-team", "existing": True}}
+assert set(SCOPES) == set(ACCESS_SCOPES)
 
 
 @pytest.fixture(scope="module")
 def every_scope() -> Run:
-    """The file's one plan: what the access component receives from the rest of the stack."""
-    return plan(access_config(*EVERY_SCOPE, **EVERY_SCOPE_EXTRA))
+    """The file's one plan (tests/variant_plans.py, shared with tests/test_locks.py): what the
+    access component receives from the rest of the stack."""
+    return plan(PROTECTED_EVERY_SCOPE)
 
 
 def test_a_group_gets_its_role_on_the_workspace(every_scope):
@@ -102,22 +99,22 @@ def test_a_group_gets_its_role_on_the_workspace(every_scope):
 def test_each_scope_is_the_stacks_own_resource(every_scope, scope):
     # One assignment per entry, each under its own name.
     assert set(granted(every_scope)) == {f"access-{s}-reader-{GROUP}" for s in SCOPES} | {
-        f"access-workspace-azureml-data-scientist-{GROUP}", f"access-resourceGroup-{CUSTOM}-{APP}"}
+        f"access-workspace-azureml-data-scientist-{GROUP}", f"access-resourceGroup-{CUSTOM_ROLE}-{APP}"}
     inputs = granted(every_scope)[f"access-{scope}-reader-{GROUP}"]
     assert inputs["scope"] == SCOPES[scope]
     assert inputs["roleDefinitionId"] == role_definition(READER)
 
 
 def test_each_assignment_gets_the_name_resolved_from_config(every_scope):
-    expected = {a.grant.logical_name: a.grant.name for a in resolved(*EVERY_SCOPE, **EVERY_SCOPE_EXTRA).access}
+    expected = {a.grant.logical_name: a.grant.name for a in resolve(accepted(PROTECTED_EVERY_SCOPE)).access}
     assert {name: inputs["roleAssignmentName"] for name, inputs in granted(every_scope).items()} == expected
 
 
 def test_a_role_definition_guid_and_a_service_principal(every_scope):
-    (grant,) = [a.grant for a in resolved(EVERY_SCOPE[-1]).access]
-    assert grant.logical_name == f"access-resourceGroup-{CUSTOM}-{APP}"
+    (grant,) = [a.grant for a in resolved(EVERY_SCOPE_ENTRIES[-1]).access]
+    assert grant.logical_name == f"access-resourceGroup-{CUSTOM_ROLE}-{APP}"
     inputs = granted(every_scope)[grant.logical_name]
-    assert (inputs["principalType"], inputs["roleDefinitionId"]) == ("ServicePrincipal", role_definition(CUSTOM))
+    assert (inputs["principalType"], inputs["roleDefinitionId"]) == ("ServicePrincipal", role_definition(CUSTOM_ROLE))
 
 
 def test_an_existing_resource_group_is_a_scope_too(every_scope):

@@ -1,7 +1,8 @@
 """Azure CanNotDelete locks in protected stacks: where they go, where they don't, and the prod plan.
 
 Which resources get a lock is decided from config (resolved directly: a lock reason on the
-resource's spec); where each lock lands comes from one protected plan and prod's.
+resource's spec); where each lock lands comes from one protected plan (tests/variant_plans.py,
+shared with test_access.py) and prod's.
 """
 
 from __future__ import annotations
@@ -12,20 +13,19 @@ from azureml_infra import facts
 from azureml_infra.deployment import Deployment, Existing
 from azureml_infra.resolve import resolve
 from tests.conftest import accepted, plan, shipped_plan, stack
+from tests.variant_plans import PROTECTED_EVERY_SCOPE
 from tools.harness import SUBSCRIPTION_ID, Run
 
 LOCK = facts.MANAGEMENT_LOCK
 
-PROTECTED = stack({
-    "azureml-infra:protect": True,
-    "azureml-infra:dataStorage": {"containers": ["raw"]},
-    "azureml-infra:foundry": {"create": {"projects": [{"name": "team-a"}]}},
-})
+# A protected stack with a data lake and a Foundry resource (its access entries are
+# tests/test_access.py's, which plans it too: the run is made once).
+PROTECTED = PROTECTED_EVERY_SCOPE
 
 
 @pytest.fixture(scope="module")
 def protected() -> Run:
-    return plan(PROTECTED, "prod")
+    return plan(PROTECTED)
 
 
 def locked_names(run: Run) -> dict[str, str]:
@@ -66,7 +66,7 @@ def test_each_lock_is_can_not_delete_on_its_resource_id(protected):
         assert lock.inputs["level"] == "CanNotDelete"
         assert lock.inputs["lockName"] == "azureml-infra-do-not-delete"
         # The mock gives the resource its ARM id; the lock's scope is that id.
-        assert lock.inputs["scope"].startswith(f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-mlops-prod/providers/")
+        assert lock.inputs["scope"].startswith(f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-team/providers/")
         assert lock.inputs["scope"].endswith(f"/{target.azure_name}")
         assert "README, Locks" in lock.inputs["notes"]
 
@@ -86,7 +86,7 @@ def test_a_lock_is_not_itself_protected(protected):
 
 def test_the_locks_of_a_protected_stack_are_resolved_from_config(protected):
     # Each lock the plan registers is on a resource whose spec carries a lock reason, and says it.
-    reasons = lock_reasons(PROTECTED)
+    reasons = lock_reasons(PROTECTED, "dev")
     assert sorted(reasons) == sorted(locked_names(protected).values())
     for name, target in locked_names(protected).items():
         assert f"protects {reasons[target]} from deletion" in protected.one(LOCK, name).inputs["notes"], name

@@ -6,6 +6,9 @@ same config, and conftest.plan makes the run once per test process.
 - ``reused_registry_run()``: the registry and access components built alone (no program) from
   the resolved deployment of a stack that reuses a registry in another subscription, wired as
   the recipe wires them (the access scope ``registry`` is the registry component's id).
+- ``PROTECTED_EVERY_SCOPE``: a protected stack in an existing resource group with a data lake and
+  a Foundry resource, whose ``access`` has an entry on every scope (tests/test_access.py,
+  tests/test_locks.py).
 - ``CREATED_IDENTITY``: a protected stack whose workspace runs as a user-assigned identity it
   creates, with a datastore, in a managed network (tests/test_identity.py,
   tests/test_day_one_grants.py).
@@ -24,6 +27,8 @@ from tests.conftest import accepted, stack
 from tools.harness import SUBSCRIPTION_ID, Run, run_component
 
 GROUP = "6f1c1c43-2b1e-4a52-9e2a-0c2a3f1c7d11"
+APP = "0b5e2a1d-9c1f-4a8e-b0c4-2e7d5c9a1f22"
+CUSTOM_ROLE = "aaaaaaaa-1111-2222-3333-444444444444"
 OTHER = "22222222-3333-4444-5555-666666666666"
 RG = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-mlops-dev"
 # A registry reused from another subscription than the deployment's.
@@ -44,6 +49,29 @@ TEAM_REGISTRY = stack({
     "azureml-infra:access": [reader_persona()],
 })
 
+
+def access_entry(**overrides: str) -> dict[str, str]:
+    return {"principalId": GROUP, "principalType": "Group", "role": "AzureML Data Scientist", "scope": "workspace",
+            **overrides}
+
+
+# Every scope an access entry may name in a stack without a registry or Foundry entries.
+ACCESS_SCOPES = ("workspace", "resourceGroup", "storageAccount", "keyVault", "containerRegistry", "logAnalytics",
+                 "dataStorage")
+# Reader for the group on every scope, the group's own role on the workspace, and an
+# application's custom role (by GUID, in capitals) on the resource group.
+EVERY_SCOPE_ENTRIES = (
+    *(access_entry(scope=scope, role="Reader") for scope in ACCESS_SCOPES),
+    access_entry(),
+    access_entry(principalId=APP, principalType="ServicePrincipal", role=CUSTOM_ROLE.upper(), scope="resourceGroup"),
+)
+PROTECTED_EVERY_SCOPE = stack({
+    "azureml-infra:access": list(EVERY_SCOPE_ENTRIES),
+    "azureml-infra:resourceGroup": {"name": "rg-team", "existing": True},
+    "azureml-infra:protect": True,
+    "azureml-infra:dataStorage": {"containers": ["raw"]},
+    "azureml-infra:foundry": {"create": {"projects": [{"name": "team-a"}]}},
+})
 
 # An external blob container read with the workspace identity.
 DATASTORE = [{"name": "raw", "kind": "blob", "accountName": "extdata", "container": "landing"}]
