@@ -77,6 +77,11 @@ def test_the_workspace_and_the_resource_group_are_not_locked(protected):
     targets = {protected.by_urn(lock.property_dependencies["scope"][0]).type for lock in protected.of_type(LOCK)}
     assert targets == {facts.STORAGE_ACCOUNT, facts.KEY_VAULT, facts.CONTAINER_REGISTRY, facts.FOUNDRY_ACCOUNT}
     assert targets == set(facts.LOCKED_TYPES)
+    # That plan's group is an existing one: prod creates its group, and does not lock it either.
+    prod = shipped_plan("prod")
+    assert prod.of_type(facts.RESOURCE_GROUP)
+    assert facts.RESOURCE_GROUP not in {prod.by_urn(lock.property_dependencies["scope"][0]).type
+                                        for lock in prod.of_type(LOCK)}
 
 
 def test_a_lock_is_not_itself_protected(protected):
