@@ -14,6 +14,7 @@ from azureml_infra.deployment import Deployment, ScopedGrant
 from azureml_infra.resolve import resolve
 from azureml_infra.roles import Role
 from tests.conftest import ROOT, accepted, mock_principal, plan, run_file, stack
+from tests.variant_plans import CREATED_IDENTITY
 from tools.harness import SUBSCRIPTION_ID
 
 SUB = SUBSCRIPTION_ID
@@ -101,9 +102,16 @@ def test_an_inference_only_kubernetes_compute_gets_acr_pull_too():
     assert roles(k.grants) == [("containerRegistry", Role.ACR_PULL)]
 
 
+# The computes' registry reused from another subscription: its AcrPull names that subscription.
+SHARED_REGISTRY = (f"/subscriptions/{OTHER}/resourceGroups/rg-shared/providers/"
+                   "Microsoft.ContainerRegistry/registries/crshared")
+
+
 @pytest.fixture(scope="module")
 def computes_run():
-    return plan(computes_stack(KEYLESS))
+    """Every kind of compute identity in a keyless stack whose registry is reused from another
+    subscription: the one plan of the computes' grants."""
+    return plan(computes_stack({**KEYLESS, "containerRegistry": {"id": SHARED_REGISTRY}}))
 
 
 def test_under_mocks_each_compute_grant_is_on_the_workspace_storage_for_the_computes_own_principal(computes_run):
@@ -112,7 +120,7 @@ def test_under_mocks_each_compute_grant_is_on_the_workspace_storage_for_the_comp
         f"{compute}-storage-account-{role}": (compute, STORAGE_ID)
         for compute in ("cpu", "gpu", "both", "myaks")
         for role in ("storage-blob-data-contributor", "storage-queue-data-contributor", "storage-table-data-contributor")
-    } | {"myaks-container-registry-acr-pull": ("myaks", REGISTRY_ID)}
+    } | {"myaks-container-registry-acr-pull": ("myaks", SHARED_REGISTRY)}
     assert {name: (r.parent.rsplit("::", 1)[-1], r.inputs["scope"]) for name, r in assignments.items()} == expected
     for name, (compute, _) in expected.items():
         inputs = assignments[name].inputs
@@ -122,12 +130,11 @@ def test_under_mocks_each_compute_grant_is_on_the_workspace_storage_for_the_comp
         assert owner.urn in assignments[name].dependencies, name
 
 
-def test_acr_pull_on_a_registry_reused_from_another_subscription_names_that_subscriptions_role():
-    shared = f"/subscriptions/{OTHER}/resourceGroups/rg-shared/providers/Microsoft.ContainerRegistry/registries/crshared"
-    run = plan(stack({"azureml-infra:workspace": {"containerRegistry": {"id": shared}},
-                      "azureml-infra:kubernetesComputes": AKS}))
-    acr_pull = run.one(RA, "myaks-container-registry-acr-pull").inputs
-    assert acr_pull["scope"] == shared
+def test_acr_pull_on_a_registry_reused_from_another_subscription_names_that_subscriptions_role(computes_run):
+    (k,) = deployment_of(computes_stack({**KEYLESS, "containerRegistry": {"id": SHARED_REGISTRY}})).kubernetes
+    assert [g.grant.subscription_id for g in k.grants if g.target == "containerRegistry"] == [OTHER]
+    acr_pull = computes_run.one(RA, "myaks-container-registry-acr-pull").inputs
+    assert acr_pull["scope"] == SHARED_REGISTRY
     assert acr_pull["roleDefinitionId"] == (
         f"/subscriptions/{OTHER}/providers/Microsoft.Authorization/roleDefinitions/{Role.ACR_PULL.id}")
 
@@ -217,7 +224,8 @@ def test_a_reused_identity_gets_no_approver_role_either():
 
 
 def test_under_mocks_the_workspace_waits_for_the_approver_roles():
-    run = plan(identity_stack("AllowInternetOutbound"))
+    # A created identity in a managed network: the plan tests/test_identity.py reads too.
+    run = plan(CREATED_IDENTITY)
     approvers = [r for r in run.of_type(RA) if r.inputs["roleDefinitionId"].endswith(APPROVER.id)]
     assert sorted(r.inputs["scope"] for r in approvers) == sorted([
         STORAGE_ID, f"{RG}/providers/Microsoft.KeyVault/vaults/kv-mlops-dev-t0k7", REGISTRY_ID])

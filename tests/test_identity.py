@@ -3,13 +3,16 @@
 A created identity holds the roles Azure ML documents for a workspace identity on the
 dependencies before the workspace exists (the workspace waits for them), and Contributor on the
 workspace after; the datastores' data roles and studio's data access follow the identity.
+What config decides alone (assignment names, the datastores' identity) is also resolved directly.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from tests.conftest import mock_principal, plan, stack
+from azureml_infra.resolve import resolve
+from tests.conftest import accepted, mock_principal, plan, stack
+from tests.variant_plans import CREATED_IDENTITY, DATASTORE
 from tools.graph import deployment_depth, nodes_from_registrations
 from tools.harness import SUBSCRIPTION_ID, Run
 
@@ -27,7 +30,7 @@ CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
 KEY_VAULT_ADMINISTRATOR = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
-DATASTORE = [{"name": "raw", "kind": "blob", "accountName": "extdata", "container": "landing"}]
+APPROVER = "b556d68e-0be0-4f35-a333-ad7ee1ce17ea"  # Azure AI Enterprise Network Connection Approver
 
 
 def mock_uai(arm_id: str, what: str = "principal") -> str:
@@ -45,10 +48,22 @@ def role_definition(guid: str) -> str:
 
 
 def created() -> Run:
-    """A created identity, with a datastore: one run shared by the tests of the identity, its
-    grants (the datastore's grant is the datastore's child, not the identity's) and the
-    datastore's grant and data access."""
-    return identity_plan({"type": "userAssigned"}, **{"azureml-infra:datastores": DATASTORE})
+    """A created identity, with a datastore, in a protected stack with a managed network
+    (tests/variant_plans.py): one run shared by the tests of the identity, its grants (the
+    datastore's grant is the datastore's child, not the identity's), the datastore's grant and
+    data access, protect, and the approver roles (tests/test_day_one_grants.py)."""
+    return plan(CREATED_IDENTITY)
+
+
+SHARED_STORAGE = (f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-shared/providers/"
+                  "Microsoft.Storage/storageAccounts/stshared")
+NO_DIAGNOSTICS = {"azureml-infra:diagnostics": {"enabled": False}}
+
+
+def created_reusing_storage() -> Run:
+    """A created identity with the workspace's storage reused by id and no diagnostic settings
+    (which would add waves of their own): shared by the waves test and the reused dependency's grant."""
+    return identity_plan("userAssigned", workspace={"storageAccount": {"id": SHARED_STORAGE}}, **NO_DIAGNOSTICS)
 
 
 def identity_grants(run: Run) -> dict[str, dict]:
@@ -104,6 +119,13 @@ def test_a_created_identity_gets_the_documented_roles_on_every_dependency():
             f"{provider}/Microsoft.Insights/components/appi-mlops-dev", role_definition(CONTRIBUTOR)),
         "identity-workspace-contributor": (
             f"{provider}/Microsoft.MachineLearningServices/workspaces/mlw-mlops-dev", role_definition(CONTRIBUTOR)),
+    } | {
+        # And, in a managed network, the approver role on the three (tests/test_day_one_grants.py).
+        f"identity-{label}-azure-ai-enterprise-network-connection-approver": (
+            f"{provider}/{resource}", role_definition(APPROVER))
+        for label, resource in (("storage-account", "Microsoft.Storage/storageAccounts/stmlopsdevt0k7"),
+                                ("key-vault", "Microsoft.KeyVault/vaults/kv-mlops-dev-t0k7"),
+                                ("container-registry", "Microsoft.ContainerRegistry/registries/crmlopsdevt0k7"))
     }
     assert {(g["principalId"], g["principalType"]) for g in grants.values()} == {
         (mock_uai(UAI_ID), "ServicePrincipal")}
@@ -131,9 +153,8 @@ def test_identity_grant_names_are_frozen():
 def test_a_reused_dependency_still_gets_the_grant():
     # Azure ML grants a system-assigned identity its roles on a reused dependency itself, with
     # the deployer's rights; a created identity needs the same, from this program.
-    storage = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-shared/providers/Microsoft.Storage/storageAccounts/stshared"
-    grants = identity_grants(identity_plan({"type": "userAssigned"}, workspace={"storageAccount": {"id": storage}}))
-    assert grants["identity-storage-account-contributor"]["scope"] == storage
+    grants = identity_grants(created_reusing_storage())
+    assert grants["identity-storage-account-contributor"]["scope"] == SHARED_STORAGE
 
 
 def test_datastore_grants_and_studio_access_follow_the_created_identity():
@@ -143,17 +164,22 @@ def test_datastore_grants_and_studio_access_follow_the_created_identity():
     assert grant.inputs["roleDefinitionId"] == role_definition(BLOB_DATA_READER)
     properties = run.one(DS).inputs["properties"]
     assert properties["serviceDataAccessAuthIdentity"] == "WorkspaceUserAssignedIdentity"
-    # A new principal, a new assignment name: not the system-assigned identity's.
-    system = plan(stack({"azureml-infra:datastores": DATASTORE}))
-    (system_grant,) = [r for r in system.of_type(RA) if r.name == "raw-reader-workspace"]
-    assert system_grant.inputs["roleAssignmentName"] == "ef827600-02ee-5182-89be-7464342516f2"
-    assert grant.inputs["roleAssignmentName"] != system_grant.inputs["roleAssignmentName"]
-    assert system.one(DS).inputs["properties"]["serviceDataAccessAuthIdentity"] == "WorkspaceSystemAssignedIdentity"
+    # A new principal, a new assignment name: not the system-assigned identity's. Both resolved
+    # (config values only); the plan's is the resolved one.
+    user = resolve(accepted(stack({"azureml-infra:datastores": DATASTORE,
+                                   "azureml-infra:workspace": {"identity": "userAssigned"}}))).datastores[0]
+    (system,) = resolve(accepted(stack({"azureml-infra:datastores": DATASTORE}))).datastores
+    (user_grant,), (system_grant,) = user.grants, system.grants
+    assert grant.inputs["roleAssignmentName"] == user_grant.grant.name
+    assert system_grant.grant.logical_name == "raw-reader-workspace"
+    assert system_grant.grant.name == "ef827600-02ee-5182-89be-7464342516f2"
+    assert user_grant.grant.name != system_grant.grant.name
+    assert (user.service_identity, system.service_identity) == (
+        "WorkspaceUserAssignedIdentity", "WorkspaceSystemAssignedIdentity")
 
 
 def test_a_created_identity_is_protected_with_the_stack():
-    run = plan(stack({"azureml-infra:protect": True, "azureml-infra:workspace": {"identity": "userAssigned"}}))
-    identity = run.one(UAI)
+    identity = created().one(UAI)
     assert identity.protect and identity.retain_on_delete
 
 
@@ -161,9 +187,9 @@ def test_the_grants_before_the_workspace_add_the_waves_they_force():
     # rg → Log Analytics → Application Insights → its grant → workspace: the grant on Application
     # Insights (created in wave 3) must exist before the workspace, and Contributor on the
     # workspace comes after it (as a workspace's diagnostic setting or a compute would anyway).
-    off = {"azureml-infra:diagnostics": {"enabled": False}}
-    system = deployment_depth(nodes_from_registrations(plan(stack(off)).registrations))
-    user = deployment_depth(nodes_from_registrations(identity_plan("userAssigned", **off).registrations))
+    # (The reused storage takes its grants without waiting: it adds no wave.)
+    system = deployment_depth(nodes_from_registrations(plan(stack(NO_DIAGNOSTICS)).registrations))
+    user = deployment_depth(nodes_from_registrations(created_reusing_storage().registrations))
     assert (system.waves, user.waves) == (4, 6), (system.text(), user.text())
     assert user.critical_path == ["resource-group", "log-analytics", "application-insights",
                                   "identity-application-insights-contributor", "workspace",

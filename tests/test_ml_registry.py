@@ -1,5 +1,8 @@
 """The shared Azure ML registry under mocks: created (stateful, protected) with its outputs, or
-used by id with nothing created; AzureML Registry User for the workspace and compute identities."""
+used by id with nothing created; AzureML Registry User for the workspace and compute identities.
+
+Read from the registry examples' plans, one variant plan (tests.variant_plans.py's
+TEAM_REGISTRY) and the registry component built alone from a resolved reused registry."""
 
 from __future__ import annotations
 
@@ -9,8 +12,10 @@ import pytest
 
 from azureml_infra import facts
 from azureml_infra.keys import assignment_name
+from azureml_infra.resolve import resolve
 from azureml_infra.roles import Role
-from tests.conftest import assert_refused, plan, run_file, stack
+from tests.conftest import accepted, assert_refused, mock_principal, plan, run_file, stack
+from tests.variant_plans import OTHER, TEAM_REGISTRY, reused_registry_deployment, reused_registry_run
 from tools.graph import deployment_depth, nodes_from_registrations
 from tools.harness import ROOT
 
@@ -22,18 +27,22 @@ OWNER_ID = f"/subscriptions/{SUB}/resourceGroups/rg-mlops-shared/providers/Micro
 REGISTRY_USER = "1823dd4f-9b8c-4ab6-ab4e-7397a3684615"
 
 
-def example(name: str):
-    return run_file(ROOT / "examples" / f"Pulumi.{name}.yaml")
+def example(name: str, preview: bool = False):
+    """An example's run; its preview is the offline plan's, which the suite makes anyway
+    (conftest.planned_file: tests/test_plan.py and the other files of every shipped stack)."""
+    return run_file(ROOT / "examples" / f"Pulumi.{name}.yaml", preview=preview)
 
 
 @pytest.fixture(scope="module")
 def owner():
+    # Not a preview: the tests read the created registry's id, which only Azure knows.
     return example("registry-owner")
 
 
 @pytest.fixture(scope="module")
 def consumer():
-    return example("registry-consumer")
+    # Everything its tests read comes from config (the registry's id included): known in a preview.
+    return example("registry-consumer", preview=True)
 
 
 def registry_roles(run):
@@ -61,9 +70,18 @@ def test_created_registry_is_stateful_and_protected(owner):
     assert reg.protect and reg.retain_on_delete
 
 
-def test_created_registry_unprotected_without_protect():
-    run = plan(stack({"azureml-infra:registry": {"create": {"name": "mlr-dev", "regions": ["westeurope"]}}}))
-    assert not run.one(REGISTRY).protect
+@pytest.fixture(scope="module")
+def team():
+    """A stack that creates its registry, unprotected, and has a Kubernetes compute: the file's one
+    variant plan (shared with tests/test_personas.py)."""
+    return plan(TEAM_REGISTRY)
+
+
+def test_created_registry_unprotected_without_protect(team):
+    spec = resolve(accepted(TEAM_REGISTRY)).registry
+    assert spec is not None and spec.existing_id is None and not spec.protect
+    reg = team.one(REGISTRY)
+    assert not reg.protect and not reg.retain_on_delete
 
 
 def test_owner_outputs_registry_id_and_name(owner):
@@ -97,19 +115,19 @@ def test_consumer_passes_on_the_id_as_its_own_output(consumer):
 
 
 def test_role_definition_is_in_the_registrys_subscription():
-    other = "22222222-3333-4444-5555-666666666666"
-    run = plan(stack({"azureml-infra:registry": {"id": OWNER_ID.replace(SUB, other)}}))
-    (role,) = registry_roles(run).values()
-    assert role.inputs["roleDefinitionId"].startswith(f"/subscriptions/{other}/providers/")
+    # The registry component built alone from a resolved stack that reuses a registry in another
+    # subscription (tests.variant_plans.py).
+    d = reused_registry_deployment()
+    assert d.registry is not None and [r.grant.subscription_id for r in d.registry.grants] == [OTHER]
+    (role,) = registry_roles(reused_registry_run()).values()
+    assert role.inputs["roleDefinitionId"].startswith(f"/subscriptions/{OTHER}/providers/")
 
 
-def test_kubernetes_compute_identity_gets_the_role():
-    run = plan(stack({
-        "azureml-infra:registry": {"id": OWNER_ID},
-        "azureml-infra:kubernetesComputes": [{"name": "myaks", "cluster": {"vmSize": "Standard_D4s_v5"},
-                                              "allowInsecureConnections": True}],
-    }))
-    assert set(registry_roles(run)) == {"registry-user-workspace", "registry-user-compute-myaks"}
+def test_kubernetes_compute_identity_gets_the_role(team):
+    roles = registry_roles(team)
+    assert set(roles) == {"registry-user-workspace", "registry-user-compute-myaks"}
+    # The Kubernetes compute's own principal, as the mocks give the compute with its identity.
+    assert roles["registry-user-compute-myaks"].inputs["principalId"] == mock_principal("myaks")
 
 
 def test_no_registry_no_outputs(dev_run):
@@ -175,7 +193,7 @@ def test_regions_rules():
 
 @pytest.fixture(scope="module")
 def second():
-    return example("second-workspace")
+    return example("second-workspace", preview=True)  # the ids it reads are config's
 
 
 def test_second_workspace_creates_nothing_for_the_shared_dependencies(second):

@@ -1,5 +1,6 @@
 """Personas in ``access``: what each expands into in a stack, resolved directly (plain values),
-and what prod's access component registers for its three personas.
+and what prod's access component registers for its three personas; a persona's role on a
+created registry from one plan, on a reused one from the components built alone.
 
 The expected rows are written out here, not read from azureml_infra.personas: a change to the
 table is a change these tests show.
@@ -16,10 +17,16 @@ from azureml_infra.deployment import Deployment
 from azureml_infra.resolve import resolve
 from azureml_infra.roles import Role
 from tests.conftest import accepted, plan, shipped_plan, stack
+from tests.variant_plans import (
+    OTHER,
+    REUSED_REGISTRY_ID,
+    TEAM_REGISTRY,
+    reused_registry_deployment,
+    reused_registry_run,
+)
 from tools.harness import SUBSCRIPTION_ID
 
 SUB = SUBSCRIPTION_ID
-OTHER = "22222222-3333-4444-5555-666666666666"
 GROUP = "6f1c1c43-2b1e-4a52-9e2a-0c2a3f1c7d11"
 REGISTRY_ID = f"/subscriptions/{SUB}/resourceGroups/rg-shared/providers/Microsoft.MachineLearningServices/registries/mlr-X"
 
@@ -172,12 +179,8 @@ def test_prods_access_registers_exactly_its_three_personas_roles():
     assert registered == sorted((p, role_definition(role), scope, "Group") for p, role, scope in expected)
 
 
-def registry_stack(registry: dict) -> dict[str, Any]:
-    return stack({"azureml-infra:registry": registry, "azureml-infra:access": [persona("reader")]})
-
-
 def test_the_registry_scope_is_the_created_registrys_id_and_waits_for_it():
-    run = plan(registry_stack({"create": {"name": "mlr-team", "regions": ["westeurope"]}}))
+    run = plan(TEAM_REGISTRY)
     assignment = run.one(RA, f"access-registry-reader-{GROUP}")
     inputs = assignment.inputs
     assert inputs["scope"] == (f"/subscriptions/{SUB}/resourceGroups/rg-mlops-dev/providers/"
@@ -186,14 +189,22 @@ def test_the_registry_scope_is_the_created_registrys_id_and_waits_for_it():
     assert (inputs["roleDefinitionId"], inputs["principalType"]) == (role_definition(Role.READER), "Group")
 
 
+# A reused registry: the registry and access components built alone from the resolved deployment
+# (tests.variant_plans.py), its id handed to access as the recipe does; the wiring itself is
+# the created registry's plan above.
+
+
 def test_the_registry_scope_is_a_reused_registrys_id():
-    run = plan(registry_stack({"id": REGISTRY_ID}))
-    assert run.one(RA, f"access-registry-reader-{GROUP}").inputs["scope"] == REGISTRY_ID
+    run = reused_registry_run()
+    assert run.one(RA, f"access-registry-reader-{GROUP}").inputs["scope"] == REUSED_REGISTRY_ID
 
 
 def test_a_registry_in_another_subscription_gets_its_role_definitions_from_that_subscription():
-    other = REGISTRY_ID.replace(SUB, OTHER)
-    run = plan(registry_stack({"id": other}))
+    # Resolved: both grants name the registry's subscription.
+    d = reused_registry_deployment()
+    assert d.registry is not None and {r.grant.subscription_id for r in d.registry.grants} == {OTHER}
+    assert {a.grant.subscription_id for a in d.access if a.scope == "registry"} == {OTHER}
+    run = reused_registry_run()
     own = run.one(RA, "registry-user-workspace").inputs
     assert own["roleDefinitionId"] == role_definition(Role.AZUREML_REGISTRY_USER, OTHER)  # the program's own rule
     assert run.one(RA, f"access-registry-reader-{GROUP}").inputs["roleDefinitionId"] == role_definition(
