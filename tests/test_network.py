@@ -20,13 +20,11 @@ import pytest
 from azureml_infra import facts
 from azureml_infra.deployment import Deployment, ManagedNetworkSpec, OutboundRuleSpec
 from azureml_infra.resolve import resolve
-from components.network import Network, NetworkArgs, OutboundRules, OutboundRulesArgs
-from components.options import child
-from components.workspace import MachineLearningWorkspace, WorkspaceArgs
+from components.network import Network, NetworkArgs
 from tests.conftest import accepted, plan, run_file, shipped_plan, stack
 from tests.test_network_config import CLUSTER, STORAGE_ID, SUBNET_ID, VNET, VNET_ID, private, zone_id
 from tools.graph import deployment_depth, nodes_from_registrations
-from tools.harness import ROOT, SUBSCRIPTION_ID, TENANT_ID, Run, run_component
+from tools.harness import ROOT, Run, run_component
 
 PE = "azure-native:network:PrivateEndpoint"
 ZONE_GROUP = "azure-native:network:PrivateDnsZoneGroup"
@@ -369,29 +367,22 @@ def test_training_subnet_gets_an_nsg_and_takes_the_clusters_of_subnet_training(p
 
 MANAGED_RULES = [{"name": "shared-data", "privateEndpoint": {"resourceId": STORAGE_ID, "subresource": "blob"}},
                  {"name": "fd", "serviceTag": {"tag": "AzureFrontDoor.FrontEnd", "protocol": "TCP", "ports": "443"}}]
+# A managed network with no private endpoints, and an Azure ML registry created beside it: the one
+# small plan of a managed network with a registry, which no shipped stack has (tests/test_enterprise.py
+# reads its rule to the registry).
+MANAGED_PLAN = stack({
+    "azureml-infra:network": {"isolation": "AllowOnlyApprovedOutbound", "outboundRules": MANAGED_RULES},
+    "azureml-infra:registry": {"create": {"name": "mlr-mlops", "regions": ["westeurope"]}},
+})
 
 
 @pytest.fixture(scope="module")
 def managed_alone() -> tuple[Deployment, Run]:
-    """A managed network with no private endpoints: resolved, and the workspace and its outbound
-    rules built from the spec as the recipe builds them (nothing else of the program concerns them)."""
-    d = resolve(accepted(stack({"azureml-infra:network": {"isolation": "AllowOnlyApprovedOutbound",
-                                                         "outboundRules": MANAGED_RULES}})))
-    rules = d.outbound_rules
-    assert rules is not None
-
-    def build() -> dict[str, Any]:
-        ws = MachineLearningWorkspace("workspace", WorkspaceArgs(d.workspace, TENANT_ID, SUBSCRIPTION_ID))
-        OutboundRules("outbound-rules", OutboundRulesArgs(rules, ws.resource_group_name, ws.workspace_name, ws.ids,
-                                                          ws.principal_id, SUBSCRIPTION_ID), opts=child(ws))
-        return {}
-
-    return d, run_component(build).record()
+    return resolve(accepted(MANAGED_PLAN)), plan(MANAGED_PLAN)
 
 
 def test_a_managed_network_alone_creates_no_network_and_keeps_public_access(managed_alone):
     d, run = managed_alone
-    # No network and no endpoints: the recipe builds neither (nor any of NETWORK_TYPES).
     assert (d.network, d.endpoints, d.private) == (None, (), False)
     assert (d.workspace.public_network_access, d.workspace.image_build_compute) == ("Enabled", None)
     assert d.workspace.managed_network == ManagedNetworkSpec("AllowOnlyApprovedOutbound", None)
