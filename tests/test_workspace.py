@@ -116,23 +116,21 @@ SETTINGS = stack({
 })
 
 
-@pytest.fixture(scope="module")
-def settings_deployment() -> Deployment:
-    return resolve(accepted(SETTINGS))
+SETTINGS_DEPLOYMENT: Deployment = resolve(accepted(SETTINGS))  # pure: a few milliseconds
 
 
 @pytest.fixture(scope="module")
-def settings(settings_deployment) -> Run:
+def settings() -> Run:
     """The workspace component built from SETTINGS' resolved spec."""
-    return workspace_run(settings_deployment.workspace)
+    return workspace_run(SETTINGS_DEPLOYMENT.workspace)
 
 
-def test_workspace_has_a_system_assigned_identity_and_public_access_as_configured(dev, settings_deployment, settings):
+def test_workspace_has_a_system_assigned_identity_and_public_access_as_configured(dev, settings):
     inputs = dev.one(MLW).inputs
     assert inputs["identity"] == {"type": "SystemAssigned"}
     assert inputs["publicNetworkAccess"] == "Enabled"
     assert inputs["workspaceName"] == "mlw-mlops-dev"
-    assert settings_deployment.workspace.public_network_access == "Disabled"
+    assert SETTINGS_DEPLOYMENT.workspace.public_network_access == "Disabled"
     assert settings.one(MLW).inputs["publicNetworkAccess"] == "Disabled"
 
 
@@ -166,8 +164,8 @@ def test_protect_true_protects_and_retains_every_stateful_resource():
         assert reg.protect and reg.retain_on_delete, type_
 
 
-def test_shared_key_access_off_switches_system_datastores_to_identity(settings_deployment, settings):
-    spec = settings_deployment.workspace
+def test_shared_key_access_off_switches_system_datastores_to_identity(settings):
+    spec = SETTINGS_DEPLOYMENT.workspace
     assert not isinstance(spec.storage_account, Existing)
     assert spec.storage_account.allow_shared_key_access is False
     assert spec.system_datastores_auth_mode == "Identity"
@@ -175,8 +173,8 @@ def test_shared_key_access_off_switches_system_datastores_to_identity(settings_d
     assert settings.one(MLW).inputs["systemDatastoresAuthMode"] == "Identity"
 
 
-def test_legacy_behaviour_only_when_asked_for(settings_deployment, settings):
-    spec = settings_deployment.workspace
+def test_legacy_behaviour_only_when_asked_for(settings):
+    spec = SETTINGS_DEPLOYMENT.workspace
     assert not isinstance(spec.container_registry, Existing) and not isinstance(spec.storage_account, Existing)
     assert (spec.container_registry.admin_user_enabled, spec.storage_account.allow_blob_public_access) == (True, True)
     assert settings.one(CR).inputs["adminUserEnabled"] is True
@@ -198,37 +196,35 @@ REUSE = {
 REUSED = stack({"azureml-infra:workspace": {key: {"id": rid(arm_type, name)} for key, (_, arm_type, name) in REUSE.items()}})
 
 
-@pytest.fixture(scope="module")
-def reused_deployment() -> Deployment:
-    return resolve(accepted(REUSED))
+REUSED_DEPLOYMENT: Deployment = resolve(accepted(REUSED))
 
 
 @pytest.fixture(scope="module")
-def reused(reused_deployment) -> Run:
+def reused() -> Run:
     """The workspace component built from REUSED's resolved spec."""
-    return workspace_run(reused_deployment.workspace)
+    return workspace_run(REUSED_DEPLOYMENT.workspace)
 
 
 @pytest.mark.parametrize("key", sorted(REUSE))
-def test_reusing_a_dependency_creates_nothing_for_it_and_links_the_id(key, reused_deployment, reused):
+def test_reusing_a_dependency_creates_nothing_for_it_and_links_the_id(key, reused):
     type_, arm_type, name = REUSE[key]
     existing = rid(arm_type, name)
-    dependency = reused_deployment.dependency(key)  # type: ignore[arg-type]
+    dependency = REUSED_DEPLOYMENT.dependency(key)  # type: ignore[arg-type]
     assert dependency is not None and dependency.existing_id == existing
-    assert getattr(reused_deployment.workspace, SPEC_FIELDS[key]) == Existing(existing, name)
+    assert getattr(REUSED_DEPLOYMENT.workspace, SPEC_FIELDS[key]) == Existing(existing, name)
     assert reused.of_type(type_) == []
     assert reused.one(MLW).inputs[key] == existing
 
 
-def test_reusing_application_insights_creates_no_log_analytics_either(reused_deployment, reused):
+def test_reusing_application_insights_creates_no_log_analytics_either(reused):
     # The same stack as test_reusing_a_dependency_..._links_the_id[applicationInsights].
-    assert reused_deployment.dependency("logAnalytics") is None
+    assert REUSED_DEPLOYMENT.dependency("logAnalytics") is None
     assert reused.of_type(LOG) == [] and reused.of_type(APPI) == []
 
 
-def test_reusing_log_analytics_backs_the_new_application_insights(settings_deployment, settings):
+def test_reusing_log_analytics_backs_the_new_application_insights(settings):
     existing = rid("Microsoft.OperationalInsights/workspaces", "log-shared")
-    insights = settings_deployment.workspace.application_insights
+    insights = SETTINGS_DEPLOYMENT.workspace.application_insights
     assert not isinstance(insights, Existing)
     assert insights.log_analytics == Existing(existing, "log-shared")
     assert settings.of_type(LOG) == []
@@ -241,8 +237,8 @@ def test_outputs_of_reused_resources_come_from_their_ids(reused):
     assert reused.outputs["login_server"].value == "crshared.azurecr.io"
 
 
-def test_an_existing_resource_group_is_used_and_never_created(settings_deployment, settings):
-    spec = settings_deployment.workspace
+def test_an_existing_resource_group_is_used_and_never_created(settings):
+    spec = SETTINGS_DEPLOYMENT.workspace
     assert (spec.resource_group, spec.create_resource_group) == ("rg-shared-ml", False)
     assert settings.of_type(RG) == []
     assert settings.one(SA).inputs["resourceGroupName"] == "rg-shared-ml"
@@ -272,8 +268,8 @@ def test_explicit_names_override_generated_ones():
         "mlopssadev", "mlops-kv-dev", "mlops-ain-dev", "mlopscrdev"]
 
 
-def test_name_suffix_overrides_the_derived_suffix(settings_deployment, settings):
-    spec = settings_deployment.workspace
+def test_name_suffix_overrides_the_derived_suffix(settings):
+    spec = SETTINGS_DEPLOYMENT.workspace
     assert (spec.storage_account.name, spec.key_vault.name) == ("stmlopsdevx01", "kv-mlops-dev-x01")
     assert settings.one(SA).inputs["accountName"] == "stmlopsdevx01"
     assert settings.one(KV).inputs["vaultName"] == "kv-mlops-dev-x01"
