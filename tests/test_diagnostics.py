@@ -6,8 +6,9 @@ lake likewise. Reused resources get none. Dev's deployment depth does not grow.
 
 End to end: the dev plan, the second-workspace example's (a destination given by id, no Log
 Analytics of its own) and one variant plan of this file (REUSED: a destination given by id beside
-the stack's own Log Analytics, reused dependencies and a data lake). The logs and metrics another stack file asks for are resolved from its config
-(azureml_infra.resolve) and built into the Diagnostics component alone.
+the stack's own Log Analytics, reused dependencies and a data lake). The logs and metrics another
+stack file asks for are resolved from its config (azureml_infra.resolve) and built into the
+Diagnostics component alone.
 """
 
 from __future__ import annotations

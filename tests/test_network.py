@@ -277,11 +277,12 @@ def test_hub_example_managed_network_reaches_the_data_lake_once_approved(hub):
 # parts of it: a created VNet with a training subnet and its cluster in it, a data lake, the
 # default storage reused by id, and two zones given by id: the workspace API's, and a hub's data
 # zone of the registry (read by tests/test_outbound_presets.py, which plans the same config).
-HUB = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-hub/providers/Microsoft.Network/privateDnsZones"
+HUB = f"{RG}/rg-hub/providers/Microsoft.Network/privateDnsZones"
 DATA_ZONE = "westeurope.data.privatelink.azurecr.io"
 PRIVATE_PLAN = private(
     pe={"vnet": {**VNET, "trainingSubnet": "10.20.2.0/24"},
-        "dnsZones": {"privatelink.api.azureml.ms": zone_id("privatelink.api.azureml.ms"), DATA_ZONE: f"{HUB}/{DATA_ZONE}"}},
+        "dnsZones": {"privatelink.api.azureml.ms": zone_id("privatelink.api.azureml.ms"),
+                     DATA_ZONE: f"{HUB}/{DATA_ZONE}"}},
     computes=[{**CLUSTER, "subnetId": "training"}],
     workspace={"storageAccount": {"id": STORAGE_ID}},
     dataStorage={"containers": ["raw"]},

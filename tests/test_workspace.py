@@ -193,7 +193,8 @@ REUSE = {
     "containerRegistry": (CR, "Microsoft.ContainerRegistry/registries", "crShared"),
 }
 # The four dependencies the workspace links, all reused by id in one stack: each test reads its own.
-REUSED = stack({"azureml-infra:workspace": {key: {"id": rid(arm_type, name)} for key, (_, arm_type, name) in REUSE.items()}})
+REUSED = stack({"azureml-infra:workspace": {key: {"id": rid(arm_type, name)}
+                                            for key, (_, arm_type, name) in REUSE.items()}})
 
 
 REUSED_DEPLOYMENT: Deployment = resolve(accepted(REUSED))
