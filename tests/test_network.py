@@ -277,6 +277,8 @@ def test_hub_example_managed_network_reaches_the_data_lake_once_approved(hub):
 # parts of it: a created VNet with a training subnet and its cluster in it, a data lake, the
 # default storage reused by id, and two zones given by id: the workspace API's, and a hub's data
 # zone of the registry (read by tests/test_outbound_presets.py, which plans the same config).
+# No diagnostic settings: no test here reads them (tests/test_diagnostics.py does), and each costs a
+# registration.
 HUB = f"{RG}/rg-hub/providers/Microsoft.Network/privateDnsZones"
 DATA_ZONE = "westeurope.data.privatelink.azurecr.io"
 PRIVATE_PLAN = private(
@@ -286,6 +288,7 @@ PRIVATE_PLAN = private(
     computes=[{**CLUSTER, "subnetId": "training"}],
     workspace={"storageAccount": {"id": STORAGE_ID}},
     dataStorage={"containers": ["raw"]},
+    diagnostics={"enabled": False},
 )
 # An existing subnet with one zone given: resolved, and its network built alone.
 EXISTING_SUBNET = private(
@@ -374,6 +377,7 @@ MANAGED_RULES = [{"name": "shared-data", "privateEndpoint": {"resourceId": STORA
 MANAGED_PLAN = stack({
     "azureml-infra:network": {"isolation": "AllowOnlyApprovedOutbound", "outboundRules": MANAGED_RULES},
     "azureml-infra:registry": {"create": {"name": "mlr-mlops", "regions": ["westeurope"]}},
+    "azureml-infra:diagnostics": {"enabled": False},  # as PRIVATE_PLAN
 })
 
 
