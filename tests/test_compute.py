@@ -1,5 +1,11 @@
 """Compute clusters and instances as the engine receives them: the seed's cluster in dev and
-test, the VNet/SSH variant (example stack file), identity kinds, instances, secrets, outputs."""
+test, the VNet/SSH variant (example stack file), identity kinds, instances, secrets, outputs.
+
+End to end: the dev plan and the example's offline plan (both shared across the suite), and the
+stack without computes. The clusters of other stack files are resolved from their config
+(azureml_infra.resolve) and built into the compute components alone (create_computes), which is
+also where a compute's own attributes (its principal, its secret properties) are read.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,13 @@ import pulumi
 import pytest
 
 from azureml_infra.arm import is_guid
-from tests.conftest import plan, run_file, shipped_plan, stack
+from azureml_infra.config import parse_config
+from azureml_infra.deployment import Deployment
+from azureml_infra.resolve import resolve
+from components.compute import ComputesArgs, computes_output, create_computes
+from components.placement import Placement
+from tests.conftest import accepted, mock_principal, plan, planned_file, shipped_plan, stack
+from tests.test_components import Holder
 from tools.harness import (
     ROOT,
     SECRET_PLACEHOLDER,
@@ -17,7 +29,10 @@ from tools.harness import (
     Registration,
     Run,
     is_secret_value,
+    run_component,
+    stack_config,
 )
+from tools.plan import stack_name_of
 
 COMPUTE = "azure-native:machinelearningservices:Compute"
 CLUSTER = "azureml-infra:compute:ComputeCluster"
@@ -47,37 +62,46 @@ def aml(run: Run, name: str) -> dict:
     return unwrap(compute(run, name).inputs["properties"])["properties"]
 
 
-def is_secret(output: pulumi.Output) -> bool:
-    """Await ``output.is_secret()`` inside a test run of the SDK (after the program ran)."""
-    seen: dict[str, bool] = {}
+def built(d: Deployment) -> Run:
+    """The deployment's clusters and instances built into their components alone, under a stand-in
+    for the workspace, placed and given secrets as the recipe places them. Outputs: ``computes``
+    (the stack output's value), ``principals`` (each compute's principal_id), the computes with no
+    principal_id at all (``without_principal``) and each compute's ``properties:<name>``."""
+    placement = Placement(d.names.resource_group, d.names.ml_workspace, d.location, d.tags)
+    secrets = {key: pulumi.Output.secret(SECRET_PLACEHOLDER) for key in d.secret_keys}
 
-    @pulumi.runtime.test
-    async def check():
-        seen["secret"] = await output.is_secret()
+    def build() -> dict[str, Any]:
+        made = create_computes(ComputesArgs(d.clusters, d.instances, placement, TENANT_ID, secrets=secrets),
+                               parent=Holder())
+        return {
+            "computes": computes_output(made),
+            "principals": {name: c.principal_id for name, c in made.items() if c.principal_id is not None},
+            "without_principal": sorted(name for name, c in made.items() if c.principal_id is None),
+            **{f"properties:{name}": c.compute.properties for name, c in made.items()},
+        }
 
-    check()
-    return seen["secret"]
-
-
-def resolved(output: pulumi.Output) -> Any:
-    seen: dict[str, Any] = {}
-
-    @pulumi.runtime.test
-    async def check():
-        seen["value"] = await output.future()
-
-    check()
-    return seen["value"]
+    return run_component(build).record()
 
 
-@pytest.fixture(scope="module", params=["dev", "test"])
-def seed_run(request) -> Run:
-    return shipped_plan(request.param)
+def stack_file_deployment(path) -> Deployment:
+    return resolve(parse_config(*stack_config(path), stack_name_of(path)))
+
+
+@pytest.fixture(scope="module")
+def seed_run() -> Run:
+    return shipped_plan("dev")
 
 
 @pytest.fixture(scope="module")
 def example_run() -> Run:
-    return run_file(EXAMPLE, shared=False)  # its tests read the components (program)
+    """The example's offline plan (a preview: ids unknown), shared with the plan and policy tests."""
+    return planned_file(EXAMPLE)
+
+
+@pytest.fixture(scope="module")
+def example_built() -> Run:
+    """The example's computes, resolved from its stack file and built into their components."""
+    return built(stack_file_deployment(EXAMPLE))
 
 
 # --- the seed's cluster in dev and test ---------------------------------------------------
@@ -133,9 +157,25 @@ def test_computes_output_gives_id_and_principal(seed_run):
     assert is_guid(entry["identityPrincipalId"])
 
 
-def test_principal_id_attribute_is_the_system_assigned_identity(seed_run):
-    cluster = run_file(ROOT / f"Pulumi.{seed_run.stack}.yaml", shared=False).program["computes"]["cpu-compute"]
-    assert resolved(cluster.principal_id) == seed_run.outputs["computes"].value["cpu-compute"]["identityPrincipalId"]
+def test_principal_id_attribute_is_the_system_assigned_identity(seed_run, variants):
+    # The seed cluster's principal in the dev plan's output is the cluster's system-assigned identity
+    # (the mocks' principal of its compute); the attribute resolves to that same principal, for each
+    # cluster that has one.
+    assert seed_run.outputs["computes"].value["cpu-compute"]["identityPrincipalId"] == mock_principal("cpu-compute")
+    principals = variants.outputs["principals"].value
+    assert sorted(principals) == ["both-identities", "defaults", "in-subnet", "low-priority", "ssh-key"]
+    for name, principal in principals.items():
+        assert principal == variants.outputs["computes"].value[name]["identityPrincipalId"] == mock_principal(name)
+
+
+def test_the_test_stack_has_the_seed_cluster_too():
+    """Pulumi.test.yaml's seed cluster is dev's (both resolved from their stack files), so what the dev
+    plan shows above holds for it; only the workspace it goes into differs."""
+    dev, test = stack_file_deployment(ROOT / "Pulumi.dev.yaml"), stack_file_deployment(ROOT / "Pulumi.test.yaml")
+    assert [c.name for c in test.clusters] == ["cpu-compute"]
+    assert test.clusters == dev.clusters
+    assert (test.names.ml_workspace, test.names.resource_group, test.location) == (
+        "mlw-mlops-test", "rg-mlops-test", "westeurope")
 
 
 # --- the VNet/SSH variant, from the example stack file -----------------------------------
@@ -158,9 +198,9 @@ def test_example_password_is_read_from_the_secret_key_and_sent_as_a_secret(examp
     assert wire["value"]["properties"]["userAccountCredentials"]["adminUserPassword"] == SECRET_PLACEHOLDER
 
 
-def test_example_password_stays_secret_in_the_outputs(example_run):
-    cluster = example_run.program["computes"]["cpu-compute"]
-    assert is_secret(cluster.compute.properties)
+def test_example_password_stays_secret_in_the_outputs(example_built):
+    assert example_built.outputs["properties:cpu-compute"].secret
+    assert not example_built.outputs["properties:ci-analyst1"].secret
 
 
 def test_example_compute_instance(example_run):
@@ -183,24 +223,24 @@ def test_example_compute_instance(example_run):
     assert compute(example_run, "ci-analyst1").delete_before_replace is True
 
 
-def test_example_outputs_list_cluster_and_instance(example_run):
-    value = example_run.outputs["computes"].value
+def test_example_outputs_list_cluster_and_instance(example_built):
+    value = example_built.outputs["computes"].value
     assert set(value) == {"cpu-compute", "ci-analyst1"}
     assert set(value["ci-analyst1"]) == {"id"}
     assert value["ci-analyst1"]["id"].endswith("/workspaces/mlw-mlops-dev/computes/ci-analyst1")
-    assert example_run.program["computes"]["ci-analyst1"].principal_id is None
+    assert example_built.outputs["without_principal"].value == ["ci-analyst1"]
 
 
-def test_example_previews_like_a_first_deployment():
-    run = run_file(EXAMPLE, preview=True)
+def test_example_previews_like_a_first_deployment(example_run):
+    run = example_run
     assert {r.name for r in run.of_type(COMPUTE)} == {"cpu-compute", "ci-analyst1"}
     assert run.outputs["computes"].known is False
 
 
 # --- one cluster per setting, in one plan ---------------------------------------------------
 
-# Each test below reads its own cluster of this one stack: a plan per setting would cost a plan
-# each (0.15 s) for what one plan shows cluster by cluster.
+# Each test below reads its own cluster of this one stack, resolved and built into the compute
+# components alone: a plan per setting would cost a plan each for what one run shows cluster by cluster.
 VARIANTS = {
     "no-identity": {"identity": "none"},
     "user-assigned": {"identity": {"userAssigned": [IDENTITY]}},
@@ -215,10 +255,9 @@ VARIANTS = {
 
 @pytest.fixture(scope="module")
 def variants() -> Run:
-    """A run of its own (shared=False): the identity tests read the compute components."""
     clusters = [{"name": name, "vmSize": "STANDARD_NC6s_v3", "maxNodes": 2, **settings}
                 for name, settings in VARIANTS.items()]
-    return plan(stack({"azureml-infra:computes": clusters}), shared=False)
+    return built(resolve(accepted(stack({"azureml-infra:computes": clusters}))))
 
 
 # --- identity kinds ------------------------------------------------------------------------
@@ -226,7 +265,7 @@ def variants() -> Run:
 
 def test_no_identity(variants):
     assert "identity" not in compute(variants, "no-identity").inputs
-    assert variants.program["computes"]["no-identity"].principal_id is None
+    assert "no-identity" in variants.outputs["without_principal"].value
     assert set(variants.outputs["computes"].value["no-identity"]) == {"id"}
 
 
@@ -234,7 +273,7 @@ def test_user_assigned_identity(variants):
     identity = compute(variants, "user-assigned").inputs["identity"]
     assert identity == {"type": "UserAssigned", "userAssignedIdentities": [IDENTITY]}
     # Data roles go to the user-assigned identity itself, not to the cluster.
-    assert variants.program["computes"]["user-assigned"].principal_id is None
+    assert "user-assigned" in variants.outputs["without_principal"].value
     assert set(variants.outputs["computes"].value["user-assigned"]) == {"id"}
 
 
@@ -276,20 +315,12 @@ def test_default_idle_time_is_azures_two_minutes(variants):
     assert aml(variants, "defaults")["scaleSettings"]["nodeIdleTimeBeforeScaleDown"] == "PT120S"
 
 
-def test_several_clusters_each_get_a_component():
-    run = plan(
-        stack(
-            {
-                "azureml-infra:computes": [
-                    {"name": "cpu", "vmSize": "STANDARD_D3_V2", "maxNodes": 3},
-                    {"name": "gpu", "vmSize": "STANDARD_NC6s_v3", "maxNodes": 1},
-                ]
-            }
-        )
-    )
-    assert sorted(r.name for r in run.of_type(CLUSTER)) == ["cpu", "gpu"]
-    assert {r.inputs["computeName"] for r in run.of_type(COMPUTE)} == {"cpu", "gpu"}
-    assert set(run.outputs["computes"].value) == {"cpu", "gpu"}
+def test_several_clusters_each_get_a_component(variants):
+    # The seven clusters of VARIANTS, each its own component holding its compute.
+    assert sorted(r.name for r in variants.of_type(CLUSTER)) == sorted(VARIANTS)
+    assert {r.inputs["computeName"] for r in variants.of_type(COMPUTE)} == set(VARIANTS)
+    assert {variants.by_urn(r.parent).name for r in variants.of_type(COMPUTE)} == set(VARIANTS)
+    assert set(variants.outputs["computes"].value) == set(VARIANTS)
 
 
 def test_no_computes_configured():

@@ -3,15 +3,27 @@
 One setting per resource the stack creates: the workspace, key vault and registry by category
 group, the storage account's logs on its blob service and its metrics on the account, the data
 lake likewise. Reused resources get none. Dev's deployment depth does not grow.
+
+End to end: the dev plan, the second-workspace example's (a destination given by id, no Log
+Analytics of its own) and one variant plan of this file (REUSED: a destination given by id beside
+the stack's own Log Analytics, reused dependencies and a data lake). The logs and metrics another
+stack file asks for are resolved from its config (azureml_infra.resolve) and built into the
+Diagnostics component alone.
 """
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-from tests.conftest import plan, stack
+import pytest
+import yaml
+
+from azureml_infra.deployment import Deployment
+from azureml_infra.resolve import resolve
+from components.diagnostics import Diagnostics, DiagnosticsArgs
+from tests.conftest import accepted, plan, run_file, stack
 from tools.graph import deployment_depth, nodes_from_registrations
-from tools.harness import SUBSCRIPTION_ID, Run
+from tools.harness import ROOT, SUBSCRIPTION_ID, Run, run_component
 
 DIAG = "azure-native:monitor:DiagnosticSetting"
 LOG = "azure-native:operationalinsights:Workspace"
@@ -71,51 +83,122 @@ def test_dev_depth_does_not_grow(dev_run):
     assert depth.waves == 5, depth.text()
 
 
-# Two configs, each shared by two tests that read different things of it: the logs sent and
-# their destination; which settings exist and where they go.
-ALL_LOGS_TO_CENTRAL = stack({"azureml-infra:diagnostics": {"logs": "allLogs", "workspaceId": CENTRAL}})
-NO_METRICS_TO_REUSED = stack({"azureml-infra:diagnostics": {"metrics": False},
-                              "azureml-infra:workspace": {"logAnalytics": {"id": CENTRAL}}})
+# The ARM id of each kind of target the stack creates, as the mocks make it.
+TARGET_PATHS = {"workspace": "Microsoft.MachineLearningServices/workspaces", "keyVault": "Microsoft.KeyVault/vaults",
+                "storageAccount": "Microsoft.Storage/storageAccounts",
+                "containerRegistry": "Microsoft.ContainerRegistry/registries",
+                "dataStorage": "Microsoft.Storage/storageAccounts"}
 
 
-def test_all_logs():
-    found = settings(plan(ALL_LOGS_TO_CENTRAL))
+def built(config: dict[str, Any]) -> tuple[Deployment, Run]:
+    """The config's resolved deployment, and its Diagnostics spec built into the component alone
+    with the ids the program would hand it (the recipe sends to the workspace id given, else to the
+    stack's own Log Analytics: REUSED's plan and the dev plan show it)."""
+    d = resolve(accepted(config))
+    assert d.diagnostics is not None
+    diagnostics = d.diagnostics
+    ids = {dep.kind: dep.existing_id or f"{RG}/{TARGET_PATHS[dep.kind]}/{dep.name}"
+           for dep in d.dependencies if dep.kind in TARGET_PATHS}
+    destination = diagnostics.workspace_id or LOG_ID
+
+    def build() -> dict[str, Any]:
+        made = Diagnostics("diagnostics", DiagnosticsArgs(diagnostics, ids, destination))
+        return {"settings": sorted(made.settings)}
+
+    return d, run_component(build).record()
+
+
+# All logs to a workspace given by id, with a data lake: resolved and built into the component.
+ALL_LOGS_TO_CENTRAL = stack({"azureml-infra:diagnostics": {"logs": "allLogs", "workspaceId": CENTRAL},
+                             "azureml-infra:dataStorage": {"containers": ["raw"]}})
+
+
+@pytest.fixture(scope="module")
+def all_logs() -> tuple[Deployment, Run]:
+    return built(ALL_LOGS_TO_CENTRAL)
+
+
+@pytest.fixture(scope="module")
+def no_metrics() -> tuple[Deployment, Run]:
+    return built(stack({"azureml-infra:diagnostics": {"metrics": False}}))
+
+
+# The file's one variant plan: a workspace id given beside the stack's own Log Analytics; the
+# storage account, key vault and registry reused by id; a data lake audited (the default logs).
+REUSED = stack({
+    "azureml-infra:diagnostics": {"workspaceId": CENTRAL},
+    "azureml-infra:workspace": {
+        "storageAccount": {"id": f"{SHARED}/Microsoft.Storage/storageAccounts/stshared"},
+        "keyVault": {"id": f"{SHARED}/Microsoft.KeyVault/vaults/kv-shared"},
+        "containerRegistry": {"id": f"{SHARED}/Microsoft.ContainerRegistry/registries/crshared"},
+    },
+    "azureml-infra:dataStorage": {"containers": ["raw"]},
+})
+
+
+@pytest.fixture(scope="module")
+def reused() -> Run:
+    return plan(REUSED)
+
+
+@pytest.fixture(scope="module")
+def second_workspace() -> Run:
+    """examples/Pulumi.second-workspace.yaml (shared): Application Insights reused, diagnostics to
+    dev's Log Analytics by id."""
+    return run_file(ROOT / "examples" / "Pulumi.second-workspace.yaml")
+
+
+def test_all_logs(all_logs):
+    d, run = all_logs
+    assert d.diagnostics is not None and d.diagnostics.logs == "allLogs"
+    found = settings(run)
     assert {name: s.get("logs") for name, s in found.items()} == {
         "workspace-diagnostics": ALL_LOGS, "key-vault-diagnostics": ALL_LOGS,
         "storage-account-blob-diagnostics": ALL_LOGS, "container-registry-diagnostics": ALL_LOGS,
         "storage-account-diagnostics": None,
+        "data-storage-blob-diagnostics": ALL_LOGS, "data-storage-diagnostics": None,
     }
 
 
-def test_without_metrics_the_account_has_no_setting():
-    found = settings(plan(NO_METRICS_TO_REUSED))
+def test_without_metrics_the_account_has_no_setting(no_metrics):
+    d, run = no_metrics
+    assert d.diagnostics is not None and d.diagnostics.metrics is False
+    found = settings(run)
     assert sorted(found) == ["container-registry-diagnostics", "key-vault-diagnostics",
                              "storage-account-blob-diagnostics", "workspace-diagnostics"]
     assert all("metrics" not in s for s in found.values())
 
 
 def test_off_means_none():
-    run = plan(stack({"azureml-infra:diagnostics": {"enabled": False}}))
+    run = plan(stack({"azureml-infra:diagnostics": {"enabled": False}}))  # shared with tests/test_identity.py
     assert run.of_type(DIAG) == [] and run.of_type("azureml-infra:diagnostics:Diagnostics") == []
 
 
-def test_a_given_workspace_id_is_the_destination():
-    found = settings(plan(ALL_LOGS_TO_CENTRAL))
-    assert {s["workspaceId"] for s in found.values()} == {CENTRAL}
+def test_a_given_workspace_id_is_the_destination(all_logs, reused):
+    d, run = all_logs
+    assert d.diagnostics is not None and d.diagnostics.workspace_id == CENTRAL
+    assert {s["workspaceId"] for s in settings(run).values()} == {CENTRAL}
+    # The program sends to the id given, not to the Log Analytics workspace it creates.
+    assert reused.one(LOG).inputs["workspaceName"] == "log-mlops-dev"
+    assert settings(reused) and {s["workspaceId"] for s in settings(reused).values()} == {CENTRAL}
 
 
 def test_a_reused_log_analytics_is_the_destination():
-    found = settings(plan(NO_METRICS_TO_REUSED))
-    assert {s["workspaceId"] for s in found.values()} == {CENTRAL}
+    """No workspace id given and Log Analytics reused: resolve names it the stack's Log Analytics; the
+    workspace component hands its id on as ids["logAnalytics"] (tests/test_components.py,
+    test_plain_workspace_application_insights_uses_the_log_analytics_given), and the recipe sends
+    there when no workspace id is given (the dev plan, test_dev_sends_...)."""
+    d = resolve(accepted(stack({"azureml-infra:workspace": {"logAnalytics": {"id": CENTRAL}}})))
+    assert d.diagnostics is not None and d.diagnostics.workspace_id is None
+    log_analytics = d.dependency("logAnalytics")
+    assert log_analytics is not None and log_analytics.existing_id == CENTRAL
 
 
-def test_reused_application_insights_with_a_workspace_id():
-    run = plan(stack({
-        "azureml-infra:workspace": {"applicationInsights": {"id": f"{SHARED}/Microsoft.Insights/components/appi"}},
-        "azureml-infra:diagnostics": {"workspaceId": CENTRAL},
-    }))
-    assert run.of_type(LOG) == []
-    assert {s["workspaceId"] for s in settings(run).values()} == {CENTRAL}
+def test_reused_application_insights_with_a_workspace_id(second_workspace):
+    assert second_workspace.of_type(LOG) == []
+    assert second_workspace.of_type("azure-native:applicationinsights:Component") == []
+    given = f"{RG}/Microsoft.OperationalInsights/workspaces/log-mlops-dev"
+    assert {s["workspaceId"] for s in settings(second_workspace).values()} == {given}
 
 
 def test_reused_application_insights_without_a_diagnostics_key_warns_and_sets_nothing(caplog):
@@ -127,25 +210,21 @@ def test_reused_application_insights_without_a_diagnostics_key_warns_and_sets_no
     assert run.of_type(DIAG) == [] and run.of_type(LOG) == []
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert any(w.startswith("no diagnostic settings: this stack reuses Application Insights") for w in warnings)
-    caplog.clear()
-    plan(stack(), shared=False)
-    assert not any("no diagnostic settings" in r.getMessage() for r in caplog.records)
+    # The program warns exactly when resolve says it has nowhere to send them: not for a stack of
+    # its own Log Analytics.
+    assert resolve(accepted(stack())).diagnostics_without_destination is False
 
 
-def test_reused_resources_get_no_setting():
+def test_reused_resources_get_no_setting(reused):
     # A diagnostic setting on someone else's resource would change it: their owner decides.
-    run = plan(stack({"azureml-infra:workspace": {
-        "storageAccount": {"id": f"{SHARED}/Microsoft.Storage/storageAccounts/stshared"},
-        "keyVault": {"id": f"{SHARED}/Microsoft.KeyVault/vaults/kv-shared"},
-        "containerRegistry": {"id": f"{SHARED}/Microsoft.ContainerRegistry/registries/crshared"},
-    }}))
-    assert sorted(settings(run)) == ["workspace-diagnostics"]
+    assert sorted(settings(reused)) == ["data-storage-blob-diagnostics", "data-storage-diagnostics",
+                                        "workspace-diagnostics"]
 
 
 @pytest.mark.parametrize("logs,blob", [("audit", BLOB_AUDIT), ("allLogs", ALL_LOGS)])
-def test_the_data_lake_is_audited_too(logs, blob):
-    found = settings(plan(stack({"azureml-infra:dataStorage": {"containers": ["raw"]},
-                                 "azureml-infra:diagnostics": {"logs": logs}})))
+def test_the_data_lake_is_audited_too(logs, blob, all_logs, reused):
+    # audit: the file's variant plan; allLogs: its resolved spec built into the component.
+    found = settings(reused if logs == "audit" else all_logs[1])
     assert found["data-storage-blob-diagnostics"]["resourceUri"] == f"{LAKE}/blobServices/default"
     assert found["data-storage-blob-diagnostics"]["logs"] == blob
     assert found["data-storage-diagnostics"]["resourceUri"] == LAKE
@@ -167,9 +246,9 @@ def test_prod_without_diagnostics_fails_the_policy_pack(tmp_path):
 
     shipped = (ROOT / "Pulumi.prod.yaml").read_text()
     assert "  azureml-infra:diagnostics:\n    enabled: true\n" in shipped
+    # The rule reads the audited resources of the plan, which every stack has: the smallest stack,
+    # named prod, with diagnostics off (a plan of prod's seventy resources cost about 1 s).
     off = tmp_path / "Pulumi.prod.yaml"
-    off.write_text(shipped.replace("  azureml-infra:diagnostics:\n    enabled: true\n",
-                                   "  azureml-infra:diagnostics:\n    enabled: false\n")
-                   .replace("    logs: audit\n    metrics: true\n", ""))
+    off.write_text(yaml.safe_dump({"config": stack({"azureml-infra:diagnostics": {"enabled": False}})}))
     assert {name for rule, name in policy(off) if rule == "prod-diagnostics"} == {
         "workspace", "key-vault", "storage-account", "container-registry"}

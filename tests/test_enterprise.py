@@ -12,10 +12,13 @@ import pytest
 import yaml
 
 from azureml_infra import facts
+from azureml_infra.resolve import resolve
 from azureml_infra.roles import Role
-from tests.conftest import plan, planned_file
+from components.workspace import MachineLearningWorkspace, WorkspaceArgs
+from tests.conftest import accepted, plan, planned_file
+from tests.test_network import MANAGED_PLAN
 from tools import urn_snapshot
-from tools.harness import ROOT, SUBSCRIPTION_ID, Registration, Run
+from tools.harness import ROOT, SUBSCRIPTION_ID, TENANT_ID, Registration, Run, run_component
 
 EXAMPLE = ROOT / "examples" / "Pulumi.enterprise.yaml"
 VAULT_ID = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-keys/providers/"
@@ -121,24 +124,26 @@ def test_a_changed_encryption_or_hbi_on_an_existing_stack_is_refused():
     that drops the key and hbi would update the workspace in place, which Azure refuses (or replace it):
     the guard names both before anything runs.
 
-    The same plan (one plan less) turns the managed network on, which no other plan does with a registry:
-    the workspace's rule to the registry takes the registry's id and waits for the approver role."""
+    Only the workspace component concerns these keys: the changed stack file is resolved and its workspace
+    built alone, in the stack's name and as a preview, as the plan the guard reads (its URNs are the
+    plan's), and compared with the snapshot's entries for what it registers."""
     config: dict[str, Any] = yaml.safe_load(EXAMPLE.read_text())["config"]
     workspace = config["azureml-infra:workspace"]
     del workspace["encryption"], workspace["serverlessCompute"]
     workspace["hbi"] = False
-    config["azureml-infra:network"]["isolation"] = "AllowInternetOutbound"
-    del config["azureml-infra:network"]["privateEndpoints"]["vnet"]["trainingSubnet"]
-    del config["azureml-infra:computes"][0]["subnetId"]
-    run = plan(config, stack_name="enterprise", preview=True)
-    changed = run.registrations
-    rule = named(run, "azure-native:machinelearningservices:ManagedNetworkSettingsRule")["outbound-rule-ml-registry-amlregistry"]
-    assert rule.inputs["properties"]["destination"]["subresourceTarget"] == "amlregistry"
-    assert rule.property_dependencies["properties"] == [run.one(facts.ML_REGISTRY).urn]
-    approver = named(run, facts.ROLE_ASSIGNMENT)["registry-network-approver"]
-    assert approver.urn in rule.dependencies
-    assert approver.inputs["roleDefinitionId"].endswith(Role.AZURE_AI_ENTERPRISE_NETWORK_CONNECTION_APPROVER.id)
-    snapshot = urn_snapshot.json.loads(urn_snapshot.snapshot_path(EXAMPLE).read_text())["resources"]
+    spec = resolve(accepted(config, "enterprise")).workspace
+
+    def build() -> dict[str, Any]:
+        MachineLearningWorkspace("workspace", WorkspaceArgs(spec, TENANT_ID, SUBSCRIPTION_ID))
+        return {}
+
+    changed = run_component(build, stack="enterprise", preview=True).registrations
+    urns = {r.urn for r in changed}
+    recorded = urn_snapshot.json.loads(urn_snapshot.snapshot_path(EXAMPLE).read_text())["resources"]
+    snapshot = [entry for entry in recorded if entry["urn"] in urns]
+    # The workspace and every stateful resource it holds (its dependencies and identity) are compared.
+    assert {entry["type"] for entry in snapshot} >= {facts.ML_WORKSPACE, facts.STORAGE_ACCOUNT, facts.KEY_VAULT,
+                                                     facts.USER_ASSIGNED_IDENTITY}
     problems = urn_snapshot.compare("examples/Pulumi.enterprise.yaml", snapshot, changed, "snapshot")
     workspace = ("examples/Pulumi.enterprise.yaml: azure-native:machinelearningservices:Workspace 'workspace' "
                  "(mlw-mlops-ent) would change ")
@@ -150,6 +155,19 @@ def test_a_changed_encryption_or_hbi_on_an_existing_stack_is_refused():
         f"{workspace}encryption from {encryption} to null{tail}",
         f"{workspace}hbiWorkspace from true to null{tail}",
     ]
+
+
+def test_a_managed_network_with_a_registry_reaches_it_once_approved():
+    """No shipped stack has a managed network and an Azure ML registry: tests/test_network.py's
+    MANAGED_PLAN (shared) has both. The workspace's rule to the registry takes the registry's id and
+    waits for the approver role."""
+    run = plan(MANAGED_PLAN)
+    rule = named(run, "azure-native:machinelearningservices:ManagedNetworkSettingsRule")["outbound-rule-ml-registry-amlregistry"]
+    assert rule.inputs["properties"]["destination"]["subresourceTarget"] == "amlregistry"
+    assert rule.property_dependencies["properties"] == [run.one(facts.ML_REGISTRY).urn]
+    approver = named(run, facts.ROLE_ASSIGNMENT)["registry-network-approver"]
+    assert approver.urn in rule.dependencies
+    assert approver.inputs["roleDefinitionId"].endswith(Role.AZURE_AI_ENTERPRISE_NETWORK_CONNECTION_APPROVER.id)
 
 
 # --- Azure's published ARM schemas ------------------------------------------------------------------

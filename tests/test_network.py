@@ -4,17 +4,27 @@
   zones (examples/Pulumi.private-hub.yaml), in an existing subnet with zones created here;
 - the managed network and its rules on the workspace;
 - dependencies locked down (or left to their owner when reused), and dev unchanged.
+
+End to end: the shipped prod stack, the private-hub example and ONE variant plan (PRIVATE_PLAN,
+shared with tests/test_outbound_presets.py) for the wiring no shipped stack shows. What else a
+stack file decides is resolved from it (azureml_infra.resolve) and built into the one component
+concerned (tools.harness.run_component).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from azureml_infra import facts
-from tests.conftest import plan, run_file, shipped_plan, stack
-from tests.test_network_config import CLUSTER, STORAGE_ID, SUBNET_ID, VNET_ID, private, zone_id
+from azureml_infra.deployment import Deployment, ManagedNetworkSpec, OutboundRuleSpec
+from azureml_infra.resolve import resolve
+from components.network import Network, NetworkArgs
+from tests.conftest import accepted, plan, run_file, shipped_plan, stack
+from tests.test_network_config import CLUSTER, STORAGE_ID, SUBNET_ID, VNET, VNET_ID, private, zone_id
 from tools.graph import deployment_depth, nodes_from_registrations
-from tools.harness import ROOT, Run
+from tools.harness import ROOT, Run, run_component
 
 PE = "azure-native:network:PrivateEndpoint"
 ZONE_GROUP = "azure-native:network:PrivateDnsZoneGroup"
@@ -263,18 +273,48 @@ def test_hub_example_managed_network_reaches_the_data_lake_once_approved(hub):
         assert approver.urn in rule.dependencies
 
 
-# Two private stacks, each shared by tests that read different parts of it (a run per test
-# cost about 1 s each): a created VNet with a training subnet, its cluster in it, and a data lake;
-# an existing subnet with one zone given and a reused default storage.
-TRAINING_AND_LAKE = private(vnet={"trainingSubnet": "10.20.2.0/24"}, computes=[{**CLUSTER, "subnetId": "training"}],
-                            dataStorage={"containers": ["raw"]})
-EXISTING_SUBNET_AND_REUSED_STORAGE = private(
-    pe={"subnetId": SUBNET_ID, "dnsZones": {"privatelink.api.azureml.ms": zone_id("privatelink.api.azureml.ms")}},
-    workspace={"storageAccount": {"id": STORAGE_ID}})
+# The file's one variant plan (a run per test cost about 1 s each), read by tests of different
+# parts of it: a created VNet with a training subnet and its cluster in it, a data lake, the
+# default storage reused by id, and two zones given by id: the workspace API's, and a hub's data
+# zone of the registry (read by tests/test_outbound_presets.py, which plans the same config).
+# No diagnostic settings: no test here reads them (tests/test_diagnostics.py does), and each costs a
+# registration.
+HUB = f"{RG}/rg-hub/providers/Microsoft.Network/privateDnsZones"
+DATA_ZONE = "westeurope.data.privatelink.azurecr.io"
+PRIVATE_PLAN = private(
+    pe={"vnet": {**VNET, "trainingSubnet": "10.20.2.0/24"},
+        "dnsZones": {"privatelink.api.azureml.ms": zone_id("privatelink.api.azureml.ms"),
+                     DATA_ZONE: f"{HUB}/{DATA_ZONE}"}},
+    computes=[{**CLUSTER, "subnetId": "training"}],
+    workspace={"storageAccount": {"id": STORAGE_ID}},
+    dataStorage={"containers": ["raw"]},
+    diagnostics={"enabled": False},
+)
+# An existing subnet with one zone given: resolved, and its network built alone.
+EXISTING_SUBNET = private(
+    pe={"subnetId": SUBNET_ID, "dnsZones": {"privatelink.api.azureml.ms": zone_id("privatelink.api.azureml.ms")}})
 
 
-def test_no_data_lake_rules_without_a_managed_network_but_queue_and_table_endpoints():
-    run = plan(TRAINING_AND_LAKE)
+@pytest.fixture(scope="module")
+def private_run() -> Run:
+    return plan(PRIVATE_PLAN)
+
+
+@pytest.fixture(scope="module")
+def existing_subnet() -> tuple[Deployment, Run]:
+    d = resolve(accepted(EXISTING_SUBNET))
+    network = d.network
+    assert network is not None
+
+    def build() -> dict[str, Any]:
+        Network("network", NetworkArgs(network, d.names.resource_group))
+        return {}
+
+    return d, run_component(build).record()
+
+
+def test_no_data_lake_rules_without_a_managed_network_but_queue_and_table_endpoints(private_run):
+    run = private_run
     assert run.of_type(RULE) == []
     # Computes in the stack's network run batch jobs: the default storage's queue and table.
     assert sorted(e.name for e in run.of_type(PE)) == sorted([
@@ -282,8 +322,9 @@ def test_no_data_lake_rules_without_a_managed_network_but_queue_and_table_endpoi
         *(f"pe-storage-account-{sub}" for sub in ("blob", "file", "queue", "table"))])
 
 
-def test_existing_subnet_without_zones_links_created_zones_to_the_subnets_vnet():
-    run = plan(EXISTING_SUBNET_AND_REUSED_STORAGE)
+def test_existing_subnet_without_zones_links_created_zones_to_the_subnets_vnet(existing_subnet, private_run):
+    d, run = existing_subnet
+    assert d.network is not None and (d.network.vnet, d.network.subnet_vnet_id) == (None, VNET_ID)
     assert run.of_type(VNET_TYPE) == []
     created = sorted(z.inputs["privateZoneName"] for z in run.of_type(ZONE))
     # Every zone but the one given.
@@ -291,11 +332,12 @@ def test_existing_subnet_without_zones_links_created_zones_to_the_subnets_vnet()
                               "privatelink.file.core.windows.net", "privatelink.queue.core.windows.net",
                               "privatelink.table.core.windows.net", "privatelink.vaultcore.azure.net",
                               "privatelink.azurecr.io"])
+    assert sorted(d.network.zones_to_create) == created
     for link in run.of_type(LINK):
         assert link.inputs["virtualNetwork"] == {"id": VNET_ID}
         assert link.inputs["virtualNetworkLinkName"] == "vnet-hub-link"
-    # The workspace's zone group mixes the given zone and the created one.
-    configs = run.one(ZONE_GROUP, "pe-workspace-dns").inputs["privateDnsZoneConfigs"]
+    # The workspace's zone group mixes the given zone and the created one (the file's plan).
+    configs = private_run.one(ZONE_GROUP, "pe-workspace-dns").inputs["privateDnsZoneConfigs"]
     assert configs[0] == {"name": "privatelink-api-azureml-ms",
                           "privateDnsZoneId": zone_id("privatelink.api.azureml.ms")}
     assert configs[1]["privateDnsZoneId"].endswith("/privateDnsZones/privatelink.notebooks.azure.net")
@@ -304,17 +346,17 @@ def test_existing_subnet_without_zones_links_created_zones_to_the_subnets_vnet()
 # --- reused dependencies, training subnet, managed network alone -------------------------------------
 
 
-def test_a_reused_dependency_gets_its_endpoint_and_keeps_its_own_settings():
-    run = plan(EXISTING_SUBNET_AND_REUSED_STORAGE)
-    assert [r.name for r in run.of_type(facts.STORAGE_ACCOUNT)] == []
+def test_a_reused_dependency_gets_its_endpoint_and_keeps_its_own_settings(private_run):
+    run = private_run
+    assert [r.name for r in run.of_type(facts.STORAGE_ACCOUNT)] == ["data-storage"]  # the lake only
     for name in ("pe-storage-account-blob", "pe-storage-account-file"):
         connection = run.one(PE, name).inputs["privateLinkServiceConnections"][0]
         assert connection["privateLinkServiceId"] == STORAGE_ID
     assert run.one(PE, "pe-storage-account-blob").inputs["privateEndpointName"] == "pe-stshared-blob"
 
 
-def test_training_subnet_gets_an_nsg_and_takes_the_clusters_of_subnet_training():
-    run = plan(TRAINING_AND_LAKE)
+def test_training_subnet_gets_an_nsg_and_takes_the_clusters_of_subnet_training(private_run):
+    run = private_run
     subnets = {s["name"]: s for s in run.one(VNET_TYPE, "vnet").inputs["subnets"]}
     assert subnets["snet-training"]["addressPrefix"] == "10.20.2.0/24"
     assert subnets["snet-training"]["privateEndpointNetworkPolicies"] == "Disabled"
@@ -327,10 +369,31 @@ def test_training_subnet_gets_an_nsg_and_takes_the_clusters_of_subnet_training()
     assert run.outputs["trainingSubnetId"].value == props["subnet"]["id"]
 
 
-def test_a_managed_network_alone_creates_no_network_and_keeps_public_access():
-    rules = [{"name": "shared-data", "privateEndpoint": {"resourceId": STORAGE_ID, "subresource": "blob"}},
-             {"name": "fd", "serviceTag": {"tag": "AzureFrontDoor.FrontEnd", "protocol": "TCP", "ports": "443"}}]
-    run = plan(stack({"azureml-infra:network": {"isolation": "AllowOnlyApprovedOutbound", "outboundRules": rules}}))
+MANAGED_RULES = [{"name": "shared-data", "privateEndpoint": {"resourceId": STORAGE_ID, "subresource": "blob"}},
+                 {"name": "fd", "serviceTag": {"tag": "AzureFrontDoor.FrontEnd", "protocol": "TCP", "ports": "443"}}]
+# A managed network with no private endpoints, and an Azure ML registry created beside it: the one
+# small plan of a managed network with a registry, which no shipped stack has (tests/test_enterprise.py
+# reads its rule to the registry).
+MANAGED_PLAN = stack({
+    "azureml-infra:network": {"isolation": "AllowOnlyApprovedOutbound", "outboundRules": MANAGED_RULES},
+    "azureml-infra:registry": {"create": {"name": "mlr-mlops", "regions": ["westeurope"]}},
+    "azureml-infra:diagnostics": {"enabled": False},  # as PRIVATE_PLAN
+})
+
+
+@pytest.fixture(scope="module")
+def managed_alone() -> tuple[Deployment, Run]:
+    return resolve(accepted(MANAGED_PLAN)), plan(MANAGED_PLAN)
+
+
+def test_a_managed_network_alone_creates_no_network_and_keeps_public_access(managed_alone):
+    d, run = managed_alone
+    assert (d.network, d.endpoints, d.private) == (None, (), False)
+    assert (d.workspace.public_network_access, d.workspace.image_build_compute) == ("Enabled", None)
+    assert d.workspace.managed_network == ManagedNetworkSpec("AllowOnlyApprovedOutbound", None)
+    assert d.outbound_rules is not None
+    assert OutboundRuleSpec("fd", "ServiceTag", "AzureFrontDoor.FrontEnd", protocol="TCP", ports="443") in (
+        d.outbound_rules.rules)
     assert not any(run.of_type(t) for t in NETWORK_TYPES)
     ws = run.one(facts.ML_WORKSPACE).inputs
     assert ws["publicNetworkAccess"] == "Enabled"

@@ -1,7 +1,8 @@
 """What a stack's network reaches on day one (issue 18): the managed network's outbound presets and
 rules, in one representation (a ManagedNetworkSettingsRule each, one after another, none inline on
 the workspace), and a private stack's queue and table endpoints and the registry's data zone.
-Resolved directly, then prod's plan and one private plan under mocks.
+Resolved directly, then prod's plan and a private plan under mocks (tests/test_network.py's
+PRIVATE_PLAN, shared: the same config plans once).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from azureml_infra.deployment import Deployment
 from azureml_infra.outbound import PRESET_RULES, PRESETS
 from azureml_infra.resolve import resolve
 from tests.conftest import accepted, plan, shipped_plan, stack
+from tests.test_network import DATA_ZONE, HUB, PRIVATE_PLAN
 from tools.harness import SUBSCRIPTION_ID
 
 SUB = SUBSCRIPTION_ID
@@ -134,10 +136,6 @@ def test_prods_workspace_holds_no_rule_inline(prod):
 
 # --- a private stack's queue and table endpoints, and the registry's data zone ---------------------
 
-HUB = f"/subscriptions/{SUB}/resourceGroups/rg-hub/providers/Microsoft.Network/privateDnsZones"
-DATA_ZONE = "westeurope.data.privatelink.azurecr.io"
-
-
 def private(isolation: str | None = None, dns_zones: dict[str, str] | None = None) -> dict[str, Any]:
     vnet = {"addressSpace": "10.20.0.0/16", "privateEndpointSubnet": "10.20.1.0/24"}
     cluster: dict[str, Any] = {"name": "cpu", "vmSize": "STANDARD_D3_V2", "maxNodes": 2}
@@ -187,7 +185,8 @@ def test_the_registrys_endpoint_writes_to_the_hubs_data_zone_where_dns_zones_nam
 
 
 def test_under_mocks_the_registrys_zone_group_holds_the_hubs_data_zone_and_queue_and_table_have_theirs():
-    run = plan(private(dns_zones={DATA_ZONE: f"{HUB}/{DATA_ZONE}"}))
+    # PRIVATE_PLAN: computes in the stack's network (no managed network), the hub's data zone given.
+    run = plan(PRIVATE_PLAN)
     groups = {r.name: r.inputs["privateDnsZoneConfigs"] for r in run.of_type("azure-native:network:PrivateDnsZoneGroup")}
     own = f"/subscriptions/{SUB}/resourceGroups/rg-mlops-dev/providers/Microsoft.Network/privateDnsZones"
     assert groups["pe-container-registry-dns"] == [

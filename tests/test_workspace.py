@@ -1,11 +1,20 @@
-"""The workspace component: what the engine receives for each resource, under mocks."""
+"""The workspace component: what the engine receives for each resource, under mocks.
+
+The shipped stacks' plans (shared across the suite) show the wiring and the defaults; a setting
+of another stack file is resolved from its config (azureml_infra.resolve, pure) and its spec built
+into the workspace component alone (tests/test_components.py's workspace_run): one component run
+per group of settings no test reads together, instead of a program run per setting.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.conftest import mock_principal, plan, shipped_plan, stack
-from tools.harness import run_program
+from azureml_infra.deployment import Deployment, Existing
+from azureml_infra.resolve import resolve
+from tests.conftest import accepted, mock_principal, plan, shipped_plan, stack
+from tests.test_components import workspace_run
+from tools.harness import Run
 
 SUB = "00000000-0000-0000-0000-000000000000"
 RG = "azure-native:resources:ResourceGroup"
@@ -54,8 +63,12 @@ def test_purge_protection_is_left_out_when_off_because_azure_refuses_false(dev):
     assert "enablePurgeProtection" not in dev.one(KV).inputs["properties"]
 
 
-def test_purge_protection_and_90_days_of_soft_delete_by_default():
-    props = plan(stack()).one(KV).inputs["properties"]
+def test_purge_protection_and_90_days_of_soft_delete_by_default(settings):
+    vault = resolve(accepted(stack())).workspace.key_vault
+    assert not isinstance(vault, Existing)
+    assert (vault.purge_protection, vault.soft_delete_retention_in_days) == (True, 90)
+    # The spec reaches the vault (SETTINGS leaves the key vault at its defaults).
+    props = settings.one(KV).inputs["properties"]
     assert props["enablePurgeProtection"] is True
     assert props["softDeleteRetentionInDays"] == 90
 
@@ -87,23 +100,38 @@ def test_workspace_links_its_four_dependencies_by_id(dev):
         assert deps[key] == [dev.one(type_).urn], key
 
 
-# Workspace settings whose inputs no test here reads together, in one run (a run per test cost
-# about 0.3 s each): public access off, shared keys off, and the legacy registry admin user and
-# blob public access.
-SETTINGS = stack({"azureml-infra:workspace": {
-    "publicNetworkAccess": "Disabled",
-    "containerRegistry": {"adminUserEnabled": True},
-    "storageAccount": {"allowSharedKeyAccess": False, "allowBlobPublicAccess": True},
-}})
+# Workspace settings whose inputs no test here reads together, resolved once and built into the
+# workspace component once (a program run per test cost about 0.3 s each): public access off,
+# shared keys off, the legacy registry admin user and blob public access, Log Analytics reused by
+# id, an existing resource group and a name suffix.
+SETTINGS = stack({
+    "azureml-infra:workspace": {
+        "publicNetworkAccess": "Disabled",
+        "containerRegistry": {"adminUserEnabled": True},
+        "storageAccount": {"allowSharedKeyAccess": False, "allowBlobPublicAccess": True},
+        "logAnalytics": {"id": rid("Microsoft.OperationalInsights/workspaces", "log-shared")},
+    },
+    "azureml-infra:resourceGroup": {"name": "rg-shared-ml", "existing": True},
+    "azureml-infra:nameSuffix": "x01",
+})
 
 
-def test_workspace_has_a_system_assigned_identity_and_public_access_as_configured(dev):
+SETTINGS_DEPLOYMENT: Deployment = resolve(accepted(SETTINGS))  # pure: a few milliseconds
+
+
+@pytest.fixture(scope="module")
+def settings() -> Run:
+    """The workspace component built from SETTINGS' resolved spec."""
+    return workspace_run(SETTINGS_DEPLOYMENT.workspace)
+
+
+def test_workspace_has_a_system_assigned_identity_and_public_access_as_configured(dev, settings):
     inputs = dev.one(MLW).inputs
     assert inputs["identity"] == {"type": "SystemAssigned"}
     assert inputs["publicNetworkAccess"] == "Enabled"
     assert inputs["workspaceName"] == "mlw-mlops-dev"
-    disabled = plan(SETTINGS)
-    assert disabled.one(MLW).inputs["publicNetworkAccess"] == "Disabled"
+    assert SETTINGS_DEPLOYMENT.workspace.public_network_access == "Disabled"
+    assert settings.one(MLW).inputs["publicNetworkAccess"] == "Disabled"
 
 
 def test_every_resource_is_in_the_group_and_region_with_the_tags(dev):
@@ -136,80 +164,91 @@ def test_protect_true_protects_and_retains_every_stateful_resource():
         assert reg.protect and reg.retain_on_delete, type_
 
 
-def test_shared_key_access_off_switches_system_datastores_to_identity():
-    run = plan(SETTINGS)
-    assert run.one(SA).inputs["allowSharedKeyAccess"] is False
-    assert run.one(MLW).inputs["systemDatastoresAuthMode"] == "Identity"
+def test_shared_key_access_off_switches_system_datastores_to_identity(settings):
+    spec = SETTINGS_DEPLOYMENT.workspace
+    assert not isinstance(spec.storage_account, Existing)
+    assert spec.storage_account.allow_shared_key_access is False
+    assert spec.system_datastores_auth_mode == "Identity"
+    assert settings.one(SA).inputs["allowSharedKeyAccess"] is False
+    assert settings.one(MLW).inputs["systemDatastoresAuthMode"] == "Identity"
 
 
-def test_legacy_behaviour_only_when_asked_for():
-    run = plan(SETTINGS)
-    assert run.one(CR).inputs["adminUserEnabled"] is True
-    assert run.one(SA).inputs["allowBlobPublicAccess"] is True
+def test_legacy_behaviour_only_when_asked_for(settings):
+    spec = SETTINGS_DEPLOYMENT.workspace
+    assert not isinstance(spec.container_registry, Existing) and not isinstance(spec.storage_account, Existing)
+    assert (spec.container_registry.admin_user_enabled, spec.storage_account.allow_blob_public_access) == (True, True)
+    assert settings.one(CR).inputs["adminUserEnabled"] is True
+    assert settings.one(SA).inputs["allowBlobPublicAccess"] is True
+
+
+# The workspace spec's field of each dependency.
+SPEC_FIELDS = {"storageAccount": "storage_account", "keyVault": "key_vault",
+               "applicationInsights": "application_insights", "containerRegistry": "container_registry"}
 
 
 REUSE = {
-    "storageAccount": (SA, "Microsoft.Storage/storageAccounts", "storageAccount"),
-    "keyVault": (KV, "Microsoft.KeyVault/vaults", "keyVault"),
-    "applicationInsights": (APPI, "Microsoft.Insights/components", "applicationInsights"),
-    "containerRegistry": (CR, "Microsoft.ContainerRegistry/registries", "containerRegistry"),
+    "storageAccount": (SA, "Microsoft.Storage/storageAccounts", "stshared"),
+    "keyVault": (KV, "Microsoft.KeyVault/vaults", "kv-shared"),
+    "applicationInsights": (APPI, "Microsoft.Insights/components", "appi-shared"),
+    "containerRegistry": (CR, "Microsoft.ContainerRegistry/registries", "crShared"),
 }
+# The four dependencies the workspace links, all reused by id in one stack: each test reads its own.
+REUSED = stack({"azureml-infra:workspace": {key: {"id": rid(arm_type, name)}
+                                            for key, (_, arm_type, name) in REUSE.items()}})
+
+
+REUSED_DEPLOYMENT: Deployment = resolve(accepted(REUSED))
+
+
+@pytest.fixture(scope="module")
+def reused() -> Run:
+    """The workspace component built from REUSED's resolved spec."""
+    return workspace_run(REUSED_DEPLOYMENT.workspace)
 
 
 @pytest.mark.parametrize("key", sorted(REUSE))
-def test_reusing_a_dependency_creates_nothing_for_it_and_links_the_id(key):
-    type_, arm_type, workspace_input = REUSE[key]
-    existing = rid(arm_type, "shared1")
-    run = plan(stack({"azureml-infra:workspace": {key: {"id": existing}}}))
-    assert run.of_type(type_) == []
-    assert run.one(MLW).inputs[workspace_input] == existing
+def test_reusing_a_dependency_creates_nothing_for_it_and_links_the_id(key, reused):
+    type_, arm_type, name = REUSE[key]
+    existing = rid(arm_type, name)
+    dependency = REUSED_DEPLOYMENT.dependency(key)  # type: ignore[arg-type]
+    assert dependency is not None and dependency.existing_id == existing
+    assert getattr(REUSED_DEPLOYMENT.workspace, SPEC_FIELDS[key]) == Existing(existing, name)
+    assert reused.of_type(type_) == []
+    assert reused.one(MLW).inputs[key] == existing
 
 
-def test_reusing_application_insights_creates_no_log_analytics_either():
-    # The same config as test_reusing_a_dependency_..._links_the_id[applicationInsights]: one run.
-    run = plan(stack({"azureml-infra:workspace": {"applicationInsights": {"id": rid("Microsoft.Insights/components",
-                                                                                    "shared1")}}}))
-    assert run.of_type(LOG) == [] and run.of_type(APPI) == []
+def test_reusing_application_insights_creates_no_log_analytics_either(reused):
+    # The same stack as test_reusing_a_dependency_..._links_the_id[applicationInsights].
+    assert REUSED_DEPLOYMENT.dependency("logAnalytics") is None
+    assert reused.of_type(LOG) == [] and reused.of_type(APPI) == []
 
 
-def test_reusing_log_analytics_backs_the_new_application_insights():
+def test_reusing_log_analytics_backs_the_new_application_insights(settings):
     existing = rid("Microsoft.OperationalInsights/workspaces", "log-shared")
-    run = plan(stack({"azureml-infra:workspace": {"logAnalytics": {"id": existing}}}))
-    assert run.of_type(LOG) == []
-    assert run.one(APPI).inputs["workspaceResourceId"] == existing
+    insights = SETTINGS_DEPLOYMENT.workspace.application_insights
+    assert not isinstance(insights, Existing)
+    assert insights.log_analytics == Existing(existing, "log-shared")
+    assert settings.of_type(LOG) == []
+    assert settings.one(APPI).inputs["workspaceResourceId"] == existing
 
 
-def test_outputs_of_reused_resources_come_from_their_ids():
-    run = plan(
-        stack(
-            {
-                "azureml-infra:workspace": {
-                    "storageAccount": {"id": rid("Microsoft.Storage/storageAccounts", "stshared")},
-                    "keyVault": {"id": rid("Microsoft.KeyVault/vaults", "kv-shared")},
-                    "containerRegistry": {"id": rid("Microsoft.ContainerRegistry/registries", "crShared")},
-                }
-            }
-        )
-    )
-    assert run.outputs["storageAccountName"].value == "stshared"
-    assert run.outputs["keyVaultUri"].value == "https://kv-shared.vault.azure.net/"
-    assert run.outputs["containerRegistryLoginServer"].value == "crshared.azurecr.io"
+def test_outputs_of_reused_resources_come_from_their_ids(reused):
+    assert reused.outputs["storage_account_name"].value == "stshared"
+    assert reused.outputs["key_vault_uri"].value == "https://kv-shared.vault.azure.net/"
+    assert reused.outputs["login_server"].value == "crshared.azurecr.io"
 
 
-# An existing group and a name suffix, which its tests read apart: one run.
-EXISTING_GROUP_AND_SUFFIX = stack({"azureml-infra:resourceGroup": {"name": "rg-shared-ml", "existing": True},
-                                   "azureml-infra:nameSuffix": "x01"})
-
-
-def test_an_existing_resource_group_is_used_and_never_created():
-    run = plan(EXISTING_GROUP_AND_SUFFIX)
-    assert run.of_type(RG) == []
-    assert run.one(SA).inputs["resourceGroupName"] == "rg-shared-ml"
-    assert run.outputs["resourceGroupName"].value == "rg-shared-ml"
+def test_an_existing_resource_group_is_used_and_never_created(settings):
+    spec = SETTINGS_DEPLOYMENT.workspace
+    assert (spec.resource_group, spec.create_resource_group) == ("rg-shared-ml", False)
+    assert settings.of_type(RG) == []
+    assert settings.one(SA).inputs["resourceGroupName"] == "rg-shared-ml"
+    assert settings.outputs["resource_group_name"].value == "rg-shared-ml"
 
 
 def test_explicit_names_override_generated_ones():
-    run = plan(
+    # Decided from the config alone; the dev plan shows each spec name arriving as its input.
+    d = resolve(accepted(
         stack(
             {
                 "azureml-infra:resourceGroup": {"name": "rg-legacy"},
@@ -222,19 +261,19 @@ def test_explicit_names_override_generated_ones():
                 },
             }
         )
-    )
-    assert run.one(RG).inputs["resourceGroupName"] == "rg-legacy"
-    assert run.one(MLW).inputs["workspaceName"] == "mlops-mls-dev"
-    assert run.one(SA).inputs["accountName"] == "mlopssadev"
-    assert run.one(KV).inputs["vaultName"] == "mlops-kv-dev"
-    assert run.one(CR).inputs["registryName"] == "mlopscrdev"
-    assert run.one(APPI).inputs["resourceName"] == "mlops-ain-dev"
+    ))
+    spec = d.workspace
+    assert (spec.resource_group, spec.create_resource_group) == ("rg-legacy", True)
+    assert spec.name == "mlops-mls-dev"
+    assert [getattr(spec, field).name for field in SPEC_FIELDS.values()] == [
+        "mlopssadev", "mlops-kv-dev", "mlops-ain-dev", "mlopscrdev"]
 
 
-def test_name_suffix_overrides_the_derived_suffix():
-    run = plan(EXISTING_GROUP_AND_SUFFIX)
-    assert run.one(SA).inputs["accountName"] == "stmlopsdevx01"
-    assert run.one(KV).inputs["vaultName"] == "kv-mlops-dev-x01"
+def test_name_suffix_overrides_the_derived_suffix(settings):
+    spec = SETTINGS_DEPLOYMENT.workspace
+    assert (spec.storage_account.name, spec.key_vault.name) == ("stmlopsdevx01", "kv-mlops-dev-x01")
+    assert settings.one(SA).inputs["accountName"] == "stmlopsdevx01"
+    assert settings.one(KV).inputs["vaultName"] == "kv-mlops-dev-x01"
 
 
 def test_logical_names_do_not_depend_on_the_config():
@@ -275,7 +314,8 @@ def _snapshot(run):
 
 
 def test_two_runs_give_identical_inputs():
-    assert _snapshot(run_program("test")) == _snapshot(run_program("test"))
+    # A fresh run of the smallest stack against the suite's shared one (also read above): one run rather than two.
+    assert _snapshot(plan(stack(), shared=False)) == _snapshot(plan(stack()))
 
 
 def test_prod_storage_takes_no_account_keys():
