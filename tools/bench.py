@@ -2,6 +2,7 @@
 
     python -m tools.bench [--runs 7] [--quick] [--write]     (make bench BENCH_ARGS=--write)
     python -m tools.bench --cost [--runs 15]                  (the cost table's share of the dev plan)
+    python -m tools.bench --phases [--runs 7]                 (what the dev and prod plans add to their floors)
     python -m tools.bench --suite [--runs 3] [--write]      (make bench BENCH_ARGS="--suite --write")
 
 Every number is a whole process, started fresh (``subprocess``), as a developer or CI runs
@@ -13,6 +14,10 @@ busy machine slows both alike.
   ``os._exit``, as the plan CLI does. No program can plan faster than loading the classes it
   registers; a module loaded for nothing (an enum read at import time, say) shows up as
   plan time, not floor time. The target: dev and prod within 1.2x of it.
+- **what the plan adds**: the dev and prod plans' phases beyond the floor (pydantic, the config
+  models, the program's other modules, the run under the mocks, the document), timed in one
+  process, and the ratio the plan would have with the program's own modules at zero cost: how
+  far a change to them could take it (``--phases`` alone).
 - **cost table**: the dev plan with its "Monthly cost at most" table and with ``--no-cost``,
   alternating; the table (pricing every resource from the snapshot and printing it) should add
   under 5 % (``--cost`` measures this alone).
@@ -93,20 +98,21 @@ os._exit(0)
 """
 
 # The plan's phases in one fresh process, CPU seconds each (time.process_time), in the order the
-# plan meets them: the floor's own work (pulumi and the registered classes), pydantic, the config
-# models, the rest of the plan's modules (deployment specs, resolve, components, the plan CLI),
-# the run under the mocks (the SDK registering every resource), and the document with its cost
-# table. What is left after the floor's share is what the plan adds to it, phase by phase.
+# plan meets them, after loading pulumi and the registered classes (the floor's work): pydantic,
+# the config models, the rest of the plan's modules (deployment specs, resolve, components, the
+# plan CLI), the run under the mocks (the SDK registering every resource) and the document with
+# its cost table. The collector is paused throughout, as in the plan (the CLI pauses it, and the
+# harness during the run, where the program's modules load); so the classes load faster here
+# than in the floor's process, which is why the floor is taken from its own runs, not from here.
 _PHASES = r"""
 import gc, importlib, json, sys, time
 from pathlib import Path
-gc.disable()  # as the plan CLI runs
-marks = [("floor", time.process_time())]
+gc.disable()
 import pulumi
 for token in sys.argv[2].split(","):
     _, name, cls = token.split(":")
     getattr(importlib.import_module("pulumi_azure_native." + name), cls)
-marks.append(("classes", time.process_time()))
+marks = [("classes", time.process_time())]
 from pydantic import BaseModel  # pydantic loads lazily: its model machinery comes with BaseModel
 marks.append(("pydantic", time.process_time()))
 import azureml_infra.config
@@ -121,14 +127,13 @@ marks.append(("document", time.process_time()))
 print(json.dumps({name: t - prev for (_, prev), (name, t) in zip(marks, marks[1:])}))
 """
 PHASES = {
-    "classes": "pulumi and the registered classes (the floor's work)",
     "pydantic": "pydantic",
     "config": "the config models (azureml_infra.config)",
     "modules": "the rest of the plan's modules (specs, resolve, components, plan CLI)",
     "run": "the run under the mocks (the SDK registering each resource)",
     "document": "the plan document and its cost table",
 }
-
+OWN_PHASES = ("config", "modules")  # the program's own code; pydantic and the SDK are not
 
 @dataclass(frozen=True)
 class Sample:
@@ -270,66 +275,68 @@ def shipped_stacks() -> list[Path]:
     return sorted(ROOT.glob("Pulumi.*.yaml"), key=lambda p: (p.name != "Pulumi.dev.yaml", p.name))
 
 
-def baseline_table(runs: int, log) -> tuple[list[str], dict[str, float]]:
+def baseline_table(runs: int, log) -> tuple[list[str], dict[str, float], dict[str, tuple[float, float]]]:
     rows = [
         "| stack | registrations | classes | plan (s) | floor (s) | plan / floor | plan CPU (s) | floor CPU (s) "
         "| plan peak RSS (MB) | modules loaded beyond the classes' |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     ratios: dict[str, float] = {}
+    cpu: dict[str, tuple[float, float]] = {}
     for path in shipped_stacks():
         stack = path.name.split(".")[1]
         found = probe(path)
         log(f"{stack}: {found['resources']} resources of {len(found['types'])} classes")
         plan, floor = interleaved([plan_argv(path), floor_argv(found)], runs)
         ratios[stack] = plan.wall / floor.wall
+        cpu[stack] = (plan.cpu, floor.cpu)
         rows.append(
             f"| {stack} | {found['resources']} | {len(found['types'])} | {plan.wall:.2f} | {floor.wall:.2f} "
             f"| {ratios[stack]:.2f} | {plan.cpu:.2f} | {floor.cpu:.2f} | {plan.max_rss_mb:.0f} "
             f"| {', '.join(found['unused_modules']) or 'none'} |"
         )
         log(rows[-1])
-    return rows, ratios
+    return rows, ratios, cpu
 
 
-def phases_table(runs: int, log) -> list[str]:
-    """Where a plan's CPU goes, phase by phase (medians of ``runs`` fresh processes of each target
-    stack), and the ratio the plan would have to its floor if the program's own modules (config
-    models, specs, components) cost nothing: a lower bound that no change to them can beat."""
-    stacks = [ROOT / f"Pulumi.{stack}.yaml" for stack in TARGET_STACKS]
+def phases_table(runs: int, log, cpu: dict[str, tuple[float, float]] | None = None) -> list[str]:
+    """Where the target stacks' plans spend their CPU beyond the floor (medians of ``runs`` fresh
+    processes), and what the ratio would be if the program's own modules (config models, specs,
+    components) cost nothing: (plan CPU - their phases) / floor CPU. No change to those modules
+    can take a plan below that. ``cpu``: each stack's (plan, floor) CPU, measured if not given."""
     medians: dict[str, dict[str, float]] = {}
-    for path in stacks:
+    cpu = dict(cpu or {})
+    for stack in TARGET_STACKS:
+        path = ROOT / f"Pulumi.{stack}.yaml"
         found = probe(path)
+        if stack not in cpu:
+            plan, floor = interleaved([plan_argv(path), floor_argv(found)], runs)
+            cpu[stack] = (plan.cpu, floor.cpu)
         argv = [sys.executable, "-c", _PHASES, str(path), ",".join(found["types"])]
-        samples = []
-        for _ in range(runs):
-            out = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=True)
-            samples.append(json.loads(out.stdout))
-        medians[path.name.split(".")[1]] = {key: statistics.median(s[key] for s in samples) for key in PHASES}
-    names = list(medians)
+        samples = [
+            json.loads(subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=True).stdout)
+            for _ in range(runs)
+        ]
+        medians[stack] = {key: statistics.median(s[key] for s in samples) for key in PHASES}
     rows = [
-        "| phase (CPU, s) | " + " | ".join(names) + " |",
-        "|---|" + "---:|" * len(names),
-        *(f"| {label} | " + " | ".join(f"{medians[n][key]:.3f}" for n in names) + " |" for key, label in PHASES.items()),
+        "| CPU (s) | " + " | ".join(TARGET_STACKS) + " |",
+        "|---|" + "---:|" * len(TARGET_STACKS),
+        "| floor (its own process) | " + " | ".join(f"{cpu[n][1]:.2f}" for n in TARGET_STACKS) + " |",
+        *(f"| + {label} | " + " | ".join(f"{medians[n][key]:.3f}" for n in TARGET_STACKS) + " |"
+          for key, label in PHASES.items()),
+        "| plan (its own process) | " + " | ".join(f"{cpu[n][0]:.2f}" for n in TARGET_STACKS) + " |",
         "",
     ]
-    # The interpreter's start (python -c pass) belongs to the floor as well.
-    start = Stats.of([run_once([sys.executable, "-c", "pass"]) for _ in range(runs)]).cpu
-    for name in names:
-        m = medians[name]
-        floor = start + m["classes"]
-        bound = (floor + m["pydantic"] + m["run"] + m["document"]) / floor
-        ours = m["config"] + m["modules"]
+    for stack in TARGET_STACKS:
+        plan_cpu, floor_cpu = cpu[stack]
+        own = sum(medians[stack][key] for key in OWN_PHASES)
         rows.append(
-            f"{name}: floor {floor:.2f} s CPU (interpreter start {start:.2f} s included); the plan adds "
-            f"{sum(m[k] for k in PHASES if k != 'classes'):.2f} s, of which {ours:.2f} s are the program's own "
-            f"modules. With those at zero the plan would still be {bound:.2f}x its floor "
-            f"(pydantic, the SDK's run and the document)."
+            f"{stack}: the program's own modules take {own:.2f} s of the plan's {plan_cpu:.2f} s CPU; with them at "
+            f"zero the plan would be {(plan_cpu - own) / floor_cpu:.2f}x its floor ({plan_cpu / floor_cpu:.2f}x now)."
         )
     for row in rows:
         log(row)
     return rows
-
 
 # The dev plan in-process, then its cost table alone (tools.plan imports azureml_infra.cost only
 # there, so the time includes loading it and the snapshot): CPU and wall milliseconds of each.
@@ -446,7 +453,7 @@ def report(runs: int, quick: bool, log) -> str:
     started = time.strftime("%Y-%m-%d")
     lines = [f"Measured {started} on {machine()}.", ""]
     lines += [f"### Plan against its floor (median of {runs} runs, alternating)", ""]
-    rows, ratios = baseline_table(runs, log)
+    rows, ratios, cpu = baseline_table(runs, log)
     lines += rows
     verdicts = [
         f"{stack}: plan / floor = {ratios[stack]:.2f}, {'within' if ratios[stack] <= TARGET_RATIO else 'over'} "
@@ -455,8 +462,8 @@ def report(runs: int, quick: bool, log) -> str:
         if stack in ratios
     ]
     lines += ["", *verdicts]
-    lines += ["", f"### Where the plan's CPU goes (median of {runs} runs of each phase, in one process)", ""]
-    lines += phases_table(runs, log)
+    lines += ["", f"### What the plan adds to its floor (CPU; phases: median of {runs} runs, in one process)", ""]
+    lines += phases_table(runs, log, cpu)
     lines += ["", f"### The cost table's share of the dev plan (median of {2 * runs} runs each, alternating)", ""]
     lines += cost_table(2 * runs, log)
     growth_runs = runs
