@@ -22,7 +22,9 @@ PLAN_EVERY_SHIPPED_FILE = {"test_plan.py", "test_policy_stacks.py", "test_prefli
                            # and the enterprise example's plan (issue 21)
                            "test_enterprise.py",
                            # and the package's, which compares its MlEnvironment with the shipped stacks' plans
-                           "test_package.py"}
+                           "test_package.py",
+                           # and the ARM export, which exports prod, datastores, aks-inference and dev
+                           "test_arm_export.py"}
 
 # Files of quick tests (config rules, naming, schemas; refused configs and at most a plan or
 # two): run last.
