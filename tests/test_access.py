@@ -37,7 +37,6 @@ TEAM_RG = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-team"
 DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121"
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
-BLOB_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
 
 
 def role_definition(guid: str) -> str:
